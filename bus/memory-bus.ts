@@ -1,0 +1,70 @@
+/** The bus in-process, for unit tests: same wire format and semantics as RedisBus, no network. */
+import type { CameraInfo, FrameBus, FrameHandler, Unsubscribe } from './bus.js';
+import { newStats } from './bus.js';
+import { decodeFrame, encodeFrame, type Frame } from './frame.js';
+
+export class MemoryBus implements FrameBus {
+  readonly stats = newStats();
+  private readonly handlers = new Map<string, Set<FrameHandler>>();
+  private readonly latestFrames = new Map<string, { message: Buffer; expiresAt: number }>();
+  private readonly infos = new Map<string, CameraInfo>();
+  private closed = false;
+
+  async publish(frame: Frame, latestTtlMs: number): Promise<void> {
+    if (this.closed) {
+      this.stats.publishFailed++;
+      throw new Error('bus closed');
+    }
+    const message = encodeFrame(frame);
+    this.latestFrames.set(frame.camera, { message, expiresAt: Date.now() + latestTtlMs });
+    this.stats.published++;
+    this.deliverRaw(frame.camera, message);
+  }
+
+  /** Delivers a raw message as if it came off the wire (tests use it to inject malformed ones). */
+  deliverRaw(camera: string, message: Buffer): void {
+    const set = this.handlers.get(camera);
+    if (!set || set.size === 0) return;
+    let frame: Frame;
+    try {
+      frame = decodeFrame(message);
+    } catch {
+      this.stats.malformed++;
+      return;
+    }
+    this.stats.received++;
+    for (const h of set) h(frame);
+  }
+
+  async subscribe(camera: string, onFrame: FrameHandler): Promise<Unsubscribe> {
+    let set = this.handlers.get(camera);
+    if (!set) this.handlers.set(camera, (set = new Set()));
+    set.add(onFrame);
+    return async () => {
+      set.delete(onFrame);
+    };
+  }
+
+  async latest(camera: string): Promise<Frame | null> {
+    const entry = this.latestFrames.get(camera);
+    if (!entry || entry.expiresAt <= Date.now()) return null;
+    return decodeFrame(entry.message);
+  }
+
+  async announce(info: CameraInfo): Promise<void> {
+    this.infos.set(info.camera, { ...info });
+  }
+
+  async cameras(): Promise<CameraInfo[]> {
+    return [...this.infos.values()].sort((a, b) => a.camera.localeCompare(b.camera));
+  }
+
+  isReady(): boolean {
+    return !this.closed;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.handlers.clear();
+  }
+}

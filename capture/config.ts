@@ -1,0 +1,40 @@
+/** The capture process's settings: env vars or --flags, each with its default and one line of doc. */
+import { cameraId, helpText, integer, loadSettings, oneOf, redisUrl, text, type Settings } from '../lib/settings.js';
+
+export const captureSettings = {
+  cameraId: { env: 'CAMERA_ID', doc: 'camera id used in URLs and Redis keys', default: 'cam0', parse: cameraId },
+  source: {
+    env: 'CAPTURE_SOURCE',
+    doc: 'auto | test | device index | /dev/videoN | file path (looped) | rtsp://, http(s)://, rtmp:// URL | gst:<GStreamer pipeline ending in appsink>',
+    default: 'auto',
+    parse: text,
+  },
+  width: { env: 'CAPTURE_WIDTH', doc: 'frame width in pixels (frames of another size are resized)', default: 640, parse: integer(16, 7680) },
+  height: { env: 'CAPTURE_HEIGHT', doc: 'frame height in pixels', default: 480, parse: integer(16, 4320) },
+  fps: { env: 'CAPTURE_FPS', doc: 'target frame rate, paced without drift', default: 30, parse: integer(1, 120) },
+  jpegQuality: { env: 'JPEG_QUALITY', doc: 'JPEG quality', default: 80, parse: integer(1, 100) },
+  redisUrl: { env: 'REDIS_URL', doc: 'Redis to publish to (redis:// or rediss://)', default: 'redis://127.0.0.1:6379', parse: redisUrl },
+  latestTtlMs: {
+    env: 'LATEST_TTL_MS',
+    doc: 'how long the latest frame stays in Redis: an older frame is never shown as live',
+    default: 3000,
+    parse: integer(200, 60000),
+  },
+  stallTimeoutMs: {
+    env: 'STALL_TIMEOUT_MS',
+    doc: 'a source that delivers no frame for this long is reopened',
+    default: 5000,
+    parse: integer(500, 600000),
+  },
+  retryMaxMs: { env: 'RETRY_MAX_MS', doc: 'longest wait between attempts to reopen a failed source', default: 10000, parse: integer(100, 600000) },
+  shutdownTimeoutMs: { env: 'SHUTDOWN_TIMEOUT_MS', doc: 'forced exit after this long on SIGTERM (keep below pm2 kill_timeout)', default: 4000, parse: integer(100, 60000) },
+  logLevel: { env: 'LOG_LEVEL', doc: 'log level', default: 'info', parse: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent') },
+};
+
+export type CaptureConfig = Settings<typeof captureSettings>;
+
+export function loadCaptureConfig(env = process.env, argv = process.argv.slice(2)): CaptureConfig {
+  return loadSettings(captureSettings, env, argv);
+}
+
+export const captureHelp = (): string => helpText('camfan capture: one camera -> JPEG frames -> Redis', captureSettings);

@@ -1,0 +1,67 @@
+/** camfan capture: config -> source -> pipeline -> publisher -> Redis; shutdown with a deadline. */
+import { RedisBus } from '../bus/redis-bus.js';
+import { createLogger } from '../lib/log.js';
+import { ConfigError, redactUrl } from '../lib/settings.js';
+import { installShutdown } from '../lib/shutdown.js';
+import { captureHelp, loadCaptureConfig, type CaptureConfig } from './config.js';
+import { CapturePipeline } from './pipeline.js';
+import { Publisher } from './publisher.js';
+import { createSource, SourceError } from './sources/index.js';
+
+function loadConfigOrExit(): CaptureConfig {
+  if (process.argv.includes('--help')) {
+    process.stdout.write(captureHelp());
+    process.exit(0);
+  }
+  try {
+    return loadCaptureConfig();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`camfan capture: ${err.message}\n`);
+    process.exit(2);
+  }
+}
+
+function main(): void {
+  const config = loadConfigOrExit();
+  const log = createLogger('capture', config.logLevel, { camera: config.cameraId });
+  let created: ReturnType<typeof createSource>;
+  try {
+    created = createSource({ camera: config.cameraId, ...config });
+  } catch (err) {
+    if (!(err instanceof SourceError)) throw err;
+    log.fatal(`CAPTURE_SOURCE (--capture-source) = ${JSON.stringify(config.source)} is invalid: ${err.message}`);
+    process.exit(2);
+  }
+  const { source, live } = created;
+  log.info({ source: source.description, requested: config.source, size: `${config.width}x${config.height}`, fps: config.fps, redis: redactUrl(config.redisUrl) }, 'starting capture');
+
+  const bus = new RedisBus({ url: config.redisUrl, log });
+  const publisher = new Publisher({
+    bus,
+    log,
+    latestTtlMs: config.latestTtlMs,
+    info: { camera: config.cameraId, source: source.description, width: config.width, height: config.height, targetFps: config.fps },
+  });
+  const pipeline = new CapturePipeline({ ...config, camera: config.cameraId, source, live, publisher, log });
+  pipeline.start();
+
+  const report = setInterval(() => {
+    log.info({ fps: publisher.measuredFps, published: publisher.published, encodeMsP50: pipeline.takeEncodeMedianMs(), droppedRedisBusy: publisher.droppedBusy, droppedRedisDown: publisher.droppedDown }, 'capture stats');
+  }, 10_000);
+  report.unref();
+
+  installShutdown({
+    log,
+    deadlineMs: config.shutdownTimeoutMs,
+    close: async () => {
+      clearInterval(report);
+      await pipeline.stop();
+      publisher.close();
+      await bus.close();
+    },
+  });
+  process.send?.('ready');
+}
+
+main();

@@ -1,0 +1,133 @@
+/**
+ * The capture loop: open the source (retrying with backoff), then per frame read -> resize if needed ->
+ * encode once (off the event loop) -> publish. A source that fails, ends or stalls is reported with its
+ * name and reopened; a file loops.
+ */
+import type { Logger } from '../lib/log.js';
+import { Pacer } from './pacer.js';
+import type { Publisher } from './publisher.js';
+import cv, { type Mat } from './sources/cv.js';
+import type { FrameSource } from './sources/index.js';
+
+export interface PipelineOptions {
+  camera: string;
+  source: FrameSource;
+  /** Live sources are read as fast as they deliver; others on the frame clock. */
+  live: boolean;
+  publisher: Publisher;
+  log: Logger;
+  width: number;
+  height: number;
+  fps: number;
+  jpegQuality: number;
+  stallTimeoutMs: number;
+  retryMaxMs: number;
+}
+
+const RETRY_MIN_MS = 250;
+
+export class CapturePipeline {
+  private readonly signal = { stopped: false };
+  private running: Promise<void> | null = null;
+  private seq = 0;
+  private encodeMs: number[] = [];
+  private wake: (() => void) | null = null;
+
+  constructor(private readonly o: PipelineOptions) {}
+
+  start(): void {
+    this.running ??= this.run();
+  }
+
+  get framesCaptured(): number {
+    return this.seq;
+  }
+
+  /** Median JPEG encode time of the frames since the last call. */
+  takeEncodeMedianMs(): number | null {
+    const xs = this.encodeMs.sort((a, b) => a - b);
+    this.encodeMs = [];
+    return xs.length ? xs[Math.floor(xs.length / 2)]! : null;
+  }
+
+  private async run(): Promise<void> {
+    let attempt = 0;
+    while (!this.signal.stopped) {
+      try {
+        await this.o.source.open();
+        this.o.log.info({ source: this.o.source.description, attempt }, 'source opened');
+        attempt = 0;
+        await this.stream();
+      } catch (err) {
+        if (this.signal.stopped) break;
+        attempt++;
+        const delay = Math.min(this.o.retryMaxMs, RETRY_MIN_MS * 2 ** Math.min(attempt - 1, 10));
+        this.o.log.error({ source: this.o.source.description, err: (err as Error).message, attempt, retryInMs: delay }, 'source failed; retrying');
+        this.o.source.close();
+        await this.sleep(delay);
+      }
+    }
+    this.o.source.close();
+  }
+
+  /** Runs until the source fails or stalls (throws) or the pipeline stops. */
+  private async stream(): Promise<void> {
+    const { source, live, stallTimeoutMs } = this.o;
+    const pacer = new Pacer(this.o.fps);
+    let lastFrameAt = Date.now();
+    while (!this.signal.stopped) {
+      if (!live) await pacer.wait(this.signal);
+      if (this.signal.stopped) return;
+      const now = Date.now();
+      const mat = await this.withStallTimeout(source.read({ seq: this.seq, now }), stallTimeoutMs);
+      if (mat === null) {
+        if (source.rewind()) continue;
+        if (Date.now() - lastFrameAt > stallTimeoutMs) throw new Error(`no frame for ${stallTimeoutMs} ms`);
+        await this.sleep(Math.min(50, pacer.intervalMs));
+        continue;
+      }
+      lastFrameAt = Date.now();
+      if (live && !pacer.take()) continue;
+      await this.encodeAndPublish(mat, live ? lastFrameAt : now);
+    }
+  }
+
+  private async encodeAndPublish(mat: Mat, timestamp: number): Promise<void> {
+    const { width, height, jpegQuality } = this.o;
+    const sized = mat.cols === width && mat.rows === height ? mat : await mat.resizeAsync(height, width);
+    const t0 = performance.now();
+    const jpeg = await cv.imencodeAsync('.jpg', sized, [cv.IMWRITE_JPEG_QUALITY, jpegQuality]);
+    this.encodeMs.push(performance.now() - t0);
+    if (this.encodeMs.length > 10000) this.encodeMs.splice(0, 5000);
+    this.o.publisher.offer({ camera: this.o.camera, seq: this.seq++, timestamp, width, height, jpeg });
+  }
+
+  private async withStallTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const stall = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`read stalled for ${ms} ms`)), ms);
+    });
+    try {
+      return await Promise.race([p, stall]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(t);
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.signal.stopped = true;
+    this.wake?.();
+    await this.running;
+  }
+}

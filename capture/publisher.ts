@@ -1,0 +1,91 @@
+/**
+ * Hands encoded frames to the bus with at most one publish in flight: when Redis is slow or down a frame
+ * is dropped (and counted), never queued, so memory stays flat through an outage. Announces the camera
+ * (size, measured fps, last frame) about once a second for /api/cameras.
+ */
+import type { CameraInfo, FrameBus } from '../bus/bus.js';
+import type { Frame } from '../bus/frame.js';
+import type { Logger } from '../lib/log.js';
+
+export interface PublisherOptions {
+  bus: FrameBus;
+  log: Logger;
+  latestTtlMs: number;
+  info: Pick<CameraInfo, 'camera' | 'source' | 'width' | 'height' | 'targetFps'>;
+}
+
+export class Publisher {
+  published = 0;
+  droppedBusy = 0;
+  droppedDown = 0;
+  private inFlight = false;
+  private down = false;
+  private lastFrame: Frame | null = null;
+  private windowCount = 0;
+  private fps = 0;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly opts: PublisherOptions) {
+    this.timer = setInterval(() => this.tick(), 1000);
+    this.timer.unref();
+    this.announce();
+  }
+
+  offer(frame: Frame): void {
+    if (this.inFlight) {
+      this.droppedBusy++;
+      return;
+    }
+    this.inFlight = true;
+    this.opts.bus.publish(frame, this.opts.latestTtlMs).then(
+      () => {
+        this.inFlight = false;
+        this.published++;
+        this.windowCount++;
+        const first = this.lastFrame === null;
+        this.lastFrame = frame;
+        // Viewers can find the camera as soon as it has a picture, not a second later.
+        if (first) this.announce();
+        if (this.down) {
+          this.down = false;
+          this.opts.log.info({ droppedWhileDown: this.droppedDown }, 'publishing again');
+        }
+      },
+      (err: Error) => {
+        this.inFlight = false;
+        this.droppedDown++;
+        if (!this.down) {
+          this.down = true;
+          this.opts.log.error({ err: err.message }, 'cannot publish to Redis; dropping frames until it is back');
+        }
+      },
+    );
+  }
+
+  private tick(): void {
+    this.fps = this.windowCount;
+    this.windowCount = 0;
+    this.announce();
+  }
+
+  private announce(): void {
+    const last = this.lastFrame;
+    const info: CameraInfo = {
+      ...this.opts.info,
+      ...(last ? { width: last.width, height: last.height } : {}),
+      fps: this.fps,
+      lastFrameAt: last?.timestamp ?? 0,
+      lastFrameBytes: last?.jpeg.length ?? 0,
+      updatedAt: Date.now(),
+    };
+    this.opts.bus.announce(info).catch(() => undefined);
+  }
+
+  get measuredFps(): number {
+    return this.fps;
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+  }
+}

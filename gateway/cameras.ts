@@ -1,0 +1,159 @@
+/**
+ * Which cameras are watched on this gateway. A camera's channel is subscribed on its first viewer and
+ * unsubscribed a short linger after its last; each arriving frame becomes one FramePacket offered to every
+ * viewer of that camera. A new viewer gets the freshest frame at once (from memory, else Redis).
+ */
+import type { CameraInfo, FrameBus, Unsubscribe } from '../bus/bus.js';
+import type { Frame } from '../bus/frame.js';
+import type { Logger } from '../lib/log.js';
+import { FramePacket, type Viewer } from './mjpeg.js';
+
+interface Feed {
+  camera: string;
+  viewers: Set<Viewer>;
+  latest: FramePacket | null;
+  subscribed: Promise<Unsubscribe> | null;
+  linger: NodeJS.Timeout | null;
+  framesReceived: number;
+}
+
+export interface HubOptions {
+  bus: FrameBus;
+  log: Logger;
+  liveTimeoutMs: number;
+  unsubscribeLingerMs: number;
+}
+
+const CAMERA_LIST_MIN_REFRESH_MS = 250;
+
+export class CameraHub {
+  private readonly feeds = new Map<string, Feed>();
+  private known = new Map<string, CameraInfo>();
+  private listing: Promise<void> | null = null;
+  private listedAt = 0;
+
+  constructor(private readonly o: HubOptions) {}
+
+  /** Known cameras are those a capture has announced. Refreshed from Redis at most every 250 ms. */
+  async cameras(): Promise<CameraInfo[]> {
+    await this.refreshCameras();
+    return [...this.known.values()];
+  }
+
+  async isKnown(camera: string): Promise<boolean> {
+    if (this.known.has(camera)) return true;
+    await this.refreshCameras();
+    return this.known.has(camera);
+  }
+
+  private refreshCameras(): Promise<void> {
+    if (this.listing) return this.listing;
+    if (Date.now() - this.listedAt < CAMERA_LIST_MIN_REFRESH_MS) return Promise.resolve();
+    this.listing = this.o.bus
+      .cameras()
+      .then((list) => {
+        this.known = new Map(list.map((c) => [c.camera, c]));
+        this.listedAt = Date.now();
+      })
+      .catch((err: Error) => this.o.log.warn({ err: err.message }, 'cannot list cameras'))
+      .finally(() => {
+        this.listing = null;
+      });
+    return this.listing;
+  }
+
+  /** A frame captured at this time (ms since the epoch) still counts as live. */
+  isFresh(timestamp: number): boolean {
+    return Date.now() - timestamp < this.o.liveTimeoutMs;
+  }
+
+  /** Adds a viewer; resolves once it has been offered the freshest frame there is. */
+  async watch(viewer: Viewer): Promise<void> {
+    const feed = this.feed(viewer.camera);
+    feed.viewers.add(viewer);
+    if (feed.linger) {
+      clearTimeout(feed.linger);
+      feed.linger = null;
+    }
+    if (!feed.subscribed) {
+      feed.subscribed = this.o.bus.subscribe(feed.camera, (frame) => this.onFrame(feed, frame));
+      feed.subscribed.catch((err: Error) => {
+        this.o.log.error({ camera: feed.camera, err: err.message }, 'subscribe failed');
+        feed.subscribed = null;
+      });
+    }
+    const first = await this.freshest(feed);
+    if (first && !viewer.closed) viewer.offer(first);
+  }
+
+  unwatch(viewer: Viewer): void {
+    const feed = this.feeds.get(viewer.camera);
+    if (!feed || !feed.viewers.delete(viewer) || feed.viewers.size > 0) return;
+    feed.linger = setTimeout(() => this.release(feed), this.o.unsubscribeLingerMs);
+  }
+
+  /** The freshest live frame of a camera, from memory if we are subscribed, else from Redis. */
+  async snapshot(camera: string): Promise<FramePacket | null> {
+    return this.freshest(this.feeds.get(camera) ?? { camera, latest: null });
+  }
+
+  viewerCount(camera?: string): number {
+    if (camera !== undefined) return this.feeds.get(camera)?.viewers.size ?? 0;
+    let n = 0;
+    for (const f of this.feeds.values()) n += f.viewers.size;
+    return n;
+  }
+
+  subscribedCameras(): string[] {
+    return [...this.feeds.values()].filter((f) => f.subscribed).map((f) => f.camera);
+  }
+
+  /** Ends every stream (shutdown). */
+  closeAll(): void {
+    for (const feed of this.feeds.values()) for (const v of [...feed.viewers]) v.close();
+  }
+
+  private async freshest(feed: Pick<Feed, 'camera' | 'latest'>): Promise<FramePacket | null> {
+    if (feed.latest && this.isFresh(feed.latest.frame.timestamp)) return feed.latest;
+    let frame: Frame | null = null;
+    try {
+      frame = await this.o.bus.latest(feed.camera);
+    } catch (err) {
+      this.o.log.warn({ camera: feed.camera, err: (err as Error).message }, 'cannot read latest frame');
+    }
+    if (!frame || !this.isFresh(frame.timestamp)) return null;
+    // A live frame may have arrived while we waited: keep whichever is newer.
+    if (feed.latest && feed.latest.frame.timestamp >= frame.timestamp) return feed.latest;
+    return new FramePacket(frame);
+  }
+
+  private onFrame(feed: Feed, frame: Frame): void {
+    const packet = new FramePacket(frame);
+    feed.latest = packet;
+    feed.framesReceived++;
+    for (const v of feed.viewers) v.offer(packet);
+  }
+
+  private feed(camera: string): Feed {
+    let feed = this.feeds.get(camera);
+    if (!feed) {
+      feed = { camera, viewers: new Set(), latest: null, subscribed: null, linger: null, framesReceived: 0 };
+      this.feeds.set(camera, feed);
+    }
+    return feed;
+  }
+
+  private release(feed: Feed): void {
+    feed.linger = null;
+    if (feed.viewers.size > 0) return;
+    this.feeds.delete(feed.camera);
+    const sub = feed.subscribed;
+    feed.subscribed = null;
+    sub?.then((unsubscribe) => unsubscribe()).catch(() => undefined);
+  }
+
+  /** Stops lingering timers (shutdown). */
+  close(): void {
+    for (const feed of this.feeds.values()) if (feed.linger) clearTimeout(feed.linger);
+  }
+}

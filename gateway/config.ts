@@ -1,0 +1,31 @@
+/** The gateway process's settings: env vars or --flags, each with its default and one line of doc. */
+import { cameraId, helpText, integer, loadSettings, matching, oneOf, redisUrl, type Settings } from '../lib/settings.js';
+
+export const gatewaySettings = {
+  port: { env: 'PORT', doc: 'HTTP port; every gateway instance on a host listens on it (SO_REUSEPORT)', default: 8080, parse: integer(1, 65535) },
+  host: { env: 'HOST', doc: 'address to listen on', default: '0.0.0.0', parse: matching(/^[0-9A-Za-z.:-]+$/, 'an IPv4/IPv6 address or host name') },
+  redisUrl: { env: 'REDIS_URL', doc: 'Redis to subscribe to (redis:// or rediss://)', default: 'redis://127.0.0.1:6379', parse: redisUrl },
+  defaultCamera: { env: 'DEFAULT_CAMERA', doc: 'camera served at /video_feed and shown first at /', default: 'cam0', parse: cameraId },
+  liveTimeoutMs: {
+    env: 'LIVE_TIMEOUT_MS',
+    doc: 'a camera whose last frame is older than this has no live picture (snapshot 503, /api/cameras live=false)',
+    default: 3000,
+    parse: integer(200, 600000),
+  },
+  unsubscribeLingerMs: {
+    env: 'UNSUBSCRIBE_LINGER_MS',
+    doc: 'keep a camera subscribed this long after its last viewer leaves (absorbs page reloads)',
+    default: 2000,
+    parse: integer(0, 600000),
+  },
+  shutdownTimeoutMs: { env: 'SHUTDOWN_TIMEOUT_MS', doc: 'forced exit after this long on SIGTERM (keep below pm2 kill_timeout)', default: 4000, parse: integer(100, 60000) },
+  logLevel: { env: 'LOG_LEVEL', doc: 'log level', default: 'info', parse: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent') },
+};
+
+export type GatewayConfig = Settings<typeof gatewaySettings>;
+
+export function loadGatewayConfig(env = process.env, argv = process.argv.slice(2)): GatewayConfig {
+  return loadSettings(gatewaySettings, env, argv);
+}
+
+export const gatewayHelp = (): string => helpText('camfan gateway: Redis frames -> MJPEG over HTTP (uWebSockets.js)', gatewaySettings);

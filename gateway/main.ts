@@ -1,0 +1,65 @@
+/** camfan gateway: config -> Redis bus -> camera hub -> uWebSockets.js routes -> listen; shutdown with a deadline. */
+import { RedisBus } from '../bus/redis-bus.js';
+import { createLogger } from '../lib/log.js';
+import { ConfigError, redactUrl } from '../lib/settings.js';
+import { installShutdown } from '../lib/shutdown.js';
+import { CameraHub } from './cameras.js';
+import { gatewayHelp, loadGatewayConfig, type GatewayConfig } from './config.js';
+import { installRoutes } from './http.js';
+import { loadNativeUws, type us_listen_socket } from './uws.js';
+
+function loadConfigOrExit(): GatewayConfig {
+  if (process.argv.includes('--help')) {
+    process.stdout.write(gatewayHelp());
+    process.exit(0);
+  }
+  try {
+    return loadGatewayConfig();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`camfan gateway: ${err.message}\n`);
+    process.exit(2);
+  }
+}
+
+function main(): void {
+  const config = loadConfigOrExit();
+  const log = createLogger('gateway', config.logLevel);
+  let uWS: ReturnType<typeof loadNativeUws>;
+  try {
+    uWS = loadNativeUws();
+  } catch (err) {
+    log.fatal((err as Error).message);
+    process.exit(1);
+  }
+
+  const bus = new RedisBus({ url: config.redisUrl, log });
+  const hub = new CameraHub({ bus, log, liveTimeoutMs: config.liveTimeoutMs, unsubscribeLingerMs: config.unsubscribeLingerMs });
+  const app = uWS.App();
+  installRoutes(app, { hub, bus, log, defaultCamera: config.defaultCamera });
+
+  let listenSocket: us_listen_socket | null = null;
+  app.listen(config.host, config.port, (socket) => {
+    if (!socket) {
+      log.fatal({ port: config.port, host: config.host }, `PORT (--port) = ${config.port}: cannot listen on ${config.host}:${config.port} (in use by a process without SO_REUSEPORT, or not permitted)`);
+      process.exit(1);
+    }
+    listenSocket = socket;
+    log.info({ url: `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${config.port}/`, redis: redactUrl(config.redisUrl), defaultCamera: config.defaultCamera }, 'gateway listening');
+    process.send?.('ready');
+  });
+
+  installShutdown({
+    log,
+    deadlineMs: config.shutdownTimeoutMs,
+    close: async () => {
+      if (listenSocket) uWS.us_listen_socket_close(listenSocket);
+      listenSocket = null;
+      hub.close();
+      hub.closeAll();
+      await bus.close();
+    },
+  });
+}
+
+main();

@@ -1,0 +1,131 @@
+/**
+ * A tiny typed settings table: every setting has an env var, a --flag, a default and a one-line doc.
+ * Each process's config.ts declares its table and calls loadSettings(); the result is frozen, and
+ * every error names the setting and what it accepts (centrifugo/fastify style).
+ */
+import { parseArgs } from 'node:util';
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface Setting<T> {
+  /** Environment variable, e.g. PORT. The flag is derived: --port. */
+  env: string;
+  doc: string;
+  default: T;
+  /** Parses the raw string; throws Error with a message saying what is allowed. */
+  parse: (raw: string) => T;
+}
+
+type Table = Record<string, Setting<unknown>>;
+export type Settings<T extends Table> = { readonly [K in keyof T]: T[K] extends Setting<infer V> ? V : never };
+
+export function flagName(env: string): string {
+  return env.toLowerCase().replace(/_/g, '-');
+}
+
+export function loadSettings<T extends Table>(
+  table: T,
+  env: NodeJS.ProcessEnv = process.env,
+  argv: string[] = process.argv.slice(2),
+): Settings<T> {
+  const options: Record<string, { type: 'string' }> = {};
+  for (const s of Object.values(table)) options[flagName(s.env)] = { type: 'string' };
+  let flags: Record<string, string | boolean | undefined>;
+  try {
+    flags = parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;
+  } catch (err) {
+    throw new ConfigError(`${(err as Error).message}. Known flags: ${Object.keys(options).map((f) => `--${f}`).join(', ')}`);
+  }
+  const out: Record<string, unknown> = {};
+  for (const [key, s] of Object.entries(table)) {
+    const fromFlag = flags[flagName(s.env)];
+    const raw = typeof fromFlag === 'string' ? fromFlag : env[s.env];
+    if (raw === undefined || raw === '') {
+      out[key] = s.default;
+      continue;
+    }
+    try {
+      out[key] = s.parse(raw);
+    } catch (err) {
+      throw new ConfigError(`${s.env} (--${flagName(s.env)}) = ${JSON.stringify(raw)} is invalid: ${(err as Error).message}`);
+    }
+  }
+  return Object.freeze(out) as Settings<T>;
+}
+
+export function helpText(title: string, table: Table): string {
+  const rows = Object.values(table).map(
+    (s) => `  ${s.env.padEnd(22)} --${flagName(s.env).padEnd(22)} ${s.doc} (default: ${JSON.stringify(s.default)})`,
+  );
+  return `${title}\n\nSettings (environment variable, flag, meaning):\n${rows.join('\n')}\n`;
+}
+
+// ---- parsers -----------------------------------------------------------------------------
+
+export function integer(min: number, max: number): (raw: string) => number {
+  return (raw) => {
+    if (!/^-?\d+$/.test(raw.trim())) throw new Error(`expected a whole number from ${min} to ${max}`);
+    const n = Number(raw);
+    if (n < min || n > max) throw new Error(`expected a whole number from ${min} to ${max}`);
+    return n;
+  };
+}
+
+export function number(min: number, max: number): (raw: string) => number {
+  return (raw) => {
+    const n = Number(raw);
+    if (raw.trim() === '' || !Number.isFinite(n) || n < min || n > max) throw new Error(`expected a number from ${min} to ${max}`);
+    return n;
+  };
+}
+
+export function oneOf<T extends string>(...allowed: T[]): (raw: string) => T {
+  return (raw) => {
+    if (!(allowed as string[]).includes(raw)) throw new Error(`expected one of ${allowed.join(', ')}`);
+    return raw as T;
+  };
+}
+
+export function matching(re: RegExp, what: string): (raw: string) => string {
+  return (raw) => {
+    if (!re.test(raw)) throw new Error(`expected ${what}`);
+    return raw;
+  };
+}
+
+export function redisUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new Error('expected a URL like redis://host:6379 or rediss://user:password@host:6380/0');
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
+    throw new Error(`expected scheme redis:// or rediss://, got ${url.protocol}//`);
+  }
+  return raw;
+}
+
+export function text(raw: string): string {
+  return raw;
+}
+
+/** Camera ids appear in URLs, Redis keys and logs: keep them short and plain. */
+export const CAMERA_ID_RE = /^[A-Za-z0-9_-]{1,64}$/;
+export const cameraId = matching(CAMERA_ID_RE, '1 to 64 characters from A-Z a-z 0-9 _ -');
+
+/** A password in a URL must never reach a log line. */
+export function redactUrl(raw: string): string {
+  try {
+    const url = new URL(raw);
+    if (url.password) url.password = '***';
+    return url.toString();
+  } catch {
+    return '<unparseable url>';
+  }
+}

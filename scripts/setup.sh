@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Sets up camfan on a fresh Debian/Ubuntu machine; safe to run again (it skips what is already there).
+#   system packages: libopencv-dev (capture), redis-server (the bus), and for tests chromium + ffmpeg
+#   npm ci with @u4/opencv4nodejs built against the system OpenCV (never downloads OpenCV)
+#   TypeScript build into dist/
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+PACKAGES=(libopencv-dev redis-server chromium ffmpeg pkg-config python3 make g++)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+  echo "setup: system packages present"
+fi
+
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if [ "$node_major" != "20" ]; then
+  echo "setup: camfan needs Node.js 20 (found $(node --version 2>/dev/null || echo none)): the uWebSockets.js binary is built for its ABI" >&2
+  exit 1
+fi
+
+# Reinstall node_modules only when package-lock.json changed since the last install (the OpenCV
+# binding takes minutes to compile).
+stamp=node_modules/.camfan-lock.sha256
+want=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -f node_modules/@u4/opencv4nodejs/build/Release/opencv4nodejs.node ]; then
+  echo "setup: node_modules up to date"
+else
+  echo "setup: npm ci (compiles the OpenCV binding against the system OpenCV: a few minutes)"
+  OPENCV4NODEJS_DISABLE_AUTOBUILD=1 JOBS=max npm ci --no-audit --no-fund
+  echo "$want" > "$stamp"
+fi
+
+npm run --silent build
+echo "setup: done"

@@ -1,0 +1,117 @@
+/** One contract, two buses: the in-process MemoryBus and RedisBus against a real redis-server. */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import pino from 'pino';
+import type { FrameBus } from '../bus/bus.js';
+import { channels } from '../bus/channels.js';
+import type { Frame } from '../bus/frame.js';
+import { MemoryBus } from '../bus/memory-bus.js';
+import { RedisBus } from '../bus/redis-bus.js';
+import { sleep, startRedis, waitFor, type RedisHandle } from './helpers/procs.js';
+
+const log = pino({ level: 'silent' });
+
+function frame(camera: string, seq: number): Frame {
+  const jpeg = Buffer.from([0xff, 0xd8, seq % 256, 0xff, 0xd9]);
+  return { camera, seq, timestamp: Date.now(), width: 4, height: 3, jpeg };
+}
+
+interface Harness {
+  bus: FrameBus;
+  /** Puts raw bytes on a camera's channel, as a foreign or broken publisher would. */
+  injectRaw(camera: string, message: Buffer): Promise<void>;
+  /** Lets in-flight messages arrive. */
+  settle(): Promise<void>;
+}
+
+function contract(name: string, make: () => Promise<Harness>): void {
+  describe(`FrameBus contract: ${name}`, () => {
+    let h: Harness;
+    before(async () => {
+      h = await make();
+    });
+    after(async () => {
+      await h.bus.close();
+    });
+
+    test('a subscriber receives each published frame of its camera, and only those', async () => {
+      const got: Frame[] = [];
+      const unsubscribe = await h.bus.subscribe('a', (f) => got.push(f));
+      await h.bus.publish(frame('a', 1), 5000);
+      await h.bus.publish(frame('b', 2), 5000);
+      await h.bus.publish(frame('a', 3), 5000);
+      await waitFor('two frames', () => got.length >= 2, 3000, 5);
+      await h.settle();
+      assert.deepEqual(got.map((f) => [f.camera, f.seq]), [['a', 1], ['a', 3]]);
+      await unsubscribe();
+    });
+
+    test('after unsubscribe nothing more arrives', async () => {
+      const got: Frame[] = [];
+      const unsubscribe = await h.bus.subscribe('c', (f) => got.push(f));
+      await unsubscribe();
+      await h.bus.publish(frame('c', 1), 5000);
+      await h.settle();
+      assert.equal(got.length, 0);
+    });
+
+    test('latest returns the newest frame until its TTL passes', async () => {
+      await h.bus.publish(frame('d', 1), 5000);
+      await h.bus.publish(frame('d', 2), 300);
+      assert.equal((await h.bus.latest('d'))?.seq, 2);
+      await sleep(450);
+      assert.equal(await h.bus.latest('d'), null);
+      assert.equal(await h.bus.latest('never-published'), null);
+    });
+
+    test('a malformed message is dropped and counted, and delivery goes on', async () => {
+      const got: Frame[] = [];
+      const unsubscribe = await h.bus.subscribe('e', (f) => got.push(f));
+      const before = h.bus.stats.malformed;
+      await h.injectRaw('e', Buffer.from('not a frame'));
+      await h.bus.publish(frame('e', 9), 5000);
+      await waitFor('the good frame', () => got.length === 1, 3000, 5);
+      assert.equal(h.bus.stats.malformed, before + 1);
+      assert.equal(got[0]!.seq, 9);
+      await unsubscribe();
+    });
+
+    test('cameras are announced and listed', async () => {
+      const info = { camera: 'f', source: 'test pattern', width: 4, height: 3, fps: 30, targetFps: 30, lastFrameAt: 1, lastFrameBytes: 5, updatedAt: 2 };
+      await h.bus.announce(info);
+      assert.deepEqual((await h.bus.cameras()).find((c) => c.camera === 'f'), info);
+    });
+
+    test('close is idempotent and the bus is no longer ready', async () => {
+      const extra = await make();
+      assert.equal(await waitFor('ready', () => extra.bus.isReady(), 3000), true);
+      await Promise.all([extra.bus.close(), extra.bus.close()]);
+      await extra.bus.close();
+      assert.equal(extra.bus.isReady(), false);
+    });
+  });
+}
+
+contract('MemoryBus', async () => {
+  const bus = new MemoryBus();
+  return { bus, injectRaw: async (camera, msg) => bus.deliverRaw(camera, msg), settle: async () => undefined };
+});
+
+let redis: RedisHandle | null = null;
+after(async () => {
+  await redis?.stop();
+});
+
+contract('RedisBus (real redis-server)', async () => {
+  redis ??= await startRedis();
+  const bus = new RedisBus({ url: redis.url, log });
+  await waitFor('redis bus ready', () => bus.isReady(), 5000);
+  const raw = redis.client();
+  return {
+    bus,
+    injectRaw: async (camera, msg) => {
+      await raw.publish(channels.frames(camera), msg);
+    },
+    settle: () => sleep(100),
+  };
+});

@@ -1,0 +1,152 @@
+/**
+ * Starts the real parts for integration tests: redis-server, capture and gateway processes, each on a free
+ * port, and returns handles whose stop() the test registers with t.after(). A missing tool fails the test
+ * with the line that installs it.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+
+export const ROOT = path.resolve(__dirname, '..', '..', '..');
+export const DIST = path.join(ROOT, 'dist');
+
+export function requireTool(cmd: string, install: string): void {
+  const r = spawnSync('sh', ['-c', `command -v ${cmd}`]);
+  if (r.status !== 0) throw new Error(`${cmd} is not installed: run \`${install}\` (or npm run setup)`);
+}
+
+export async function freePort(): Promise<number> {
+  const srv = createServer();
+  srv.listen(0, '127.0.0.1');
+  await once(srv, 'listening');
+  const { port } = srv.address() as { port: number };
+  srv.close();
+  await once(srv, 'close');
+  return port;
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export async function waitFor<T>(what: string, fn: () => Promise<T | null | undefined | false> | T | null | undefined | false, timeoutMs = 10000, everyMs = 50): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  let lastErr: unknown = null;
+  while (Date.now() < until) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (err) {
+      lastErr = err;
+    }
+    await sleep(everyMs);
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastErr ? `: ${(lastErr as Error).message}` : ''}`);
+}
+
+export interface Proc {
+  child: ChildProcess;
+  /** Everything the process wrote to stdout and stderr so far. */
+  output(): string;
+  /** SIGTERM, then SIGKILL after 5 s; resolves with the exit code. Idempotent. */
+  stop(): Promise<number | null>;
+  exited: Promise<number | null>;
+}
+
+export function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Proc {
+  const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  let stopping: Promise<number | null> | null = null;
+  return {
+    child,
+    output: () => out,
+    exited,
+    stop: () =>
+      (stopping ??= (async () => {
+        if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+        child.kill('SIGTERM');
+        const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+        const code = await exited;
+        clearTimeout(t);
+        return code;
+      })()),
+  };
+}
+
+export interface RedisHandle extends Proc {
+  port: number;
+  url: string;
+  client(): Redis;
+}
+
+export async function startRedis(): Promise<RedisHandle> {
+  requireTool('redis-server', 'sudo apt-get install -y redis-server');
+  const port = await freePort();
+  const proc = run('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
+  const url = `redis://127.0.0.1:${port}`;
+  const clients: Redis[] = [];
+  await waitFor('redis-server to answer PING', async () => {
+    const r = new Redis(url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+    r.on('error', () => undefined); // refused until the server is up: expected while we poll
+    try {
+      await r.connect();
+      return (await r.ping()) === 'PONG';
+    } finally {
+      r.disconnect();
+    }
+  });
+  const stop = proc.stop;
+  return {
+    ...proc,
+    port,
+    url,
+    client: () => {
+      const c = new Redis(url);
+      clients.push(c);
+      return c;
+    },
+    stop: async () => {
+      for (const c of clients) c.disconnect();
+      return stop();
+    },
+  };
+}
+
+export function startCapture(env: Record<string, string>): Proc {
+  return run(process.execPath, [path.join(DIST, 'capture', 'main.js')], { LOG_LEVEL: 'info', ...env });
+}
+
+export interface GatewayHandle extends Proc {
+  port: number;
+  base: string;
+}
+
+export async function startGateway(env: Record<string, string>): Promise<GatewayHandle> {
+  const port = env.PORT ? Number(env.PORT) : await freePort();
+  const proc = run(process.execPath, [path.join(DIST, 'gateway', 'main.js')], { HOST: '127.0.0.1', ...env, PORT: String(port) });
+  const base = `http://127.0.0.1:${port}`;
+  await waitFor(`gateway on ${base}`, async () => {
+    if (proc.child.exitCode !== null) throw new Error(`gateway exited: ${proc.output()}`);
+    return (await fetch(`${base}/healthz`)).ok;
+  });
+  return { ...proc, port, base };
+}
+
+/** Waits until the capture has published a frame (its latest-frame key exists). */
+export async function waitForFrames(redis: RedisHandle, camera: string, timeoutMs = 15000): Promise<void> {
+  const c = redis.client();
+  await waitFor(
+    `first frame of ${camera}`,
+    async () => (await c.exists(`camfan:{${camera}}:latest`)) === 1 && JSON.parse((await c.hget('camfan:cameras', camera)) ?? '{}').lastFrameAt > 0,
+    timeoutMs,
+  );
+}
+
+export function makeClip(file: string, seconds: number, size = '320x240', fps = 15): void {
+  requireTool('ffmpeg', 'sudo apt-get install -y ffmpeg');
+  const r = spawnSync('ffmpeg', ['-loglevel', 'error', '-y', '-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=${fps}:duration=${seconds}`, '-c:v', 'mjpeg', '-q:v', '5', file]);
+  if (r.status !== 0) throw new Error(`ffmpeg failed: ${r.stderr.toString()}`);
+}
