@@ -128,9 +128,10 @@ export async function startGateway(env: Record<string, string>): Promise<Gateway
   const port = env.PORT ? Number(env.PORT) : await freePort();
   const proc = run(process.execPath, [path.join(DIST, 'gateway', 'main.js')], { HOST: '127.0.0.1', ...env, PORT: String(port) });
   const base = `http://127.0.0.1:${port}`;
+  // With several gateways on one port (SO_REUSEPORT) /healthz may be answered by another one: wait for this one's log line.
   await waitFor(`gateway on ${base}`, async () => {
     if (proc.child.exitCode !== null) throw new Error(`gateway exited: ${proc.output()}`);
-    return (await fetch(`${base}/healthz`)).ok;
+    return proc.output().includes('gateway listening') && (await fetch(`${base}/healthz`)).ok;
   });
   return { ...proc, port, base };
 }
