@@ -199,7 +199,7 @@ async function main(): Promise<void> {
   const port = await freePort();
   const capture = startCapture({ REDIS_URL: redis.url, CAPTURE_SOURCE: 'test', CAPTURE_WIDTH: String(w), CAPTURE_HEIGHT: String(h), CAPTURE_FPS: String(fps), JPEG_QUALITY: String(quality), LOG_LEVEL: 'warn' });
   const gateways: GatewayHandle[] = [];
-  for (let i = 0; i < n('gateways'); i++) gateways.push(await startGateway({ REDIS_URL: redis.url, PORT: String(port), LOG_LEVEL: 'warn' }));
+  for (let i = 0; i < n('gateways'); i++) gateways.push(await startGateway({ REDIS_URL: redis.url, PORT: String(port) }));
   await waitForFrames(redis, 'cam0');
   await sleep(500);
   const baselineRss = gateways.reduce((s, g) => s + rssBytes(g.child.pid!), 0);
