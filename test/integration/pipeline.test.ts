@@ -163,6 +163,21 @@ describe('capture -> redis -> gateway -> clients', () => {
     assert.match(html, /<img id="main"[^>]*src="\/stream\/cam0"/);
   });
 
+  test('SIGTERM: the gateway ends its streams and exits 0 within its deadline; so does a capture', async () => {
+    const gw = await startGateway({ REDIS_URL: redis.url, SHUTDOWN_TIMEOUT_MS: '3000' });
+    const s = openStream(`${gw.base}/video_feed`);
+    await waitFor('frames', () => s.count >= 2, 5000);
+    const t0 = Date.now();
+    assert.equal(await gw.stop(), 0);
+    await s.closed;
+    assert.ok(Date.now() - t0 < 3000, `stopped in ${Date.now() - t0} ms`);
+    assert.match(gw.output(), /shutdown complete/);
+    const cap = startCapture({ REDIS_URL: redis.url, CAMERA_ID: 'shortlived', CAPTURE_SOURCE: 'test' });
+    await waitForFrames(redis, 'shortlived');
+    assert.equal(await cap.stop(), 0);
+    assert.match(cap.output(), /shutdown complete/);
+  });
+
   test('a viewer is subscribed only while watching', async () => {
     const sub = redis.client();
     const count = async (): Promise<number> => ((await sub.call('PUBSUB', 'NUMSUB', 'camfan:{clip}:frames')) as [string, number])[1];
