@@ -16,6 +16,8 @@ export interface CameraInfo {
   /** Capture time of the last published frame (ms since the epoch), 0 if none yet. */
   lastFrameAt: number;
   lastFrameBytes: number;
+  /** True while no gateway watches the camera and the capture runs at its idle rate. */
+  idle: boolean;
   /** When this record was written (ms since the epoch). */
   updatedAt: number;
 }
@@ -39,6 +41,12 @@ export interface FrameBus {
   latest(camera: string): Promise<Frame | null>;
   announce(info: CameraInfo): Promise<void>;
   cameras(): Promise<CameraInfo[]>;
+  /** How many gateway processes are subscribed to the camera's frames, across the whole deployment. */
+  watchers(camera: string): Promise<number>;
+  /** Gateway side: a camera got its first viewer here; an idle capture should go back to full rate now. */
+  requestFrames(camera: string): Promise<void>;
+  /** Capture side: calls onRequest whenever some gateway asks for the camera's frames. */
+  onFramesRequested(camera: string, onRequest: () => void): Promise<Unsubscribe>;
   /** True while the bus can publish and deliver. */
   isReady(): boolean;
   readonly stats: Readonly<BusStats>;

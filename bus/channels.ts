@@ -5,12 +5,9 @@
 export const channels = {
   frames: (camera: string): string => `camfan:{${camera}}:frames`,
   latest: (camera: string): string => `camfan:{${camera}}:latest`,
+  /** Gateways publish here when a camera gets its first viewer, so an idle capture speeds up at once. */
+  wake: (camera: string): string => `camfan:{${camera}}:wake`,
   /** Hash: camera id -> CameraInfo JSON, refreshed by each capture about once a second. */
   cameras: 'camfan:cameras',
 } as const;
 
-/** Inverse of channels.frames, for the subscriber's message handler. */
-export function cameraOfChannel(channel: string): string | null {
-  const m = /^camfan:\{([^}]+)\}:frames$/.exec(channel);
-  return m ? m[1]! : null;
-}

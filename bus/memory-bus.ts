@@ -8,6 +8,7 @@ export class MemoryBus implements FrameBus {
   private readonly handlers = new Map<string, Set<FrameHandler>>();
   private readonly latestFrames = new Map<string, { message: Buffer; expiresAt: number }>();
   private readonly infos = new Map<string, CameraInfo>();
+  private readonly wakeHandlers = new Map<string, Set<() => void>>();
   private closed = false;
 
   async publish(frame: Frame, latestTtlMs: number): Promise<void> {
@@ -57,6 +58,23 @@ export class MemoryBus implements FrameBus {
 
   async cameras(): Promise<CameraInfo[]> {
     return [...this.infos.values()].sort((a, b) => a.camera.localeCompare(b.camera));
+  }
+
+  async watchers(camera: string): Promise<number> {
+    return this.handlers.get(camera)?.size ? 1 : 0;
+  }
+
+  async requestFrames(camera: string): Promise<void> {
+    for (const h of this.wakeHandlers.get(camera) ?? []) h();
+  }
+
+  async onFramesRequested(camera: string, onRequest: () => void): Promise<Unsubscribe> {
+    let set = this.wakeHandlers.get(camera);
+    if (!set) this.wakeHandlers.set(camera, (set = new Set()));
+    set.add(onRequest);
+    return async () => {
+      set.delete(onRequest);
+    };
   }
 
   isReady(): boolean {

@@ -9,7 +9,7 @@ import type { Logger } from '../lib/log.js';
 import { redactUrl } from '../lib/settings.js';
 import type { CameraInfo, FrameBus, FrameHandler, Unsubscribe } from './bus.js';
 import { newStats } from './bus.js';
-import { cameraOfChannel, channels } from './channels.js';
+import { channels } from './channels.js';
 import { decodeFrame, encodeFrame, type Frame } from './frame.js';
 
 export interface RedisBusOptions {
@@ -35,7 +35,9 @@ export class RedisBus implements FrameBus {
   readonly stats = newStats();
   private readonly commands: Redis;
   private subscriber: Redis | null = null;
-  private readonly handlers = new Map<string, Set<FrameHandler>>();
+  /** Per subscribed channel, what to do with a message. */
+  private readonly channelHandlers = new Map<string, (message: Buffer) => void>();
+  private readonly frameHandlers = new Map<string, Set<FrameHandler>>();
   private closing: Promise<void> | null = null;
 
   constructor(private readonly options: RedisBusOptions) {
@@ -85,14 +87,24 @@ export class RedisBus implements FrameBus {
     if (this.subscriber) return this.subscriber;
     // SUBSCRIBE may be sent while (re)connecting: queue it; ioredis re-subscribes by itself after a reconnect.
     const sub = this.connect('camfan-subscriber', { enableOfflineQueue: true, maxRetriesPerRequest: null });
-    sub.on('messageBuffer', (channelBuf: Buffer, message: Buffer) => this.onMessage(channelBuf.toString(), message));
+    sub.on('messageBuffer', (channel: Buffer, message: Buffer) => this.channelHandlers.get(channel.toString())?.(message));
     this.subscriber = sub;
     return sub;
   }
 
-  private onMessage(channel: string, message: Buffer): void {
-    const camera = cameraOfChannel(channel);
-    const set = camera ? this.handlers.get(camera) : undefined;
+  private async listen(channel: string, handler: (message: Buffer) => void): Promise<void> {
+    this.channelHandlers.set(channel, handler);
+    await this.ensureSubscriber().subscribe(channel);
+  }
+
+  private async unlisten(channel: string): Promise<void> {
+    this.channelHandlers.delete(channel);
+    const sub = this.subscriber;
+    if (sub?.status === 'ready') await sub.unsubscribe(channel).catch(() => undefined);
+  }
+
+  private onFrameMessage(camera: string, message: Buffer): void {
+    const set = this.frameHandlers.get(camera);
     if (!set) return;
     let frame: Frame;
     try {
@@ -101,7 +113,7 @@ export class RedisBus implements FrameBus {
     } catch (err) {
       this.stats.malformed++;
       if (this.stats.malformed === 1 || this.stats.malformed % 1000 === 0) {
-        this.options.log.warn({ channel, err: (err as Error).message, malformed: this.stats.malformed }, 'dropped malformed frame message');
+        this.options.log.warn({ camera, err: (err as Error).message, malformed: this.stats.malformed }, 'dropped malformed frame message');
       }
       return;
     }
@@ -110,19 +122,33 @@ export class RedisBus implements FrameBus {
   }
 
   async subscribe(camera: string, onFrame: FrameHandler): Promise<Unsubscribe> {
-    const sub = this.ensureSubscriber();
-    let set = this.handlers.get(camera);
+    let set = this.frameHandlers.get(camera);
     if (!set) {
-      this.handlers.set(camera, (set = new Set()));
-      await sub.subscribe(channels.frames(camera));
+      this.frameHandlers.set(camera, (set = new Set()));
+      await this.listen(channels.frames(camera), (message) => this.onFrameMessage(camera, message));
     }
     set.add(onFrame);
     return async () => {
       set.delete(onFrame);
-      if (set.size > 0 || this.handlers.get(camera) !== set) return;
-      this.handlers.delete(camera);
-      if (sub.status === 'ready') await sub.unsubscribe(channels.frames(camera)).catch(() => undefined);
+      if (set.size > 0 || this.frameHandlers.get(camera) !== set) return;
+      this.frameHandlers.delete(camera);
+      await this.unlisten(channels.frames(camera));
     };
+  }
+
+  async watchers(camera: string): Promise<number> {
+    const reply = (await this.commands.call('PUBSUB', 'NUMSUB', channels.frames(camera))) as [string, number];
+    return Number(reply[1]);
+  }
+
+  async requestFrames(camera: string): Promise<void> {
+    await this.commands.publish(channels.wake(camera), '1');
+  }
+
+  async onFramesRequested(camera: string, onRequest: () => void): Promise<Unsubscribe> {
+    const channel = channels.wake(camera);
+    await this.listen(channel, () => onRequest());
+    return () => this.unlisten(channel);
   }
 
   async latest(camera: string): Promise<Frame | null> {
@@ -160,7 +186,8 @@ export class RedisBus implements FrameBus {
 
   close(): Promise<void> {
     this.closing ??= (async () => {
-      this.handlers.clear();
+      this.channelHandlers.clear();
+      this.frameHandlers.clear();
       const conns = [this.commands, this.subscriber].filter((c): c is Redis => c !== null);
       await Promise.all(conns.map((c) => (c.status === 'ready' ? c.quit().catch(() => c.disconnect()) : c.disconnect())));
     })();

@@ -13,6 +13,14 @@ export const captureSettings = {
   height: { env: 'CAPTURE_HEIGHT', doc: 'frame height in pixels', default: 480, parse: integer(16, 4320) },
   fps: { env: 'CAPTURE_FPS', doc: 'target frame rate, paced without drift', default: 30, parse: integer(1, 120) },
   jpegQuality: { env: 'JPEG_QUALITY', doc: 'JPEG quality', default: 80, parse: integer(1, 100) },
+  idleFps: {
+    env: 'IDLE_FPS',
+    doc: 'frame rate while no gateway anywhere watches this camera (0: never idle)',
+    default: 1,
+    parse: integer(0, 120),
+  },
+  dropSameFrames: { env: 'DROP_SAME_FRAMES', doc: 'skip frames identical to the last one published (static scenes)', default: 'on', parse: oneOf('on', 'off') },
+  keepAliveMs: { env: 'KEEPALIVE_MS', doc: 'with DROP_SAME_FRAMES, still publish an unchanged frame this often', default: 1000, parse: integer(100, 60000) },
   redisUrl: { env: 'REDIS_URL', doc: 'Redis to publish to (redis:// or rediss://)', default: 'redis://127.0.0.1:6379', parse: redisUrl },
   latestTtlMs: {
     env: 'LATEST_TTL_MS',

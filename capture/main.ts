@@ -4,6 +4,7 @@ import { createLogger } from '../lib/log.js';
 import { ConfigError, redactUrl } from '../lib/settings.js';
 import { installShutdown } from '../lib/shutdown.js';
 import { captureHelp, loadCaptureConfig, type CaptureConfig } from './config.js';
+import { Demand } from './demand.js';
 import { CapturePipeline } from './pipeline.js';
 import { Publisher } from './publisher.js';
 import { createSource, SourceError } from './sources/index.js';
@@ -41,13 +42,20 @@ function main(): void {
     bus,
     log,
     latestTtlMs: config.latestTtlMs,
+    dropSameFrames: config.dropSameFrames === 'on',
+    keepAliveMs: config.keepAliveMs,
     info: { camera: config.cameraId, source: source.description, width: config.width, height: config.height, targetFps: config.fps },
   });
   const pipeline = new CapturePipeline({ ...config, camera: config.cameraId, source, live, publisher, log });
+  const demand = new Demand(bus, config.cameraId, log, (watching) => {
+    pipeline.setWatching(watching);
+    publisher.idle = pipeline.isIdle;
+  });
+  demand.start().catch((err: Error) => log.warn({ err: err.message }, 'cannot watch for viewers; staying at full rate'));
   pipeline.start();
 
   const report = setInterval(() => {
-    log.info({ fps: publisher.measuredFps, published: publisher.published, encodeMsP50: pipeline.takeEncodeMedianMs(), droppedRedisBusy: publisher.droppedBusy, droppedRedisDown: publisher.droppedDown }, 'capture stats');
+    log.info({ fps: publisher.measuredFps, published: publisher.published, encodeMsP50: pipeline.takeEncodeMedianMs(), droppedRedisBusy: publisher.droppedBusy, droppedSame: publisher.droppedSame, idle: pipeline.isIdle, droppedRedisDown: publisher.droppedDown }, 'capture stats');
   }, 10_000);
   report.unref();
 
@@ -56,6 +64,7 @@ function main(): void {
     deadlineMs: config.shutdownTimeoutMs,
     close: async () => {
       clearInterval(report);
+      await demand.close();
       await pipeline.stop();
       publisher.close();
       await bus.close();

@@ -4,7 +4,7 @@
  * name and reopened; a file loops.
  */
 import type { Logger } from '../lib/log.js';
-import { Pacer } from './pacer.js';
+import { Pacer } from '../lib/pacer.js';
 import type { Publisher } from './publisher.js';
 import cv, { type Mat } from './sources/cv.js';
 import type { FrameSource } from './sources/index.js';
@@ -19,6 +19,8 @@ export interface PipelineOptions {
   width: number;
   height: number;
   fps: number;
+  /** Rate while nobody watches (0: never idle). */
+  idleFps: number;
   jpegQuality: number;
   stallTimeoutMs: number;
   retryMaxMs: number;
@@ -32,8 +34,22 @@ export class CapturePipeline {
   private seq = 0;
   private encodeMs: number[] = [];
   private wake: (() => void) | null = null;
+  private readonly pacer: Pacer;
+  private watching = true;
 
-  constructor(private readonly o: PipelineOptions) {}
+  constructor(private readonly o: PipelineOptions) {
+    this.pacer = new Pacer(o.fps);
+  }
+
+  /** Full rate while someone watches, the idle rate otherwise; a change applies from the next frame. */
+  setWatching(watching: boolean): void {
+    this.watching = watching;
+    this.pacer.setFps(watching || this.o.idleFps === 0 ? this.o.fps : this.o.idleFps);
+  }
+
+  get isIdle(): boolean {
+    return !this.watching && this.o.idleFps > 0;
+  }
 
   start(): void {
     this.running ??= this.run();
@@ -73,7 +89,7 @@ export class CapturePipeline {
   /** Runs until the source fails or stalls (throws) or the pipeline stops. */
   private async stream(): Promise<void> {
     const { source, live, stallTimeoutMs } = this.o;
-    const pacer = new Pacer(this.o.fps);
+    const pacer = this.pacer;
     let lastFrameAt = Date.now();
     while (!this.signal.stopped) {
       if (!live) await pacer.wait(this.signal);

@@ -11,6 +11,9 @@ export interface PublisherOptions {
   bus: FrameBus;
   log: Logger;
   latestTtlMs: number;
+  /** Skip a frame whose JPEG is identical to the last one published, unless keepAliveMs have passed. */
+  dropSameFrames: boolean;
+  keepAliveMs: number;
   info: Pick<CameraInfo, 'camera' | 'source' | 'width' | 'height' | 'targetFps'>;
 }
 
@@ -18,6 +21,9 @@ export class Publisher {
   published = 0;
   droppedBusy = 0;
   droppedDown = 0;
+  droppedSame = 0;
+  idle = false;
+  private lastSent: Frame | null = null;
   private inFlight = false;
   private down = false;
   private lastFrame: Frame | null = null;
@@ -36,6 +42,11 @@ export class Publisher {
       this.droppedBusy++;
       return;
     }
+    if (this.isRepeat(frame)) {
+      this.droppedSame++;
+      return;
+    }
+    this.lastSent = frame;
     this.inFlight = true;
     this.opts.bus.publish(frame, this.opts.latestTtlMs).then(
       () => {
@@ -62,6 +73,12 @@ export class Publisher {
     );
   }
 
+  /** µStreamer's drop-same-frames: a static scene costs one frame a keep-alive interval. */
+  private isRepeat(frame: Frame): boolean {
+    const last = this.lastSent;
+    return this.opts.dropSameFrames && last !== null && frame.timestamp - last.timestamp < this.opts.keepAliveMs && frame.jpeg.equals(last.jpeg);
+  }
+
   private tick(): void {
     this.fps = this.windowCount;
     this.windowCount = 0;
@@ -74,6 +91,7 @@ export class Publisher {
       ...this.opts.info,
       ...(last ? { width: last.width, height: last.height } : {}),
       fps: this.fps,
+      idle: this.idle,
       lastFrameAt: last?.timestamp ?? 0,
       lastFrameBytes: last?.jpeg.length ?? 0,
       updatedAt: Date.now(),

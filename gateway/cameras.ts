@@ -22,6 +22,8 @@ export interface HubOptions {
   log: Logger;
   liveTimeoutMs: number;
   unsubscribeLingerMs: number;
+  /** A viewer whose socket has taken no byte for this long is closed. */
+  stallCloseMs: number;
 }
 
 const CAMERA_LIST_MIN_REFRESH_MS = 250;
@@ -31,8 +33,28 @@ export class CameraHub {
   private known = new Map<string, CameraInfo>();
   private listing: Promise<void> | null = null;
   private listedAt = 0;
+  private readonly sweeper: NodeJS.Timeout;
+  /** Viewers closed because their socket stopped taking data. */
+  stallClosed = 0;
 
-  constructor(private readonly o: HubOptions) {}
+  constructor(private readonly o: HubOptions) {
+    // One timer for all viewers: nothing is allocated per viewer per frame to watch for stalls.
+    this.sweeper = setInterval(() => this.closeStalled(), Math.min(1000, o.stallCloseMs / 2));
+    this.sweeper.unref();
+  }
+
+  private closeStalled(): void {
+    const now = performance.now();
+    for (const feed of this.feeds.values()) {
+      for (const v of feed.viewers) {
+        const blocked = v.blockedFor(now);
+        if (blocked < this.o.stallCloseMs) continue;
+        this.stallClosed++;
+        this.o.log.info({ camera: v.camera, blockedMs: Math.round(blocked), delivered: v.delivered }, 'closing stalled viewer');
+        v.close();
+      }
+    }
+  }
 
   /** Known cameras are those a capture has announced. Refreshed from Redis at most every 250 ms. */
   async cameras(): Promise<CameraInfo[]> {
@@ -77,10 +99,14 @@ export class CameraHub {
     }
     if (!feed.subscribed) {
       feed.subscribed = this.o.bus.subscribe(feed.camera, (frame) => this.onFrame(feed, frame));
-      feed.subscribed.catch((err: Error) => {
-        this.o.log.error({ camera: feed.camera, err: err.message }, 'subscribe failed');
-        feed.subscribed = null;
-      });
+      feed.subscribed.then(
+        // An idle capture (nobody watching anywhere) goes back to full rate now, not at its next poll.
+        () => this.o.bus.requestFrames(feed.camera).catch(() => undefined),
+        (err: Error) => {
+          this.o.log.error({ camera: feed.camera, err: err.message }, 'subscribe failed');
+          feed.subscribed = null;
+        },
+      );
     }
     const first = await this.freshest(feed);
     if (first && !viewer.closed) viewer.offer(first);
@@ -106,6 +132,17 @@ export class CameraHub {
 
   subscribedCameras(): string[] {
     return [...this.feeds.values()].filter((f) => f.subscribed).map((f) => f.camera);
+  }
+
+  /** Per camera and per viewer figures for /api/stats (µStreamer's /state). */
+  stats(): Record<string, unknown> {
+    const now = performance.now();
+    const feeds = [...this.feeds.values()];
+    return {
+      cameras: feeds.map((f) => ({ camera: f.camera, subscribed: f.subscribed !== null, viewers: f.viewers.size, framesReceived: f.framesReceived, lastFrameAt: f.latest?.frame.timestamp ?? null })),
+      viewers: feeds.flatMap((f) => [...f.viewers].map((v) => v.snapshot(now))),
+      stallClosed: this.stallClosed,
+    };
   }
 
   /** Ends every stream (shutdown). */
@@ -154,6 +191,7 @@ export class CameraHub {
 
   /** Stops lingering timers (shutdown). */
   close(): void {
+    clearInterval(this.sweeper);
     for (const feed of this.feeds.values()) if (feed.linger) clearTimeout(feed.linger);
   }
 }

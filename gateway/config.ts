@@ -18,6 +18,12 @@ export const gatewaySettings = {
     default: 2000,
     parse: integer(0, 600000),
   },
+  stallCloseMs: {
+    env: 'STALL_CLOSE_MS',
+    doc: 'close a viewer whose socket has taken no byte for this long (dead or stuck client)',
+    default: 30000,
+    parse: integer(500, 600000),
+  },
   shutdownTimeoutMs: { env: 'SHUTDOWN_TIMEOUT_MS', doc: 'forced exit after this long on SIGTERM (keep below pm2 kill_timeout)', default: 4000, parse: integer(100, 60000) },
   logLevel: { env: 'LOG_LEVEL', doc: 'log level', default: 'info', parse: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent') },
 };

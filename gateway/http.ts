@@ -30,7 +30,7 @@ const STREAM_HEADERS: ReadonlyArray<readonly [string, string]> = [
 ];
 
 /** Paths a GET serves, to tell 405 (known path, wrong method) from 404. */
-const ROUTES = [/^\/$/, /^\/video_feed$/, /^\/stream\/[^/]+$/, /^\/snapshot\/[^/]+$/, /^\/healthz$/, /^\/readyz$/, /^\/api\/cameras$/];
+const ROUTES = [/^\/$/, /^\/video_feed$/, /^\/stream\/[^/]+$/, /^\/snapshot\/[^/]+$/, /^\/healthz$/, /^\/readyz$/, /^\/api\/cameras$/, /^\/api\/stats$/];
 
 function send(res: HttpResponse, status: string, contentType: string, body: string | Buffer, extra: ReadonlyArray<readonly [string, string]> = []): void {
   res.cork(() => {
@@ -75,7 +75,10 @@ export function installRoutes(app: TemplatedApp, o: HttpOptions): void {
     const framing = chooseFraming(req.getQuery('framing'), req.getHeader('user-agent'));
     if (!CAMERA_ID_RE.test(camera)) return sendText(res, '404 Not Found', `no such camera: ${JSON.stringify(camera.slice(0, 64))}`);
     if (!framing) return sendText(res, '400 Bad Request', 'framing must be advance or classic');
-    const viewer = new Viewer(res, camera, framing);
+    const fps = parseFps(req.getQuery('fps'));
+    if (fps === null) return sendText(res, '400 Bad Request', `fps must be a whole number from 1 to ${MAX_VIEWER_FPS}`);
+    const remote = Buffer.from(res.getRemoteAddressAsText()).toString();
+    const viewer = new Viewer(res, camera, framing, fps === undefined ? { remote } : { maxFps: fps, remote });
     res.onAborted(() => {
       viewer.aborted();
       hub.unwatch(viewer);
@@ -132,6 +135,11 @@ export function installRoutes(app: TemplatedApp, o: HttpOptions): void {
     }),
   );
 
+  app.get(
+    '/api/stats',
+    handle(log, (res) => sendJson(res, '200 OK', { pid: process.pid, uptimeSeconds: Math.round(process.uptime()), bus: bus.stats, ...hub.stats() })),
+  );
+
   app.get('/', handle(log, (res) => send(res, '200 OK', 'text/html; charset=utf-8', renderPage(o.defaultCamera))));
 
   app.any(
@@ -142,6 +150,16 @@ export function installRoutes(app: TemplatedApp, o: HttpOptions): void {
       sendText(res, '404 Not Found', 'not found');
     }),
   );
+}
+
+const MAX_VIEWER_FPS = 120;
+
+/** ?fps=N caps a viewer's frame rate: undefined when absent, null when invalid. */
+function parseFps(raw: string | undefined): number | undefined | null {
+  if (raw === undefined || raw === '') return undefined;
+  if (!/^\d{1,3}$/.test(raw)) return null;
+  const n = Number(raw);
+  return n >= 1 && n <= MAX_VIEWER_FPS ? n : null;
 }
 
 /** Route parameters arrive percent-encoded; a bad escape is just an unknown camera. */

@@ -34,7 +34,7 @@ function main(): void {
   }
 
   const bus = new RedisBus({ url: config.redisUrl, log });
-  const hub = new CameraHub({ bus, log, liveTimeoutMs: config.liveTimeoutMs, unsubscribeLingerMs: config.unsubscribeLingerMs });
+  const hub = new CameraHub({ bus, log, liveTimeoutMs: config.liveTimeoutMs, unsubscribeLingerMs: config.unsubscribeLingerMs, stallCloseMs: config.stallCloseMs });
   const app = uWS.App();
   installRoutes(app, { hub, bus, log, defaultCamera: config.defaultCamera });
 

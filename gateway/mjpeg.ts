@@ -17,6 +17,7 @@
  * total size: the stream declares the largest safe integer, so it never ends by itself.
  */
 import type { Frame } from '../bus/frame.js';
+import { Pacer } from '../lib/pacer.js';
 import type { HttpResponse } from './uws.js';
 
 export const BOUNDARY = 'camfanframe';
@@ -98,12 +99,28 @@ export interface ViewerStats {
   delivered: number;
   /** Frames replaced while waiting behind a backpressured socket. */
   dropped: number;
+  /** Frames skipped to honour the viewer's ?fps cap. */
+  capped: number;
+}
+
+export interface ViewerOptions {
+  /** ?fps=N: at most N frames a second, spread evenly. */
+  maxFps?: number;
+  /** Client address, for /api/stats. */
+  remote?: string;
 }
 
 export class Viewer implements ViewerStats {
   delivered = 0;
   dropped = 0;
+  capped = 0;
   closed = false;
+  readonly connectedAt = Date.now();
+  readonly remote: string;
+  readonly maxFps: number | null;
+  /** performance.now() when the part in flight met backpressure; 0 while nothing waits. */
+  private blockedSince = 0;
+  private readonly cap: Pacer | null;
   private current: Buffer | null = null;
   private currentStart = 0;
   private pending: FramePacket | null = null;
@@ -118,7 +135,11 @@ export class Viewer implements ViewerStats {
     private readonly res: HttpResponse,
     readonly camera: string,
     readonly framing: Framing,
+    options: ViewerOptions = {},
   ) {
+    this.cap = options.maxFps ? new Pacer(options.maxFps) : null;
+    this.maxFps = options.maxFps ?? null;
+    this.remote = options.remote ?? '';
     res.onWritable(() => this.drain());
   }
 
@@ -134,6 +155,10 @@ export class Viewer implements ViewerStats {
   /** Latest frame wins: send now if the socket is free, else keep only the newest as pending. */
   offer(packet: FramePacket): void {
     if (this.closed || packet.frame.timestamp <= this.lastTimestamp) return;
+    if (this.cap && !this.cap.take()) {
+      this.capped++;
+      return;
+    }
     this.lastTimestamp = packet.frame.timestamp;
     if (this.current) {
       if (this.pending) this.dropped++;
@@ -149,14 +174,25 @@ export class Viewer implements ViewerStats {
     this.res.cork(this.writeCurrentCorked);
   }
 
+  /** How long the socket has taken no byte of the part in flight (0 when nothing waits). */
+  blockedFor(now: number): number {
+    return this.blockedSince === 0 ? 0 : now - this.blockedSince;
+  }
+
   /** Sends what is left of the current part; true when all of it went out. */
   private writeCurrent(): boolean {
     const cur = this.current!;
-    const sent = this.res.getWriteOffset() - this.currentStart;
+    const before = this.res.getWriteOffset();
+    const sent = before - this.currentStart;
     const [ok] = this.res.tryEnd(sent === 0 ? cur : cur.subarray(sent), ENDLESS);
-    if (!ok) return false;
+    if (!ok) {
+      // A slow but live client makes progress; only a socket that takes nothing counts as stalled.
+      if (this.blockedSince === 0 || this.res.getWriteOffset() > before) this.blockedSince = performance.now();
+      return false;
+    }
     if (cur.length > 0 && cur !== ADVANCE_PREAMBLE) this.delivered++;
     this.current = null;
+    this.blockedSince = 0;
     return true;
   }
 
@@ -170,6 +206,22 @@ export class Viewer implements ViewerStats {
     this.pending = null;
     this.start(next.part(this.framing));
     return this.lastWriteOk;
+  }
+
+  snapshot(now: number): Record<string, unknown> {
+    const seconds = Math.max(0.001, (Date.now() - this.connectedAt) / 1000);
+    return {
+      camera: this.camera,
+      remote: this.remote,
+      framing: this.framing,
+      maxFps: this.maxFps,
+      connectedAt: this.connectedAt,
+      delivered: this.delivered,
+      fps: Math.round((this.delivered / seconds) * 10) / 10,
+      dropped: this.dropped,
+      capped: this.capped,
+      blockedMs: Math.round(this.blockedFor(now)),
+    };
   }
 
   /** Marks the viewer gone (the client left). */

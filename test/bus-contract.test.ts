@@ -77,9 +77,22 @@ function contract(name: string, make: () => Promise<Harness>): void {
     });
 
     test('cameras are announced and listed', async () => {
-      const info = { camera: 'f', source: 'test pattern', width: 4, height: 3, fps: 30, targetFps: 30, lastFrameAt: 1, lastFrameBytes: 5, updatedAt: 2 };
+      const info = { camera: 'f', source: 'test pattern', width: 4, height: 3, fps: 30, targetFps: 30, lastFrameAt: 1, lastFrameBytes: 5, idle: false, updatedAt: 2 };
       await h.bus.announce(info);
       assert.deepEqual((await h.bus.cameras()).find((c) => c.camera === 'f'), info);
+    });
+
+    test('watchers counts subscribed gateways, and a frames request reaches the capture', async () => {
+      assert.equal(await h.bus.watchers('g'), 0);
+      const unsubscribe = await h.bus.subscribe('g', () => undefined);
+      assert.equal(await h.bus.watchers('g'), 1);
+      let requests = 0;
+      const stop = await h.bus.onFramesRequested('g', () => requests++);
+      await h.bus.requestFrames('g');
+      await waitFor('the request', () => requests === 1, 3000, 5);
+      await stop();
+      await unsubscribe();
+      assert.equal(await h.bus.watchers('g'), 0);
     });
 
     test('close is idempotent and the bus is no longer ready', async () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Pacer } from '../../capture/pacer.js';
+import { Pacer } from '../../lib/pacer.js';
 
 test('slots stay on the grid whatever each frame cost (no drift)', async () => {
   let t = 0;

@@ -1,10 +1,12 @@
 /**
  * A drift-free frame clock: slot n is due at start + n * interval, whatever each frame cost. When we fall
- * more than a frame behind, missed slots are skipped (counted), never caught up in a burst.
+ * more than a frame behind, missed slots are skipped (counted), never caught up in a burst. The rate can
+ * change on the fly (an idle capture going back to full rate); a wait in progress then ends at once.
  */
 export class Pacer {
-  readonly intervalMs: number;
+  intervalMs: number;
   private next: number;
+  private cutWait: (() => void) | null = null;
   skipped = 0;
 
   constructor(fps: number, private readonly now: () => number = () => performance.now()) {
@@ -12,10 +14,30 @@ export class Pacer {
     this.next = now();
   }
 
+  /** New rate, starting with a slot due now. */
+  setFps(fps: number): void {
+    const interval = 1000 / fps;
+    if (interval === this.intervalMs) return;
+    this.intervalMs = interval;
+    this.next = this.now();
+    this.cutWait?.();
+  }
+
   /** For paced sources (file, test pattern): waits for the next slot. */
   async wait(signal?: { stopped: boolean }): Promise<void> {
     const delay = this.next - this.now();
-    if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+    if (delay > 0) {
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(done, delay);
+        const self = this;
+        function done(): void {
+          clearTimeout(t);
+          self.cutWait = null;
+          resolve();
+        }
+        this.cutWait = done;
+      });
+    }
     if (signal?.stopped) return;
     this.advance();
   }
