@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 
 export function percentile(xs: number[], p: number): number {
   if (xs.length === 0) return Number.NaN;
-  const s = [...xs].sort((a, b) => a - b);
+  const s = Float64Array.from(xs).sort();
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
 }
 
