@@ -3,7 +3,7 @@
  *
  * - camfan-redis: a local redis-server, only when REDIS_URL is not set (port LOCAL_REDIS_PORT, default
  *   6390, so it never fights a system Redis on 6379).
- * - camfan-capture-<camera>: one capture per camera, fork mode, one instance.
+ * - camfan-capture-<camera>: one capture per camera (CAMERAS / CAMERAS_FILE, see scripts/cameras.js), fork mode.
  * - camfan-gateway: GATEWAY_INSTANCES processes (default: the number of cores) in fork mode, all on PORT.
  *   uWebSockets.js listens with SO_REUSEPORT, so the kernel spreads connections over them; pm2's
  *   cluster mode would not help uWS. Each process says 'ready' once it listens (wait_ready).
@@ -12,12 +12,13 @@
  */
 const os = require('node:os');
 const path = require('node:path');
+const { camerasFromEnv } = require('./scripts/cameras.js');
 
 const env = process.env;
 const localRedisPort = Number(env.LOCAL_REDIS_PORT || 6390);
 const redisUrl = env.REDIS_URL || `redis://127.0.0.1:${localRedisPort}`;
 const gatewayInstances = Number(env.GATEWAY_INSTANCES || (os.availableParallelism ? os.availableParallelism() : os.cpus().length));
-const cameraId = env.CAMERA_ID || 'cam0';
+const cameras = camerasFromEnv(env);
 
 const common = {
   cwd: __dirname,
@@ -41,20 +42,26 @@ if (!env.REDIS_URL) {
   });
 }
 
-apps.push({
-  ...common,
-  name: `camfan-capture-${cameraId}`,
-  script: path.join(__dirname, 'dist/capture/main.js'),
-  instances: 1,
-  wait_ready: true,
-  listen_timeout: 15000,
-  max_memory_restart: '512M',
-  env: {
-    CAMERA_ID: cameraId,
-    CAPTURE_SOURCE: env.CAPTURE_SOURCE || 'auto',
-    REDIS_URL: redisUrl,
-  },
-});
+for (const cam of cameras) {
+  apps.push({
+    ...common,
+    name: `camfan-capture-${cam.id}`,
+    script: path.join(__dirname, 'dist/capture/main.js'),
+    instances: 1,
+    wait_ready: true,
+    listen_timeout: 15000,
+    max_memory_restart: '512M',
+    env: {
+      CAMERA_ID: cam.id,
+      CAPTURE_SOURCE: cam.source,
+      ...(cam.width ? { CAPTURE_WIDTH: String(cam.width) } : {}),
+      ...(cam.height ? { CAPTURE_HEIGHT: String(cam.height) } : {}),
+      ...(cam.fps ? { CAPTURE_FPS: String(cam.fps) } : {}),
+      ...(cam.quality ? { JPEG_QUALITY: String(cam.quality) } : {}),
+      REDIS_URL: redisUrl,
+    },
+  });
+}
 
 apps.push({
   ...common,
@@ -68,7 +75,7 @@ apps.push({
     PORT: env.PORT || '8080',
     HOST: env.HOST || '0.0.0.0',
     REDIS_URL: redisUrl,
-    DEFAULT_CAMERA: env.DEFAULT_CAMERA || cameraId,
+    DEFAULT_CAMERA: env.DEFAULT_CAMERA || cameras[0].id,
   },
 });
 

@@ -145,9 +145,13 @@ export class CameraHub {
     };
   }
 
-  /** Ends every stream (shutdown). */
-  closeAll(): void {
-    for (const feed of this.feeds.values()) for (const v of [...feed.viewers]) v.close();
+  /** Ends every stream at a part boundary; after graceMs whatever is still sending is cut (shutdown). */
+  async endAll(graceMs: number): Promise<void> {
+    const all = [...this.feeds.values()].flatMap((f) => [...f.viewers]);
+    for (const v of all) v.end();
+    const until = Date.now() + graceMs;
+    while (all.some((v) => !v.closed) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    for (const v of all) v.close();
   }
 
   private async freshest(feed: Pick<Feed, 'camera' | 'latest'>): Promise<FramePacket | null> {

@@ -117,7 +117,7 @@ export function installRoutes(app: TemplatedApp, o: HttpOptions): void {
     }),
   );
 
-  app.get('/healthz', handle(log, (res) => sendJson(res, '200 OK', { status: 'ok' })));
+  app.get('/healthz', handle(log, (res) => sendJson(res, '200 OK', { status: 'ok', pid: process.pid })));
   app.get(
     '/readyz',
     handle(log, (res) => (bus.isReady() ? sendJson(res, '200 OK', { status: 'ready' }) : sendJson(res, '503 Service Unavailable', { status: 'redis unreachable' }))),

@@ -56,7 +56,7 @@ function main(): void {
       if (listenSocket) uWS.us_listen_socket_close(listenSocket);
       listenSocket = null;
       hub.close();
-      hub.closeAll();
+      await hub.endAll(Math.min(1000, config.shutdownTimeoutMs / 2));
       await bus.close();
     },
   });

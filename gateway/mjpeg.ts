@@ -115,6 +115,7 @@ export class Viewer implements ViewerStats {
   dropped = 0;
   capped = 0;
   closed = false;
+  private ending = false;
   readonly connectedAt = Date.now();
   readonly remote: string;
   readonly maxFps: number | null;
@@ -154,7 +155,7 @@ export class Viewer implements ViewerStats {
 
   /** Latest frame wins: send now if the socket is free, else keep only the newest as pending. */
   offer(packet: FramePacket): void {
-    if (this.closed || packet.frame.timestamp <= this.lastTimestamp) return;
+    if (this.closed || this.ending || packet.frame.timestamp <= this.lastTimestamp) return;
     if (this.cap && !this.cap.take()) {
       this.capped++;
       return;
@@ -193,6 +194,7 @@ export class Viewer implements ViewerStats {
     if (cur.length > 0 && cur !== ADVANCE_PREAMBLE) this.delivered++;
     this.current = null;
     this.blockedSince = 0;
+    if (this.ending) this.close();
     return true;
   }
 
@@ -229,6 +231,16 @@ export class Viewer implements ViewerStats {
     this.closed = true;
     this.current = null;
     this.pending = null;
+  }
+
+  /**
+   * Ends the stream at a part boundary (shutdown, reload): now if no part is in flight, else as soon as
+   * it is out. A browser <img> then sees the stream end, not a torn picture.
+   */
+  end(): void {
+    this.ending = true;
+    this.pending = null;
+    if (!this.current) this.close();
   }
 
   /** Server-side close (shutdown, stall): the connection ends; uWS then calls onAborted. */

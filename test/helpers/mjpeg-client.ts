@@ -32,6 +32,8 @@ export interface StreamClient {
   connectedAt: number;
   firstPartAt: number | null;
   closed: Promise<void>;
+  /** Bytes received but not part of a whole part yet (0 when the stream ended at a part boundary). */
+  leftover(): number;
   close(): void;
 }
 
@@ -53,6 +55,7 @@ export function openStream(url: string, opts: StreamOptions = {}): StreamClient 
     connectedAt: now(),
     firstPartAt: null,
     closed: null as never,
+    leftover: () => buf.length,
     close: () => req.destroy(),
   };
   const emit = (headers: Record<string, string>, jpeg: Buffer): void => {

@@ -120,20 +120,22 @@ export function startCapture(env: Record<string, string>): Proc {
 }
 
 export interface GatewayHandle extends Proc {
+  host: string;
   port: number;
   base: string;
 }
 
 export async function startGateway(env: Record<string, string>): Promise<GatewayHandle> {
   const port = env.PORT ? Number(env.PORT) : await freePort();
-  const proc = run(process.execPath, [path.join(DIST, 'gateway', 'main.js')], { HOST: '127.0.0.1', ...env, PORT: String(port) });
-  const base = `http://127.0.0.1:${port}`;
+  const host = env.HOST ?? '127.0.0.1';
+  const proc = run(process.execPath, [path.join(DIST, 'gateway', 'main.js')], { ...env, HOST: host, PORT: String(port) });
+  const base = `http://${host}:${port}`;
   // With several gateways on one port (SO_REUSEPORT) /healthz may be answered by another one: wait for this one's log line.
   await waitFor(`gateway on ${base}`, async () => {
     if (proc.child.exitCode !== null) throw new Error(`gateway exited: ${proc.output()}`);
     return proc.output().includes('gateway listening') && (await fetch(`${base}/healthz`)).ok;
   });
-  return { ...proc, port, base };
+  return { ...proc, host, port, base };
 }
 
 /** Waits until the capture has published a frame (its latest-frame key exists). */
