@@ -1,7 +1,7 @@
 /**
  * pm2 runs camfan: `npx pm2 start ecosystem.config.js` (npm start / npm stop wrap it).
  *
- * - camfan-redis: a local redis-server, only when REDIS_URL is not set (port LOCAL_REDIS_PORT, default
+ * - camfan-redis: a local redis-server, only when neither REDIS_URL nor REDIS_CLUSTER_NODES is set (port LOCAL_REDIS_PORT, default
  *   6390, so it never fights a system Redis on 6379).
  * - camfan-capture-<camera>: one capture per camera (CAMERAS / CAMERAS_FILE, see scripts/cameras.js), fork mode.
  * - camfan-gateway: GATEWAY_INSTANCES processes (default: the number of cores) in fork mode, all on PORT.
@@ -32,7 +32,7 @@ const common = {
 
 const apps = [];
 
-if (!env.REDIS_URL) {
+if (!env.REDIS_URL && !env.REDIS_CLUSTER_NODES) {
   apps.push({
     ...common,
     name: 'camfan-redis',

@@ -1,69 +1,41 @@
 /**
- * FrameBus over Redis (ioredis): PUBLISH per frame plus SET of the latest frame with a TTL, in one
- * pipeline; one subscriber connection per process with a channel per watched camera. The command
- * connection has no offline queue, so while Redis is down a publish fails at once instead of piling
- * frames up in memory; both connections reconnect by themselves with capped backoff.
+ * FrameBus over Redis (ioredis): per frame one transaction that stores the latest frame with a TTL and
+ * publishes it; one subscriber connection per process with a channel per watched camera. On a Redis
+ * Cluster it uses sharded pub/sub (SPUBLISH/SSUBSCRIBE, Redis >= 7): a camera's channel and keys share a
+ * hash slot, so cameras spread over the shards and a gateway only receives the cameras it subscribed to.
+ * The command connection has no offline queue: while Redis is down a publish fails at once instead of
+ * piling frames up in memory.
  */
-import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from '../lib/log.js';
-import { redactUrl } from '../lib/settings.js';
 import type { CameraInfo, FrameBus, FrameHandler, Unsubscribe } from './bus.js';
 import { newStats } from './bus.js';
 import { channels } from './channels.js';
 import { decodeFrame, encodeFrame, type Frame } from './frame.js';
+import { Cluster } from 'ioredis';
+import { connect, type Connection, type RedisTarget } from './redis-connection.js';
 
 export interface RedisBusOptions {
-  url: string;
+  target: RedisTarget;
   log: Logger;
-}
-
-const RETRY_MAX_MS = 2000;
-
-function connectionOptions(name: string): RedisOptions {
-  return {
-    connectionName: name,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-    retryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 5), RETRY_MAX_MS),
-    // The default (20 reconnects then give up for good) would be a silent stall on a long outage.
-    reconnectOnError: () => true,
-    lazyConnect: false,
-  };
 }
 
 export class RedisBus implements FrameBus {
   readonly stats = newStats();
-  private readonly commands: Redis;
-  private subscriber: Redis | null = null;
+  private readonly commands: Connection;
+  private subscriber: Connection | null = null;
+  private readonly sharded: boolean;
   /** Per subscribed channel, what to do with a message. */
   private readonly channelHandlers = new Map<string, (message: Buffer) => void>();
   private readonly frameHandlers = new Map<string, Set<FrameHandler>>();
   private closing: Promise<void> | null = null;
 
   constructor(private readonly options: RedisBusOptions) {
-    this.commands = this.connect('camfan-commands');
+    this.sharded = options.target.kind === 'cluster';
+    this.commands = this.connect('camfan-commands', false);
   }
 
-  private connect(name: string, overrides: RedisOptions = {}): Redis {
-    const { url, log } = this.options;
-    const redis = new Redis(url, { ...connectionOptions(name), ...overrides });
-    let wasReady = false;
-    let lastError = '';
-    redis.on('ready', () => {
-      wasReady = true;
-      lastError = '';
-      log.info({ redis: redactUrl(url), connection: name }, 'redis connected');
-    });
-    redis.on('error', (err: Error) => {
-      // ioredis emits the same error on every retry: report each new cause once.
-      if (err.message !== lastError) log.warn({ redis: redactUrl(url), connection: name, err: err.message }, 'redis error');
-      lastError = err.message;
-    });
-    redis.on('close', () => {
-      if (wasReady && !this.closing) log.warn({ redis: redactUrl(url), connection: name }, 'redis connection lost, retrying');
-      wasReady = false;
-    });
-    return redis;
+  private connect(name: string, subscriber: boolean): Connection {
+    return connect(this.options.target, { name, subscriber, log: this.options.log, isClosing: () => this.closing !== null });
   }
 
   async publish(frame: Frame, latestTtlMs: number): Promise<void> {
@@ -72,7 +44,7 @@ export class RedisBus implements FrameBus {
       const results = await this.commands
         .multi()
         .set(channels.latest(frame.camera), message, 'PX', latestTtlMs)
-        .publish(channels.frames(frame.camera), message)
+        [this.sharded ? 'spublish' : 'publish'](channels.frames(frame.camera), message)
         .exec();
       const failed = results?.find(([err]) => err);
       if (!results || failed) throw failed?.[0] ?? new Error('transaction aborted');
@@ -83,24 +55,25 @@ export class RedisBus implements FrameBus {
     }
   }
 
-  private ensureSubscriber(): Redis {
+  private ensureSubscriber(): Connection {
     if (this.subscriber) return this.subscriber;
-    // SUBSCRIBE may be sent while (re)connecting: queue it; ioredis re-subscribes by itself after a reconnect.
-    const sub = this.connect('camfan-subscriber', { enableOfflineQueue: true, maxRetriesPerRequest: null });
-    sub.on('messageBuffer', (channel: Buffer, message: Buffer) => this.channelHandlers.get(channel.toString())?.(message));
+    const sub = this.connect('camfan-subscriber', true);
+    sub.on(this.sharded ? 'smessageBuffer' : 'messageBuffer', (channel: Buffer, message: Buffer) => this.channelHandlers.get(channel.toString())?.(message));
     this.subscriber = sub;
     return sub;
   }
 
   private async listen(channel: string, handler: (message: Buffer) => void): Promise<void> {
     this.channelHandlers.set(channel, handler);
-    await this.ensureSubscriber().subscribe(channel);
+    const sub = this.ensureSubscriber();
+    await (this.sharded ? sub.ssubscribe(channel) : sub.subscribe(channel));
   }
 
   private async unlisten(channel: string): Promise<void> {
     this.channelHandlers.delete(channel);
     const sub = this.subscriber;
-    if (sub?.status === 'ready') await sub.unsubscribe(channel).catch(() => undefined);
+    if (sub?.status !== 'ready') return;
+    await (this.sharded ? sub.sunsubscribe(channel) : sub.unsubscribe(channel)).catch(() => undefined);
   }
 
   private onFrameMessage(camera: string, message: Buffer): void {
@@ -137,12 +110,18 @@ export class RedisBus implements FrameBus {
   }
 
   async watchers(camera: string): Promise<number> {
-    const reply = (await this.commands.call('PUBSUB', 'NUMSUB', channels.frames(camera))) as [string, number];
-    return Number(reply[1]);
+    const channel = channels.frames(camera);
+    if (this.commands instanceof Cluster) {
+      // Shard subscribers live on the node that owns the slot; the others answer 0.
+      const counts = await Promise.all(this.commands.nodes('master').map((n) => n.call('PUBSUB', 'SHARDNUMSUB', channel) as Promise<[string, number]>));
+      return counts.reduce((sum, [, n]) => sum + Number(n), 0);
+    }
+    const [, n] = (await this.commands.call('PUBSUB', 'NUMSUB', channel)) as [string, number];
+    return Number(n);
   }
 
   async requestFrames(camera: string): Promise<void> {
-    await this.commands.publish(channels.wake(camera), '1');
+    await (this.sharded ? this.commands.spublish(channels.wake(camera), '1') : this.commands.publish(channels.wake(camera), '1'));
   }
 
   async onFramesRequested(camera: string, onRequest: () => void): Promise<Unsubscribe> {
@@ -188,7 +167,7 @@ export class RedisBus implements FrameBus {
     this.closing ??= (async () => {
       this.channelHandlers.clear();
       this.frameHandlers.clear();
-      const conns = [this.commands, this.subscriber].filter((c): c is Redis => c !== null);
+      const conns = [this.commands, this.subscriber].filter((c): c is Connection => c !== null);
       await Promise.all(conns.map((c) => (c.status === 'ready' ? c.quit().catch(() => c.disconnect()) : c.disconnect())));
     })();
     return this.closing;

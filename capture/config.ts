@@ -1,5 +1,5 @@
 /** The capture process's settings: env vars or --flags, each with its default and one line of doc. */
-import { cameraId, helpText, integer, loadSettings, oneOf, redisUrl, text, type Settings } from '../lib/settings.js';
+import { cameraId, helpText, hostPorts, integer, loadSettings, oneOf, redisUrl, text, type Settings } from '../lib/settings.js';
 
 export const captureSettings = {
   cameraId: { env: 'CAMERA_ID', doc: 'camera id used in URLs and Redis keys', default: 'cam0', parse: cameraId },
@@ -22,6 +22,12 @@ export const captureSettings = {
   dropSameFrames: { env: 'DROP_SAME_FRAMES', doc: 'skip frames identical to the last one published (static scenes)', default: 'on', parse: oneOf('on', 'off') },
   keepAliveMs: { env: 'KEEPALIVE_MS', doc: 'with DROP_SAME_FRAMES, still publish an unchanged frame this often', default: 1000, parse: integer(100, 60000) },
   redisUrl: { env: 'REDIS_URL', doc: 'Redis to publish to (redis:// or rediss://)', default: 'redis://127.0.0.1:6379', parse: redisUrl },
+  redisClusterNodes: {
+    env: 'REDIS_CLUSTER_NODES',
+    doc: 'host:port,… of a Redis Cluster (sharded pub/sub, Redis >= 7); REDIS_URL then only supplies user:password',
+    default: [] as Array<{ host: string; port: number }>,
+    parse: hostPorts,
+  },
   latestTtlMs: {
     env: 'LATEST_TTL_MS',
     doc: 'how long the latest frame stays in Redis: an older frame is never shown as live',

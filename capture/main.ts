@@ -1,7 +1,8 @@
 /** camfan capture: config -> source -> pipeline -> publisher -> Redis; shutdown with a deadline. */
 import { RedisBus } from '../bus/redis-bus.js';
+import { describeTarget, redisTarget } from '../bus/redis-connection.js';
 import { createLogger } from '../lib/log.js';
-import { ConfigError, redactUrl } from '../lib/settings.js';
+import { ConfigError } from '../lib/settings.js';
 import { installShutdown } from '../lib/shutdown.js';
 import { captureHelp, loadCaptureConfig, type CaptureConfig } from './config.js';
 import { Demand } from './demand.js';
@@ -35,9 +36,10 @@ function main(): void {
     process.exit(2);
   }
   const { source, live } = created;
-  log.info({ source: source.description, requested: config.source, size: `${config.width}x${config.height}`, fps: config.fps, redis: redactUrl(config.redisUrl) }, 'starting capture');
+  log.info({ source: source.description, requested: config.source, size: `${config.width}x${config.height}`, fps: config.fps, redis: describeTarget(redisTarget(config.redisUrl, config.redisClusterNodes)) }, 'starting capture');
 
-  const bus = new RedisBus({ url: config.redisUrl, log });
+  const target = redisTarget(config.redisUrl, config.redisClusterNodes);
+  const bus = new RedisBus({ target, log });
   const publisher = new Publisher({
     bus,
     log,

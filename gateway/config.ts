@@ -1,10 +1,16 @@
 /** The gateway process's settings: env vars or --flags, each with its default and one line of doc. */
-import { cameraId, helpText, integer, loadSettings, matching, oneOf, redisUrl, type Settings } from '../lib/settings.js';
+import { cameraId, helpText, hostPorts, integer, loadSettings, matching, oneOf, redisUrl, type Settings } from '../lib/settings.js';
 
 export const gatewaySettings = {
   port: { env: 'PORT', doc: 'HTTP port; every gateway instance on a host listens on it (SO_REUSEPORT)', default: 8080, parse: integer(1, 65535) },
   host: { env: 'HOST', doc: 'address to listen on', default: '0.0.0.0', parse: matching(/^[0-9A-Za-z.:-]+$/, 'an IPv4/IPv6 address or host name') },
   redisUrl: { env: 'REDIS_URL', doc: 'Redis to subscribe to (redis:// or rediss://)', default: 'redis://127.0.0.1:6379', parse: redisUrl },
+  redisClusterNodes: {
+    env: 'REDIS_CLUSTER_NODES',
+    doc: 'host:port,… of a Redis Cluster (sharded pub/sub, Redis >= 7); REDIS_URL then only supplies user:password',
+    default: [] as Array<{ host: string; port: number }>,
+    parse: hostPorts,
+  },
   defaultCamera: { env: 'DEFAULT_CAMERA', doc: 'camera served at /video_feed and shown first at /', default: 'cam0', parse: cameraId },
   liveTimeoutMs: {
     env: 'LIVE_TIMEOUT_MS',

@@ -1,7 +1,8 @@
 /** camfan gateway: config -> Redis bus -> camera hub -> uWebSockets.js routes -> listen; shutdown with a deadline. */
 import { RedisBus } from '../bus/redis-bus.js';
+import { describeTarget, redisTarget } from '../bus/redis-connection.js';
 import { createLogger } from '../lib/log.js';
-import { ConfigError, redactUrl } from '../lib/settings.js';
+import { ConfigError } from '../lib/settings.js';
 import { installShutdown } from '../lib/shutdown.js';
 import { CameraHub } from './cameras.js';
 import { gatewayHelp, loadGatewayConfig, type GatewayConfig } from './config.js';
@@ -33,7 +34,8 @@ function main(): void {
     process.exit(1);
   }
 
-  const bus = new RedisBus({ url: config.redisUrl, log });
+  const target = redisTarget(config.redisUrl, config.redisClusterNodes);
+  const bus = new RedisBus({ target, log });
   const hub = new CameraHub({ bus, log, liveTimeoutMs: config.liveTimeoutMs, unsubscribeLingerMs: config.unsubscribeLingerMs, stallCloseMs: config.stallCloseMs });
   const app = uWS.App();
   installRoutes(app, { hub, bus, log, defaultCamera: config.defaultCamera });
@@ -45,7 +47,7 @@ function main(): void {
       process.exit(1);
     }
     listenSocket = socket;
-    log.info({ url: `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${config.port}/`, redis: redactUrl(config.redisUrl), defaultCamera: config.defaultCamera }, 'gateway listening');
+    log.info({ url: `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${config.port}/`, redis: describeTarget(redisTarget(config.redisUrl, config.redisClusterNodes)), defaultCamera: config.defaultCamera }, 'gateway listening');
     process.send?.('ready');
   });
 

@@ -111,6 +111,15 @@ export function redisUrl(raw: string): string {
   return raw;
 }
 
+/** host:port,host:port — the seed nodes of a Redis Cluster. */
+export function hostPorts(raw: string): Array<{ host: string; port: number }> {
+  return raw.split(',').map((entry) => {
+    const m = /^\s*([A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\]):(\d{1,5})\s*$/.exec(entry);
+    if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) throw new Error(`expected host:port[,host:port…], got ${JSON.stringify(entry)}`);
+    return { host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) };
+  });
+}
+
 export function text(raw: string): string {
   return raw;
 }

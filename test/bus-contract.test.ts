@@ -7,7 +7,8 @@ import { channels } from '../bus/channels.js';
 import type { Frame } from '../bus/frame.js';
 import { MemoryBus } from '../bus/memory-bus.js';
 import { RedisBus } from '../bus/redis-bus.js';
-import { sleep, startRedis, waitFor, type RedisHandle } from './helpers/procs.js';
+import { Cluster } from 'ioredis';
+import { sleep, startRedis, startRedisCluster, waitFor, type ClusterHandle, type RedisHandle } from './helpers/procs.js';
 
 const log = pino({ level: 'silent' });
 
@@ -117,7 +118,7 @@ after(async () => {
 
 contract('RedisBus (real redis-server)', async () => {
   redis ??= await startRedis();
-  const bus = new RedisBus({ url: redis.url, log });
+  const bus = new RedisBus({ target: { kind: 'standalone', url: redis.url }, log });
   await waitFor('redis bus ready', () => bus.isReady(), 5000);
   const raw = redis.client();
   return {
@@ -126,5 +127,27 @@ contract('RedisBus (real redis-server)', async () => {
       await raw.publish(channels.frames(camera), msg);
     },
     settle: () => sleep(100),
+  };
+});
+
+let cluster: ClusterHandle | null = null;
+const clusterClients: Cluster[] = [];
+after(async () => {
+  for (const c of clusterClients) c.disconnect();
+  await cluster?.stop();
+});
+
+contract('RedisBus (3-master Redis Cluster, sharded pub/sub)', async () => {
+  cluster ??= await startRedisCluster(3);
+  const bus = new RedisBus({ target: { kind: 'cluster', nodes: cluster.nodes }, log });
+  await waitFor('cluster bus ready', () => bus.isReady(), 10000);
+  const raw = new Cluster(cluster.nodes);
+  clusterClients.push(raw);
+  return {
+    bus,
+    injectRaw: async (camera, msg) => {
+      await raw.spublish(channels.frames(camera), msg);
+    },
+    settle: () => sleep(150),
   };
 });

@@ -153,3 +153,59 @@ export function makeClip(file: string, seconds: number, size = '320x240', fps = 
   const r = spawnSync('ffmpeg', ['-loglevel', 'error', '-y', '-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=${fps}:duration=${seconds}`, '-c:v', 'mjpeg', '-q:v', '5', file]);
   if (r.status !== 0) throw new Error(`ffmpeg failed: ${r.stderr.toString()}`);
 }
+
+export interface ClusterHandle {
+  nodes: Array<{ host: string; port: number }>;
+  /** REDIS_CLUSTER_NODES for the processes under test. */
+  spec: string;
+  stop(): Promise<void>;
+}
+
+/** A free port whose cluster bus port (port + 10000) is free too. */
+async function freeClusterPort(): Promise<number> {
+  for (;;) {
+    const p = await freePort();
+    if (p + 10000 > 65535) continue;
+    const srv = createServer();
+    const ok = await new Promise<boolean>((resolve) => {
+      srv.once('error', () => resolve(false));
+      srv.listen(p + 10000, '127.0.0.1', () => resolve(true));
+    });
+    if (ok) {
+      srv.close();
+      await once(srv, 'close');
+      return p;
+    }
+  }
+}
+
+/** Starts a Redis Cluster of `masters` redis-server processes (no replicas) and waits for cluster_state:ok. */
+export async function startRedisCluster(masters = 3): Promise<ClusterHandle> {
+  requireTool('redis-server', 'sudo apt-get install -y redis-server');
+  const { mkdtempSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(path.join(tmpdir(), 'camfan-cluster-'));
+  const ports: number[] = [];
+  const procs: Proc[] = [];
+  for (let i = 0; i < masters; i++) {
+    const port = await freeClusterPort();
+    ports.push(port);
+    procs.push(run('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-config-file', path.join(dir, `nodes-${port}.conf`), '--save', '', '--appendonly', 'no', '--dir', dir]));
+  }
+  const stop = async (): Promise<void> => {
+    await Promise.all(procs.map((p) => p.stop()));
+  };
+  try {
+    for (const port of ports) await waitFor(`cluster node ${port}`, () => spawnSync('redis-cli', ['-p', String(port), 'ping']).stdout?.toString().trim() === 'PONG');
+    const create = spawnSync('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes'], { encoding: 'utf8' });
+    if (create.status !== 0) throw new Error(`redis-cli --cluster create failed: ${create.stdout}${create.stderr}`);
+    for (const port of ports) {
+      await waitFor(`cluster_state:ok on ${port}`, () => /cluster_state:ok/.test(spawnSync('redis-cli', ['-p', String(port), 'cluster', 'info'], { encoding: 'utf8' }).stdout), 15000, 100);
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  const nodes = ports.map((port) => ({ host: '127.0.0.1', port }));
+  return { nodes, spec: ports.map((p) => `127.0.0.1:${p}`).join(','), stop };
+}
