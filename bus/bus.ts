@@ -18,6 +18,8 @@ export interface CameraInfo {
   lastFrameBytes: number;
   /** True while no gateway watches the camera and the capture runs at its idle rate. */
   idle: boolean;
+  /** Median JPEG encode time of recent frames (ms), null before the first. */
+  encodeMsP50: number | null;
   /** When this record was written (ms since the epoch). */
   updatedAt: number;
 }
@@ -30,6 +32,8 @@ export interface BusStats {
   publishFailed: number;
   received: number;
   malformed: number;
+  /** Times a Redis connection came back after being lost. */
+  reconnects: number;
 }
 
 export interface FrameBus {
@@ -55,5 +59,5 @@ export interface FrameBus {
 }
 
 export function newStats(): BusStats {
-  return { published: 0, publishFailed: 0, received: 0, malformed: 0 };
+  return { published: 0, publishFailed: 0, received: 0, malformed: 0, reconnects: 0 };
 }

@@ -35,7 +35,7 @@ export class RedisBus implements FrameBus {
   }
 
   private connect(name: string, subscriber: boolean): Connection {
-    return connect(this.options.target, { name, subscriber, log: this.options.log, isClosing: () => this.closing !== null });
+    return connect(this.options.target, { name, subscriber, log: this.options.log, isClosing: () => this.closing !== null, onReconnect: () => this.stats.reconnects++ });
   }
 
   async publish(frame: Frame, latestTtlMs: number): Promise<void> {

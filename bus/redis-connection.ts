@@ -38,6 +38,7 @@ export interface ConnectOptions {
   subscriber: boolean;
   log: Logger;
   isClosing: () => boolean;
+  onReconnect?: () => void;
 }
 
 export function connect(target: RedisTarget, o: ConnectOptions): Connection {
@@ -65,8 +66,11 @@ export function connect(target: RedisTarget, o: ConnectOptions): Connection {
 
 function logEvents(conn: Connection, where: string, o: ConnectOptions): void {
   let wasReady = false;
+  let everReady = false;
   let lastError = '';
   conn.on('ready', () => {
+    if (everReady) o.onReconnect?.();
+    everReady = true;
     wasReady = true;
     lastError = '';
     o.log.info({ redis: where, connection: o.name }, 'redis connected');

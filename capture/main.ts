@@ -57,7 +57,7 @@ function main(): void {
   pipeline.start();
 
   const report = setInterval(() => {
-    log.info({ fps: publisher.measuredFps, published: publisher.published, encodeMsP50: pipeline.takeEncodeMedianMs(), droppedRedisBusy: publisher.droppedBusy, droppedSame: publisher.droppedSame, idle: pipeline.isIdle, droppedRedisDown: publisher.droppedDown }, 'capture stats');
+    log.info({ fps: publisher.measuredFps, published: publisher.published, encodeMsP50: publisher.encodeMedianMs(), droppedRedisBusy: publisher.droppedBusy, droppedSame: publisher.droppedSame, idle: pipeline.isIdle, droppedRedisDown: publisher.droppedDown }, 'capture stats');
   }, 10_000);
   report.unref();
 

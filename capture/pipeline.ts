@@ -32,7 +32,6 @@ export class CapturePipeline {
   private readonly signal = { stopped: false };
   private running: Promise<void> | null = null;
   private seq = 0;
-  private encodeMs: number[] = [];
   private wake: (() => void) | null = null;
   private readonly pacer: Pacer;
   private watching = true;
@@ -57,13 +56,6 @@ export class CapturePipeline {
 
   get framesCaptured(): number {
     return this.seq;
-  }
-
-  /** Median JPEG encode time of the frames since the last call. */
-  takeEncodeMedianMs(): number | null {
-    const xs = this.encodeMs.sort((a, b) => a - b);
-    this.encodeMs = [];
-    return xs.length ? xs[Math.floor(xs.length / 2)]! : null;
   }
 
   private async run(): Promise<void> {
@@ -113,9 +105,7 @@ export class CapturePipeline {
     const sized = mat.cols === width && mat.rows === height ? mat : await mat.resizeAsync(height, width);
     const t0 = performance.now();
     const jpeg = await cv.imencodeAsync('.jpg', sized, [cv.IMWRITE_JPEG_QUALITY, jpegQuality]);
-    this.encodeMs.push(performance.now() - t0);
-    if (this.encodeMs.length > 10000) this.encodeMs.splice(0, 5000);
-    this.o.publisher.offer({ camera: this.o.camera, seq: this.seq++, timestamp, width, height, jpeg });
+    this.o.publisher.offer({ camera: this.o.camera, seq: this.seq++, timestamp, width, height, jpeg }, performance.now() - t0);
   }
 
   private async withStallTimeout<T>(p: Promise<T>, ms: number): Promise<T> {

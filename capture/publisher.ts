@@ -24,6 +24,7 @@ export class Publisher {
   droppedSame = 0;
   idle = false;
   private lastSent: Frame | null = null;
+  private readonly encodeMs: number[] = [];
   private inFlight = false;
   private down = false;
   private lastFrame: Frame | null = null;
@@ -37,7 +38,10 @@ export class Publisher {
     this.announce();
   }
 
-  offer(frame: Frame): void {
+  /** Takes a freshly encoded frame and how long its JPEG encode took (ms). */
+  offer(frame: Frame, encodeMs: number): void {
+    this.encodeMs.push(encodeMs);
+    if (this.encodeMs.length > 60) this.encodeMs.shift();
     if (this.inFlight) {
       this.droppedBusy++;
       return;
@@ -92,11 +96,19 @@ export class Publisher {
       ...(last ? { width: last.width, height: last.height } : {}),
       fps: this.fps,
       idle: this.idle,
+      encodeMsP50: this.encodeMedianMs(),
       lastFrameAt: last?.timestamp ?? 0,
       lastFrameBytes: last?.jpeg.length ?? 0,
       updatedAt: Date.now(),
     };
     this.opts.bus.announce(info).catch(() => undefined);
+  }
+
+  /** Median JPEG encode time (ms) of the last 60 frames, null before the first. */
+  encodeMedianMs(): number | null {
+    if (this.encodeMs.length === 0) return null;
+    const xs = [...this.encodeMs].sort((a, b) => a - b);
+    return Math.round(xs[Math.floor(xs.length / 2)]! * 100) / 100;
   }
 
   get measuredFps(): number {

@@ -28,6 +28,15 @@ export interface HubOptions {
 
 const CAMERA_LIST_MIN_REFRESH_MS = 250;
 
+/** Monotonic per-camera totals for /metrics: viewers that left plus the ones watching now. */
+export interface CameraTotals {
+  delivered: number;
+  dropped: number;
+  capped: number;
+  bytes: number;
+  framesReceived: number;
+}
+
 export class CameraHub {
   private readonly feeds = new Map<string, Feed>();
   private known = new Map<string, CameraInfo>();
@@ -36,6 +45,10 @@ export class CameraHub {
   private readonly sweeper: NodeJS.Timeout;
   /** Viewers closed because their socket stopped taking data. */
   stallClosed = 0;
+  /** Per camera since start: frames received, and what viewers that already left were sent (kept after a feed is released). */
+  private readonly sinceStart = new Map<string, CameraTotals>();
+  /** Called once per frame arriving from the bus (frame age metric). */
+  onFrameArrived: ((frame: Frame) => void) | null = null;
 
   constructor(private readonly o: HubOptions) {
     // One timer for all viewers: nothing is allocated per viewer per frame to watch for stalls.
@@ -114,7 +127,13 @@ export class CameraHub {
 
   unwatch(viewer: Viewer): void {
     const feed = this.feeds.get(viewer.camera);
-    if (!feed || !feed.viewers.delete(viewer) || feed.viewers.size > 0) return;
+    if (!feed || !feed.viewers.delete(viewer)) return;
+    const t = this.totalsOf(this.sinceStart, viewer.camera);
+    t.delivered += viewer.delivered;
+    t.dropped += viewer.dropped;
+    t.capped += viewer.capped;
+    t.bytes += viewer.bytes;
+    if (feed.viewers.size > 0) return;
     feed.linger = setTimeout(() => this.release(feed), this.o.unsubscribeLingerMs);
   }
 
@@ -132,6 +151,31 @@ export class CameraHub {
 
   subscribedCameras(): string[] {
     return [...this.feeds.values()].filter((f) => f.subscribed).map((f) => f.camera);
+  }
+
+  private totalsOf(map: Map<string, CameraTotals>, camera: string): CameraTotals {
+    let t = map.get(camera);
+    if (!t) map.set(camera, (t = { delivered: 0, dropped: 0, capped: 0, bytes: 0, framesReceived: 0 }));
+    return t;
+  }
+
+  /** Per camera totals since start (for counters) and viewers now (for gauges). */
+  totals(): Map<string, CameraTotals & { viewers: number }> {
+    const out = new Map<string, CameraTotals & { viewers: number }>();
+    for (const [camera, t] of this.sinceStart) out.set(camera, { ...t, viewers: 0 });
+    for (const feed of this.feeds.values()) {
+      const t = out.get(feed.camera) ?? { delivered: 0, dropped: 0, capped: 0, bytes: 0, framesReceived: 0, viewers: 0 };
+      for (const v of feed.viewers) {
+        t.delivered += v.delivered;
+        t.dropped += v.dropped;
+        t.capped += v.capped;
+        t.bytes += v.bytes;
+      }
+      t.viewers = feed.viewers.size;
+      out.set(feed.camera, t);
+    }
+    for (const [camera, t] of out) t.framesReceived = this.totalsOf(this.sinceStart, camera).framesReceived;
+    return out;
   }
 
   /** Per camera and per viewer figures for /api/stats (µStreamer's /state). */
@@ -172,6 +216,8 @@ export class CameraHub {
     const packet = new FramePacket(frame);
     feed.latest = packet;
     feed.framesReceived++;
+    this.totalsOf(this.sinceStart, feed.camera).framesReceived++;
+    this.onFrameArrived?.(frame);
     for (const v of feed.viewers) v.offer(packet);
   }
 

@@ -7,11 +7,13 @@ import type { Logger } from '../lib/log.js';
 import type { FrameBus } from '../bus/bus.js';
 import type { CameraHub } from './cameras.js';
 import { chooseFraming, STREAM_CONTENT_TYPE, Viewer } from './mjpeg.js';
+import type { GatewayMetrics } from './metrics.js';
 import { renderPage } from './page.js';
 import type { HttpRequest, HttpResponse, TemplatedApp } from './uws.js';
 
 export interface HttpOptions {
   hub: CameraHub;
+  metrics: GatewayMetrics;
   bus: FrameBus;
   log: Logger;
   defaultCamera: string;
@@ -30,7 +32,7 @@ const STREAM_HEADERS: ReadonlyArray<readonly [string, string]> = [
 ];
 
 /** Paths a GET serves, to tell 405 (known path, wrong method) from 404. */
-const ROUTES = [/^\/$/, /^\/video_feed$/, /^\/stream\/[^/]+$/, /^\/snapshot\/[^/]+$/, /^\/healthz$/, /^\/readyz$/, /^\/api\/cameras$/, /^\/api\/stats$/];
+const ROUTES = [/^\/$/, /^\/video_feed$/, /^\/stream\/[^/]+$/, /^\/snapshot\/[^/]+$/, /^\/healthz$/, /^\/readyz$/, /^\/api\/cameras$/, /^\/api\/stats$/, /^\/metrics$/];
 
 function send(res: HttpResponse, status: string, contentType: string, body: string | Buffer, extra: ReadonlyArray<readonly [string, string]> = []): void {
   res.cork(() => {
@@ -78,7 +80,7 @@ export function installRoutes(app: TemplatedApp, o: HttpOptions): void {
     const fps = parseFps(req.getQuery('fps'));
     if (fps === null) return sendText(res, '400 Bad Request', `fps must be a whole number from 1 to ${MAX_VIEWER_FPS}`);
     const remote = Buffer.from(res.getRemoteAddressAsText()).toString();
-    const viewer = new Viewer(res, camera, framing, fps === undefined ? { remote } : { maxFps: fps, remote });
+    const viewer = new Viewer(res, camera, framing, { remote, onDelivered: o.metrics.observeDelivery, ...(fps === undefined ? {} : { maxFps: fps }) });
     res.onAborted(() => {
       viewer.aborted();
       hub.unwatch(viewer);
@@ -138,6 +140,14 @@ export function installRoutes(app: TemplatedApp, o: HttpOptions): void {
   app.get(
     '/api/stats',
     handle(log, (res) => sendJson(res, '200 OK', { pid: process.pid, uptimeSeconds: Math.round(process.uptime()), bus: bus.stats, ...hub.stats() })),
+  );
+
+  app.get(
+    '/metrics',
+    handle(log, async (res, _req, state) => {
+      const text = await o.metrics.registry.metrics();
+      if (!state.aborted) send(res, '200 OK', o.metrics.contentType, text);
+    }),
   );
 
   app.get('/', handle(log, (res) => send(res, '200 OK', 'text/html; charset=utf-8', renderPage(o.defaultCamera))));

@@ -7,6 +7,7 @@ import { installShutdown } from '../lib/shutdown.js';
 import { CameraHub } from './cameras.js';
 import { gatewayHelp, loadGatewayConfig, type GatewayConfig } from './config.js';
 import { installRoutes } from './http.js';
+import { createMetrics } from './metrics.js';
 import { loadNativeUws, type us_listen_socket } from './uws.js';
 
 function loadConfigOrExit(): GatewayConfig {
@@ -37,8 +38,9 @@ function main(): void {
   const target = redisTarget(config.redisUrl, config.redisClusterNodes);
   const bus = new RedisBus({ target, log });
   const hub = new CameraHub({ bus, log, liveTimeoutMs: config.liveTimeoutMs, unsubscribeLingerMs: config.unsubscribeLingerMs, stallCloseMs: config.stallCloseMs });
+  const metrics = createMetrics(hub, bus);
   const app = uWS.App();
-  installRoutes(app, { hub, bus, log, defaultCamera: config.defaultCamera });
+  installRoutes(app, { hub, bus, log, metrics, defaultCamera: config.defaultCamera });
 
   let listenSocket: us_listen_socket | null = null;
   app.listen(config.host, config.port, (socket) => {

@@ -103,9 +103,13 @@ export interface ViewerStats {
   capped: number;
 }
 
+/** Called when a whole part has gone out, with its frame's capture time (ms since the epoch). */
+export type DeliveryObserver = (captureTimestamp: number) => void;
+
 export interface ViewerOptions {
   /** ?fps=N: at most N frames a second, spread evenly. */
   maxFps?: number;
+  onDelivered?: DeliveryObserver;
   /** Client address, for /api/stats. */
   remote?: string;
 }
@@ -114,6 +118,7 @@ export class Viewer implements ViewerStats {
   delivered = 0;
   dropped = 0;
   capped = 0;
+  bytes = 0;
   closed = false;
   private ending = false;
   readonly connectedAt = Date.now();
@@ -124,6 +129,9 @@ export class Viewer implements ViewerStats {
   private readonly cap: Pacer | null;
   private current: Buffer | null = null;
   private currentStart = 0;
+  /** Capture time of the frame in flight (0 for the stream preamble). */
+  private currentTimestamp = 0;
+  private readonly onDelivered: DeliveryObserver | null;
   private pending: FramePacket | null = null;
   private lastTimestamp = -Infinity;
   private lastWriteOk = false;
@@ -140,6 +148,7 @@ export class Viewer implements ViewerStats {
   ) {
     this.cap = options.maxFps ? new Pacer(options.maxFps) : null;
     this.maxFps = options.maxFps ?? null;
+    this.onDelivered = options.onDelivered ?? null;
     this.remote = options.remote ?? '';
     res.onWritable(() => this.drain());
   }
@@ -150,6 +159,7 @@ export class Viewer implements ViewerStats {
       this.res.writeStatus('200 OK');
       for (const [k, v] of headers) this.res.writeHeader(k, v);
     });
+    this.currentTimestamp = 0;
     this.start(this.framing === 'advance' ? ADVANCE_PREAMBLE : Buffer.alloc(0));
   }
 
@@ -166,6 +176,11 @@ export class Viewer implements ViewerStats {
       this.pending = packet;
       return;
     }
+    this.startFrame(packet);
+  }
+
+  private startFrame(packet: FramePacket): void {
+    this.currentTimestamp = packet.frame.timestamp;
     this.start(packet.part(this.framing));
   }
 
@@ -191,7 +206,11 @@ export class Viewer implements ViewerStats {
       if (this.blockedSince === 0 || this.res.getWriteOffset() > before) this.blockedSince = performance.now();
       return false;
     }
-    if (cur.length > 0 && cur !== ADVANCE_PREAMBLE) this.delivered++;
+    this.bytes += cur.length;
+    if (this.currentTimestamp > 0) {
+      this.delivered++;
+      this.onDelivered?.(this.currentTimestamp);
+    }
     this.current = null;
     this.blockedSince = 0;
     if (this.ending) this.close();
@@ -206,7 +225,7 @@ export class Viewer implements ViewerStats {
     const next = this.pending;
     if (!next) return true;
     this.pending = null;
-    this.start(next.part(this.framing));
+    this.startFrame(next);
     return this.lastWriteOk;
   }
 

@@ -78,7 +78,7 @@ function contract(name: string, make: () => Promise<Harness>): void {
     });
 
     test('cameras are announced and listed', async () => {
-      const info = { camera: 'f', source: 'test pattern', width: 4, height: 3, fps: 30, targetFps: 30, lastFrameAt: 1, lastFrameBytes: 5, idle: false, updatedAt: 2 };
+      const info = { camera: 'f', source: 'test pattern', width: 4, height: 3, fps: 30, targetFps: 30, lastFrameAt: 1, lastFrameBytes: 5, idle: false, encodeMsP50: 1.5, updatedAt: 2 };
       await h.bus.announce(info);
       assert.deepEqual((await h.bus.cameras()).find((c) => c.camera === 'f'), info);
     });

@@ -156,6 +156,39 @@ describe('capture -> redis -> gateway -> clients', () => {
     assert.ok(new Set(frames.map((l) => l.split(',').at(-1))).size > 10, 'the pictures change');
   });
 
+  test('/metrics: Prometheus text whose values move when viewers connect', async () => {
+    const scrape = async (): Promise<Map<string, number>> => {
+      const r = await fetch(`${gateway.base}/metrics`);
+      assert.equal(r.status, 200);
+      assert.match(r.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
+      const out = new Map<string, number>();
+      for (const line of (await r.text()).split('\n')) {
+        const m = /^([a-z_]+(?:\{[^}]*\})?) (\S+)$/.exec(line);
+        if (m) out.set(m[1]!, Number(m[2]));
+      }
+      return out;
+    };
+    const before = await scrape();
+    const streams = [openStream(`${gateway.base}/stream/cam1`), openStream(`${gateway.base}/stream/cam1?fps=2`)];
+    await waitFor('frames', () => streams.every((s) => s.count >= 4), 5000);
+    await sleep(2100); // the capture was idle (nobody watched cam1): let its announced fps cover a full second at speed
+    const during = await scrape();
+    for (const s of streams) s.close();
+    const cam = '{camera="cam1"}';
+    assert.equal(during.get(`camfan_viewers${cam}`), 2);
+    assert.ok(during.get(`camfan_frames_delivered_total${cam}`)! >= (before.get(`camfan_frames_delivered_total${cam}`) ?? 0) + 8);
+    assert.ok(during.get(`camfan_bytes_sent_total${cam}`)! > (before.get(`camfan_bytes_sent_total${cam}`) ?? 0));
+    assert.ok(during.get('camfan_frames_dropped_total{camera="cam1",reason="fps_cap"}')! > 0, 'the ?fps=2 viewer skipped frames');
+    assert.ok(during.get('camfan_delivery_latency_seconds_count')! > (before.get('camfan_delivery_latency_seconds_count') ?? 0));
+    assert.ok(during.get(`camfan_frame_age_seconds_count${cam}`)! > 0);
+    assert.ok(Math.abs(during.get(`camfan_capture_fps${cam}`)! - FPS) <= 3, `capture fps ${during.get(`camfan_capture_fps${cam}`)}`);
+    assert.ok(during.get(`camfan_capture_encode_seconds${cam}`)! > 0);
+    assert.equal(during.get(`camfan_capture_live${cam}`), 1);
+    assert.equal(during.get('camfan_redis_ready'), 1);
+    assert.ok(during.has('camfan_redis_reconnects_total') && during.has('camfan_bus_malformed_total'));
+    assert.ok(during.get('camfan_gateway_process_resident_memory_bytes')! > 0);
+  });
+
   test('the page at / shows the default camera', async () => {
     const r = await fetch(`${gateway.base}/`);
     assert.equal(r.status, 200);

@@ -1,0 +1,129 @@
+/**
+ * GET /metrics in Prometheus text format (prom-client). Hot-path numbers are plain counters on the viewers
+ * and the hub, read at scrape time; only two histograms are observed as frames flow: the age of each frame
+ * when it reaches this gateway, and the capture-to-socket time of each delivered part.
+ */
+import client from 'prom-client';
+import type { FrameBus } from '../bus/bus.js';
+import type { CameraHub } from './cameras.js';
+
+export interface GatewayMetrics {
+  registry: client.Registry;
+  /** For Viewer's onDelivered: capture time (ms since the epoch) of a part that has just gone out. */
+  observeDelivery: (captureTimestamp: number) => void;
+  contentType: string;
+}
+
+const LATENCY_BUCKETS = [0.002, 0.005, 0.01, 0.015, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+export function createMetrics(hub: CameraHub, bus: FrameBus): GatewayMetrics {
+  const registry = new client.Registry();
+  client.collectDefaultMetrics({ register: registry, prefix: 'camfan_gateway_' });
+
+  const frameAge = new client.Histogram({
+    name: 'camfan_frame_age_seconds',
+    help: 'Capture timestamp to arrival at this gateway, per frame',
+    labelNames: ['camera'],
+    buckets: LATENCY_BUCKETS,
+    registers: [registry],
+  });
+  const delivery = new client.Histogram({
+    name: 'camfan_delivery_latency_seconds',
+    help: 'Capture timestamp to the last byte of the part handed to the viewer socket, per delivered part',
+    buckets: LATENCY_BUCKETS,
+    registers: [registry],
+  });
+  hub.onFrameArrived = (frame) => frameAge.observe({ camera: frame.camera }, (Date.now() - frame.timestamp) / 1000);
+
+  const perCamera = (name: string, help: string, type: 'counter' | 'gauge', pick: (t: ReturnType<CameraHub['totals']> extends Map<string, infer T> ? T : never) => number): void => {
+    const config = { name, help, labelNames: ['camera'] as const, registers: [registry] };
+    if (type === 'gauge') {
+      new client.Gauge({
+        ...config,
+        collect() {
+          this.reset();
+          for (const [camera, t] of hub.totals()) this.set({ camera }, pick(t));
+        },
+      });
+      return;
+    }
+    // Totals are kept by the hub; a counter is reset and set to them at each scrape.
+    new client.Counter({
+      ...config,
+      collect() {
+        this.reset();
+        for (const [camera, t] of hub.totals()) this.inc({ camera }, pick(t));
+      },
+    });
+  };
+  perCamera('camfan_viewers', 'Viewers connected to this gateway', 'gauge', (t) => t.viewers);
+  perCamera('camfan_frames_delivered_total', 'Whole parts sent to viewers', 'counter', (t) => t.delivered);
+  perCamera('camfan_bytes_sent_total', 'Bytes of MJPEG parts sent to viewers', 'counter', (t) => t.bytes);
+  perCamera('camfan_frames_received_total', 'Frames received from the bus', 'counter', (t) => t.framesReceived);
+
+  new client.Counter({
+    name: 'camfan_frames_dropped_total',
+    help: 'Frames a viewer did not get: replaced while its socket was backpressured, or skipped for its ?fps cap',
+    labelNames: ['camera', 'reason'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [camera, t] of hub.totals()) {
+        this.inc({ camera, reason: 'backpressure' }, t.dropped);
+        this.inc({ camera, reason: 'fps_cap' }, t.capped);
+      }
+    },
+  });
+
+  const busCounter = (name: string, help: string, pick: () => number): void => {
+    new client.Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(pick());
+      },
+    });
+  };
+  busCounter('camfan_redis_reconnects_total', 'Redis connections re-established after a loss', () => bus.stats.reconnects);
+  busCounter('camfan_bus_messages_received_total', 'Frame messages received from Redis', () => bus.stats.received);
+  busCounter('camfan_bus_malformed_total', 'Malformed or foreign messages dropped', () => bus.stats.malformed);
+  busCounter('camfan_viewers_stall_closed_total', 'Viewers closed because their socket took nothing for STALL_CLOSE_MS', () => hub.stallClosed);
+  new client.Gauge({
+    name: 'camfan_redis_ready',
+    help: '1 while Redis is reachable',
+    registers: [registry],
+    collect() {
+      this.set(bus.isReady() ? 1 : 0);
+    },
+  });
+
+  // What each capture announces (about once a second), so one scrape target shows the whole pipeline.
+  const captureGauge = (name: string, help: string, pick: (c: Awaited<ReturnType<CameraHub['cameras']>>[number]) => number | null): void => {
+    new client.Gauge({
+      name,
+      help,
+      labelNames: ['camera'],
+      registers: [registry],
+      async collect() {
+        this.reset();
+        for (const c of await hub.cameras()) {
+          const v = pick(c);
+          if (v !== null) this.set({ camera: c.camera }, v);
+        }
+      },
+    });
+  };
+  captureGauge('camfan_capture_fps', 'Frames per second the capture published over its last second', (c) => c.fps);
+  captureGauge('camfan_capture_frame_bytes', 'Size of the last published JPEG', (c) => c.lastFrameBytes);
+  captureGauge('camfan_capture_encode_seconds', 'Median JPEG encode time of the capture\'s recent frames', (c) => (c.encodeMsP50 === null || c.encodeMsP50 === undefined ? null : c.encodeMsP50 / 1000));
+  captureGauge('camfan_capture_live', '1 while the camera has a live frame', (c) => (hub.isFresh(c.lastFrameAt) ? 1 : 0));
+  captureGauge('camfan_capture_idle', '1 while the capture runs at its idle rate (nobody watching)', (c) => (c.idle ? 1 : 0));
+
+  return {
+    registry,
+    contentType: registry.contentType,
+    observeDelivery: (ts) => delivery.observe((Date.now() - ts) / 1000),
+  };
+}
