@@ -6,11 +6,31 @@
 import type { CameraInfo, FrameBus, Unsubscribe } from '../bus/bus.js';
 import type { Frame } from '../bus/frame.js';
 import type { Logger } from '../lib/log.js';
-import { FramePacket, type Viewer } from './mjpeg.js';
+import { FramePacket } from './mjpeg.js';
+
+/**
+ * One viewer of one camera, however frames reach it: an MJPEG response (mjpeg.ts Viewer) or a camera
+ * subscription on a WebSocket (ws.ts). Latest frame wins inside offer().
+ */
+export interface Sink {
+  readonly camera: string;
+  readonly closed: boolean;
+  delivered: number;
+  dropped: number;
+  capped: number;
+  bytes: number;
+  offer(packet: FramePacket): void;
+  /** How long its transport has taken nothing (0 when nothing waits). */
+  blockedFor(now: number): number;
+  /** Ends at a frame boundary (shutdown). */
+  end(): void;
+  close(): void;
+  snapshot(now: number): Record<string, unknown>;
+}
 
 interface Feed {
   camera: string;
-  viewers: Set<Viewer>;
+  viewers: Set<Sink>;
   latest: FramePacket | null;
   subscribed: Promise<Unsubscribe> | null;
   linger: NodeJS.Timeout | null;
@@ -103,7 +123,7 @@ export class CameraHub {
   }
 
   /** Adds a viewer; resolves once it has been offered the freshest frame there is. */
-  async watch(viewer: Viewer): Promise<void> {
+  async watch(viewer: Sink): Promise<void> {
     const feed = this.feed(viewer.camera);
     feed.viewers.add(viewer);
     if (feed.linger) {
@@ -125,7 +145,7 @@ export class CameraHub {
     if (first && !viewer.closed) viewer.offer(first);
   }
 
-  unwatch(viewer: Viewer): void {
+  unwatch(viewer: Sink): void {
     const feed = this.feeds.get(viewer.camera);
     if (!feed || !feed.viewers.delete(viewer)) return;
     const t = this.totalsOf(this.sinceStart, viewer.camera);

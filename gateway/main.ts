@@ -8,6 +8,7 @@ import { CameraHub } from './cameras.js';
 import { gatewayHelp, loadGatewayConfig, type GatewayConfig } from './config.js';
 import { installRoutes } from './http.js';
 import { createMetrics } from './metrics.js';
+import { installWebSocket } from './ws.js';
 import { loadNativeUws, type us_listen_socket } from './uws.js';
 
 function loadConfigOrExit(): GatewayConfig {
@@ -40,6 +41,7 @@ function main(): void {
   const hub = new CameraHub({ bus, log, liveTimeoutMs: config.liveTimeoutMs, unsubscribeLingerMs: config.unsubscribeLingerMs, stallCloseMs: config.stallCloseMs });
   const metrics = createMetrics(hub, bus);
   const app = uWS.App();
+  installWebSocket(app, hub, log, metrics.observeDelivery);
   installRoutes(app, { hub, bus, log, metrics, defaultCamera: config.defaultCamera });
 
   let listenSocket: us_listen_socket | null = null;

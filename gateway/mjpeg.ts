@@ -16,8 +16,9 @@
  * large write while the socket is full can lose bytes, fixed upstream only in v20.64.) tryEnd needs a
  * total size: the stream declares the largest safe integer, so it never ends by itself.
  */
-import type { Frame } from '../bus/frame.js';
+import { encodeFrame, type Frame } from '../bus/frame.js';
 import { Pacer } from '../lib/pacer.js';
+import type { Sink } from './cameras.js';
 import type { HttpResponse } from './uws.js';
 
 export const BOUNDARY = 'camfanframe';
@@ -55,8 +56,14 @@ export function readCommentTimestamp(jpeg: Buffer): number | null {
 export class FramePacket {
   private advancePart: Buffer | null = null;
   private classicPart: Buffer | null = null;
+  private wsMessage: Buffer | null = null;
 
   constructor(readonly frame: Frame) {}
+
+  /** The frame as one WebSocket message: the bus wire format (bus/frame.ts), which the page decodes. */
+  message(): Buffer {
+    return (this.wsMessage ??= encodeFrame(this.frame));
+  }
 
   part(framing: Framing): Buffer {
     if (framing === 'advance') return (this.advancePart ??= this.build(null, ADVANCE_TAIL));
@@ -114,7 +121,7 @@ export interface ViewerOptions {
   remote?: string;
 }
 
-export class Viewer implements ViewerStats {
+export class Viewer implements ViewerStats, Sink {
   delivered = 0;
   dropped = 0;
   capped = 0;

@@ -15,4 +15,4 @@ export function loadNativeUws(): typeof uWS {
   return uWS;
 }
 
-export type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket } from 'uWebSockets.js';
+export type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket, WebSocket } from 'uWebSockets.js';

@@ -193,7 +193,8 @@ describe('capture -> redis -> gateway -> clients', () => {
     const r = await fetch(`${gateway.base}/`);
     assert.equal(r.status, 200);
     const html = await r.text();
-    assert.match(html, /<img id="main"[^>]*src="\/stream\/cam0"/);
+    assert.match(html, /default camera: <a href="\/video_feed">cam0<\/a>/);
+    assert.match(html, /new WebSocket\(/);
   });
 
   test('SIGTERM: the gateway ends its streams and exits 0 within its deadline; so does a capture', async () => {

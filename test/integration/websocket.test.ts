@@ -1,0 +1,112 @@
+/**
+ * WebSocket delivery (/ws) with a real client (the ws package): several cameras on one socket, frames in
+ * the bus wire format, bad commands refused, fps caps, and latest frame wins for a reader that stalls.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import WebSocket from 'ws';
+import { rssBytes } from '../../bench/stats.js';
+import { decodeFrame, isJpeg, type Frame } from '../../bus/frame.js';
+import { fetchJson } from '../helpers/mjpeg-client.js';
+import { sleep, startCapture, startGateway, startRedis, waitFor, waitForFrames, type GatewayHandle, type Proc, type RedisHandle } from '../helpers/procs.js';
+
+interface Client {
+  ws: WebSocket;
+  frames: Frame[];
+  errors: Array<Record<string, string>>;
+  send(cmd: unknown): void;
+}
+
+async function connect(base: string): Promise<Client> {
+  const ws = new WebSocket(base.replace('http://', 'ws://') + '/ws');
+  const c: Client = { ws, frames: [], errors: [], send: (cmd) => ws.send(typeof cmd === 'string' ? cmd : JSON.stringify(cmd)) };
+  ws.on('message', (data: Buffer, isBinary: boolean) => {
+    if (isBinary) c.frames.push(decodeFrame(Buffer.from(data)));
+    else c.errors.push(JSON.parse(data.toString()) as Record<string, string>);
+  });
+  await new Promise((resolve, reject) => {
+    ws.once('open', resolve);
+    ws.once('error', reject);
+  });
+  return c;
+}
+
+describe('WebSocket delivery', () => {
+  let redis: RedisHandle;
+  let gateway: GatewayHandle;
+  const captures: Proc[] = [];
+
+  before(async () => {
+    redis = await startRedis();
+    const env = { REDIS_URL: redis.url, CAPTURE_SOURCE: 'test', IDLE_FPS: '0' };
+    captures.push(startCapture({ ...env, CAMERA_ID: 'a', CAPTURE_WIDTH: '320', CAPTURE_HEIGHT: '240', CAPTURE_FPS: '15' }));
+    captures.push(startCapture({ ...env, CAMERA_ID: 'b', CAPTURE_WIDTH: '320', CAPTURE_HEIGHT: '240', CAPTURE_FPS: '15' }));
+    captures.push(startCapture({ ...env, CAMERA_ID: 'hd', CAPTURE_WIDTH: '1920', CAPTURE_HEIGHT: '1080', CAPTURE_FPS: '30' }));
+    gateway = await startGateway({ REDIS_URL: redis.url });
+    await Promise.all(['a', 'b', 'hd'].map((c) => waitForFrames(redis, c)));
+  });
+
+  after(async () => {
+    await Promise.all([gateway?.stop(), ...captures.map((c) => c.stop())]);
+    await redis?.stop();
+  });
+
+  test('one socket carries several cameras as whole frames; unsubscribe stops one', async () => {
+    const c = await connect(gateway.base);
+    c.send({ subscribe: 'a' });
+    c.send({ subscribe: 'b' });
+    await waitFor('frames of both', () => ['a', 'b'].every((cam) => c.frames.filter((f) => f.camera === cam).length >= 5), 5000);
+    assert.ok(c.frames.every((f) => isJpeg(f.jpeg) && f.width === 320 && f.height === 240));
+    c.send({ unsubscribe: 'a' });
+    await sleep(300);
+    const n = c.frames.filter((f) => f.camera === 'a').length;
+    await sleep(700);
+    assert.equal(c.frames.filter((f) => f.camera === 'a').length, n, 'no more frames of a');
+    assert.ok(c.frames.filter((f) => f.camera === 'b').length > 10);
+    c.ws.close();
+  });
+
+  test('bad commands get an error message and the socket stays usable', async () => {
+    const c = await connect(gateway.base);
+    c.send('not json');
+    c.send({ subscribe: '../etc' });
+    c.send({ subscribe: 'nope' });
+    c.send({ subscribe: 'a', fps: 0 });
+    c.ws.send(Buffer.from([1, 2, 3]));
+    await waitFor('five errors', () => c.errors.length === 5, 3000);
+    assert.deepEqual(c.errors.map((e) => e.error), [
+      'messages must be JSON: {"subscribe":"<camera>","fps":N} or {"unsubscribe":"<camera>"}',
+      'camera must be 1 to 64 characters from A-Z a-z 0-9 _ -',
+      'no such camera',
+      'fps must be a whole number from 1 to 120',
+      'send commands as text',
+    ]);
+    c.send({ subscribe: 'a', fps: 5 });
+    await sleep(2100);
+    const got = c.frames.length;
+    assert.ok(got >= 9 && got <= 13, `fps 5 for 2 s gave ${got} frames`);
+    c.ws.close();
+  });
+
+  test('a reader that stalls gets the newest frame when it reads again, never a queue; memory stays bounded', async () => {
+    const c = await connect(gateway.base);
+    c.send({ subscribe: 'hd' });
+    await waitFor('frames', () => c.frames.length >= 5, 5000);
+    const rss0 = rssBytes(gateway.child.pid!);
+    const sock = (c.ws as unknown as { _socket: import('node:net').Socket })._socket;
+    sock.pause();
+    await sleep(5000);
+    const { body } = await fetchJson<{ viewers: Array<{ camera: string; transport?: string; dropped: number }> }>(`${gateway.base}/api/stats`);
+    const rss1 = rssBytes(gateway.child.pid!);
+    const resumedAt = Date.now();
+    sock.resume();
+    await sleep(2500);
+    c.ws.close();
+    const hd = body.viewers.find((v) => v.camera === 'hd' && v.transport === 'websocket')!;
+    assert.ok(hd.dropped > 10, `frames replaced while the reader stalled: ${hd.dropped}`);
+    assert.ok(rss1 - rss0 < 32 * 2 ** 20, `gateway RSS grew ${((rss1 - rss0) / 2 ** 20).toFixed(1)} MB during the stall`);
+    const late = c.frames.filter((f) => f.timestamp > resumedAt - 500);
+    assert.ok(late.length > 10, 'fresh frames flow again after the stall');
+    assert.ok(c.frames.every((f) => isJpeg(f.jpeg)));
+  });
+});
