@@ -16,25 +16,51 @@ const r = spawnSync(pm2, ['start', path.join(root, 'ecosystem.config.js')], { st
 if (r.status !== 0) process.exit(r.status ?? 1);
 
 const port = process.env.PORT || '8080';
-const deadline = Date.now() + 30000;
-process.stdout.write(`waiting for a gateway on port ${port} to reach Redis `);
-(async function poll() {
+const deadline = Date.now() + 45000;
+let said = '';
+const say = (text) => {
+  if (text !== said) console.log(`  … waiting for ${text}`);
+  said = text;
+};
+
+function appsNotOnline() {
+  const r = spawnSync(pm2, ['jlist'], { encoding: 'utf8', cwd: root });
   try {
-    const res = await fetch(`http://127.0.0.1:${port}/readyz`);
-    if (res.ok) {
-      const cam = process.env.CAMERA_ID || 'cam0';
-      console.log(`\n\ncamfan is running. Open http://127.0.0.1:${port}/ (or http://<this host>:${port}/)`);
-      console.log(`  stream:   http://127.0.0.1:${port}/video_feed   snapshot: http://127.0.0.1:${port}/snapshot/${cam}`);
-      console.log('  logs:     npx pm2 logs      stop: npm stop');
-      return;
-    }
+    return JSON.parse(r.stdout).filter((a) => a.name.startsWith('camfan-') && a.pm2_env.status !== 'online').map((a) => `${a.name} (${a.pm2_env.status})`);
   } catch {
-    // not listening yet
+    return [];
+  }
+}
+
+async function json(p) {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}${p}`);
+    return { ok: res.ok, body: await res.json() };
+  } catch {
+    return null;
+  }
+}
+
+(async function poll() {
+  const pending = appsNotOnline();
+  const ready = await json('/readyz');
+  const cams = ready?.ok ? await json('/api/cameras') : null;
+  const live = (cams?.body.cameras ?? []).filter((c) => c.live).map((c) => c.camera);
+  if (pending.length) say(`pm2 apps: ${pending.join(', ')}`);
+  else if (!ready) say(`a gateway to listen on port ${port}`);
+  else if (!ready.ok) say('the gateways to reach Redis');
+  else if (live.length === 0 && Date.now() < deadline - 30000) say('a first frame from the camera');
+  else {
+    const cam = process.env.CAMERA_ID || cams?.body.defaultCamera || 'cam0';
+    console.log(`\ncamfan is running${live.length ? ` (live: ${live.join(', ')})` : ' (no camera has a live frame yet: see npx pm2 logs)'}.`);
+    console.log(`  open:     http://127.0.0.1:${port}/   (or http://<this host>:${port}/)`);
+    console.log(`  stream:   http://127.0.0.1:${port}/video_feed   snapshot: http://127.0.0.1:${port}/snapshot/${cam}`);
+    console.log('  status:   npm run status   logs: npx pm2 logs   stop: npm stop');
+    return;
   }
   if (Date.now() > deadline) {
-    console.error('\ncamfan did not become ready within 30 s: see `npx pm2 logs`');
+    console.error('\ncamfan did not become ready within 45 s: see `npx pm2 logs`');
     process.exit(1);
   }
-  process.stdout.write('.');
   setTimeout(poll, 500);
 })();
