@@ -13,8 +13,8 @@ export type RedisTarget =
 
 export type Connection = Redis | Cluster;
 
-const RETRY_MAX_MS = 2000;
-const retry = (times: number): number => Math.min(100 * 2 ** Math.min(times, 5), RETRY_MAX_MS);
+const RETRY_MAX_MS = 1000; // back within about a second of Redis returning
+const retry = (times: number): number => Math.min(50 * 2 ** Math.min(times, 5), RETRY_MAX_MS);
 
 /** REDIS_CLUSTER_NODES wins when set; credentials for the cluster come from REDIS_URL's user:password. */
 export function redisTarget(url: string, clusterNodes: ReadonlyArray<{ host: string; port: number }>): RedisTarget {

@@ -1,5 +1,5 @@
 /** The gateway process's settings: env vars or --flags, each with its default and one line of doc. */
-import { cameraId, helpText, hostPorts, integer, loadSettings, matching, oneOf, redisUrl, type Settings } from '../lib/settings.js';
+import { basicCredentials, cameraId, cameraTokenList, helpText, hostPorts, originList, secret, integer, loadSettings, matching, oneOf, redisUrl, type Settings } from '../lib/settings.js';
 
 export const gatewaySettings = {
   port: { env: 'PORT', doc: 'HTTP port; every gateway instance on a host listens on it (SO_REUSEPORT)', default: 8080, parse: integer(1, 65535) },
@@ -30,6 +30,12 @@ export const gatewaySettings = {
     default: 30000,
     parse: integer(500, 600000),
   },
+  authToken: { env: 'AUTH_TOKEN', doc: 'require this token (Authorization: Bearer … or ?token=) for everything but /healthz and /readyz', default: '', parse: secret('a token of 8 to 256 visible characters') },
+  authBasic: { env: 'AUTH_BASIC', doc: 'require HTTP Basic credentials user:password', default: '', parse: basicCredentials },
+  cameraTokens: { env: 'CAMERA_TOKENS', doc: 'camera=token,… : tokens that open one camera each', default: new Map<string, string>() as ReadonlyMap<string, string>, parse: cameraTokenList },
+  corsOrigins: { env: 'CORS_ORIGINS', doc: 'origins allowed to read responses cross-origin (comma-separated, or *); CORS is off when empty', default: [] as string[], parse: originList },
+  maxViewers: { env: 'MAX_VIEWERS', doc: 'viewers (streams and WebSockets) this process serves at most; 503 beyond (0: no limit)', default: 0, parse: integer(0, 1_000_000) },
+  maxViewersPerIp: { env: 'MAX_VIEWERS_PER_IP', doc: 'viewers one client address may have at once on this process; 429 beyond (0: no limit)', default: 0, parse: integer(0, 100_000) },
   shutdownTimeoutMs: { env: 'SHUTDOWN_TIMEOUT_MS', doc: 'forced exit after this long on SIGTERM (keep below pm2 kill_timeout)', default: 4000, parse: integer(100, 60000) },
   logLevel: { env: 'LOG_LEVEL', doc: 'log level', default: 'info', parse: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent') },
 };

@@ -7,12 +7,14 @@ import type { Logger } from '../lib/log.js';
 import type { FrameBus } from '../bus/bus.js';
 import type { CameraHub } from './cameras.js';
 import { chooseFraming, STREAM_CONTENT_TYPE, Viewer } from './mjpeg.js';
+import { readCredentials, type Access, type Credentials } from './access.js';
 import type { GatewayMetrics } from './metrics.js';
 import { renderPage } from './page.js';
 import type { HttpRequest, HttpResponse, TemplatedApp } from './uws.js';
 
 export interface HttpOptions {
   hub: CameraHub;
+  access: Access;
   metrics: GatewayMetrics;
   bus: FrameBus;
   log: Logger;
@@ -34,7 +36,7 @@ const STREAM_HEADERS: ReadonlyArray<readonly [string, string]> = [
 /** Paths a GET serves, to tell 405 (known path, wrong method) from 404. */
 const ROUTES = [/^\/$/, /^\/video_feed$/, /^\/stream\/[^/]+$/, /^\/snapshot\/[^/]+$/, /^\/healthz$/, /^\/readyz$/, /^\/api\/cameras$/, /^\/api\/stats$/, /^\/metrics$/];
 
-function send(res: HttpResponse, status: string, contentType: string, body: string | Buffer, extra: ReadonlyArray<readonly [string, string]> = []): void {
+function send(res: HttpResponse, status: string, contentType: string, body: string | Buffer, extra: Headers = []): void {
   res.cork(() => {
     res.writeStatus(status).writeHeader('Content-Type', contentType).writeHeader('Cache-Control', 'no-store');
     for (const [k, v] of [...COMMON_HEADERS, ...extra]) res.writeHeader(k, v);
@@ -42,7 +44,7 @@ function send(res: HttpResponse, status: string, contentType: string, body: stri
   });
 }
 
-function sendText(res: HttpResponse, status: string, text: string, extra: ReadonlyArray<readonly [string, string]> = []): void {
+function sendText(res: HttpResponse, status: string, text: string, extra: Headers = []): void {
   send(res, status, 'text/plain; charset=utf-8', `${text}\n`, extra);
 }
 
@@ -50,49 +52,82 @@ function sendJson(res: HttpResponse, status: string, value: unknown): void {
   send(res, status, 'application/json', JSON.stringify(value));
 }
 
-/** Runs an async handler: tracks abort, turns a thrown error into a 500 instead of a crash. */
-function handle(log: Logger, fn: (res: HttpResponse, req: HttpRequest, state: { aborted: boolean }) => Promise<void> | void) {
-  return (res: HttpResponse, req: HttpRequest): void => {
-    const state = { aborted: false };
-    res.onAborted(() => {
-      state.aborted = true;
-    });
-    const fail = (err: unknown): void => {
-      log.error({ err }, 'request handler failed');
-      if (!state.aborted) sendText(res, '500 Internal Server Error', 'internal error');
-    };
-    try {
-      const p = fn(res, req, state);
-      if (p) p.catch(fail);
-    } catch (err) {
-      fail(err);
-    }
-  };
+type Headers = ReadonlyArray<readonly [string, string]>;
+
+/** What a handler gets besides res: abort state, the request's credentials and its CORS headers. */
+interface Ctx {
+  aborted: boolean;
+  creds: Credentials;
+  cors: Headers;
 }
 
+type Guard = 'public' | 'viewer' | 'operator';
+
 export function installRoutes(app: TemplatedApp, o: HttpOptions): void {
-  const { hub, bus, log } = o;
+  const { hub, bus, log, access } = o;
+
+  const unauthorized = (res: HttpResponse, ctx: Ctx): void => {
+    access.refuseAuth();
+    sendText(res, '401 Unauthorized', 'credentials required', [...access.challenge(), ...ctx.cors]);
+  };
+
+  /**
+   * Wraps a handler: reads what it needs from req synchronously (uWS invalidates req after the first
+   * await), checks credentials, tracks abort, and turns a thrown error into a 500 instead of a crash.
+   */
+  const route =
+    (guard: Guard, fn: (res: HttpResponse, req: HttpRequest, ctx: Ctx) => Promise<void> | void) =>
+    (res: HttpResponse, req: HttpRequest): void => {
+      const ctx: Ctx = { aborted: false, creds: readCredentials(req), cors: access.cors(req.getHeader('origin')) };
+      res.onAborted(() => {
+        ctx.aborted = true;
+      });
+      if ((guard === 'viewer' && !access.allows(ctx.creds)) || (guard === 'operator' && !access.allowsOperator(ctx.creds))) return unauthorized(res, ctx);
+      const fail = (err: unknown): void => {
+        log.error({ err }, 'request handler failed');
+        if (!ctx.aborted) sendText(res, '500 Internal Server Error', 'internal error', ctx.cors);
+      };
+      try {
+        const p = fn(res, req, ctx);
+        if (p) p.catch(fail);
+      } catch (err) {
+        fail(err);
+      }
+    };
 
   const stream = (res: HttpResponse, req: HttpRequest, camera: string): void => {
+    const creds = readCredentials(req);
+    const cors = access.cors(req.getHeader('origin'));
     const framing = chooseFraming(req.getQuery('framing'), req.getHeader('user-agent'));
-    if (!CAMERA_ID_RE.test(camera)) return sendText(res, '404 Not Found', `no such camera: ${JSON.stringify(camera.slice(0, 64))}`);
-    if (!framing) return sendText(res, '400 Bad Request', 'framing must be advance or classic');
     const fps = parseFps(req.getQuery('fps'));
-    if (fps === null) return sendText(res, '400 Bad Request', `fps must be a whole number from 1 to ${MAX_VIEWER_FPS}`);
+    if (!CAMERA_ID_RE.test(camera)) return sendText(res, '404 Not Found', `no such camera: ${JSON.stringify(camera.slice(0, 64))}`, cors);
+    if (!access.allows(creds, camera)) return unauthorized(res, { aborted: false, creds, cors });
+    if (!framing) return sendText(res, '400 Bad Request', 'framing must be advance or classic', cors);
+    if (fps === null) return sendText(res, '400 Bad Request', `fps must be a whole number from 1 to ${MAX_VIEWER_FPS}`, cors);
     const remote = Buffer.from(res.getRemoteAddressAsText()).toString();
+    const admission = access.admit(remote);
+    if (admission === 'max_viewers') return sendText(res, '503 Service Unavailable', 'this gateway serves its maximum number of viewers', [['Retry-After', '5'], ...cors]);
+    if (admission === 'max_viewers_per_ip') return sendText(res, '429 Too Many Requests', 'too many streams from your address', [['Retry-After', '5'], ...cors]);
     const viewer = new Viewer(res, camera, framing, { remote, onDelivered: o.metrics.observeDelivery, ...(fps === undefined ? {} : { maxFps: fps }) });
+    let released = false;
+    const release = (): void => {
+      if (!released) access.release(remote);
+      released = true;
+    };
     res.onAborted(() => {
       viewer.aborted();
       hub.unwatch(viewer);
+      release();
     });
     void (async () => {
       if (!(await hub.isKnown(camera))) {
-        if (!viewer.closed) sendText(res, '404 Not Found', `no such camera: ${camera}`);
+        if (!viewer.closed) sendText(res, '404 Not Found', `no such camera: ${camera}`, cors);
         viewer.aborted();
+        release();
         return;
       }
       if (viewer.closed) return;
-      viewer.begin(STREAM_HEADERS);
+      viewer.begin([...STREAM_HEADERS, ...cors]);
       await hub.watch(viewer);
     })().catch((err: unknown) => {
       log.error({ err, camera }, 'stream failed');
@@ -105,56 +140,68 @@ export function installRoutes(app: TemplatedApp, o: HttpOptions): void {
 
   app.get(
     '/snapshot/:camera',
-    handle(log, async (res, req, state) => {
+    route('public', async (res, req, ctx) => {
       const camera = decodeParam(req.getParameter(0));
-      if (!CAMERA_ID_RE.test(camera) || !(await hub.isKnown(camera))) {
-        if (!state.aborted) sendText(res, '404 Not Found', `no such camera: ${JSON.stringify(camera.slice(0, 64))}`);
+      if (!CAMERA_ID_RE.test(camera)) return sendText(res, '404 Not Found', `no such camera: ${JSON.stringify(camera.slice(0, 64))}`, ctx.cors);
+      if (!access.allows(ctx.creds, camera)) return unauthorized(res, ctx);
+      if (!(await hub.isKnown(camera))) {
+        if (!ctx.aborted) sendText(res, '404 Not Found', `no such camera: ${camera}`, ctx.cors);
         return;
       }
       const packet = await hub.snapshot(camera);
-      if (state.aborted) return;
-      if (!packet) return sendText(res, '503 Service Unavailable', `camera ${camera} has no live frame (capture stopped or not started)`, [['Retry-After', '1']]);
+      if (ctx.aborted) return;
+      if (!packet) return sendText(res, '503 Service Unavailable', `camera ${camera} has no live frame (capture stopped or not started)`, [['Retry-After', '1'], ...ctx.cors]);
       const f = packet.frame;
-      send(res, '200 OK', 'image/jpeg', f.jpeg, [['X-Timestamp', (f.timestamp / 1000).toFixed(6)], ['X-Frame-Seq', String(f.seq)]]);
+      send(res, '200 OK', 'image/jpeg', f.jpeg, [['X-Timestamp', (f.timestamp / 1000).toFixed(6)], ['X-Frame-Seq', String(f.seq)], ...ctx.cors]);
     }),
   );
 
-  app.get('/healthz', handle(log, (res) => sendJson(res, '200 OK', { status: 'ok', pid: process.pid })));
+  app.get('/healthz', route('public', (res) => sendJson(res, '200 OK', { status: 'ok', pid: process.pid })));
   app.get(
     '/readyz',
-    handle(log, (res) => (bus.isReady() ? sendJson(res, '200 OK', { status: 'ready' }) : sendJson(res, '503 Service Unavailable', { status: 'redis unreachable' }))),
+    route('public', (res) => (bus.isReady() ? sendJson(res, '200 OK', { status: 'ready' }) : sendJson(res, '503 Service Unavailable', { status: 'redis unreachable' }))),
   );
 
   app.get(
     '/api/cameras',
-    handle(log, async (res, _req, state) => {
-      const list = await hub.cameras();
-      if (state.aborted) return;
-      sendJson(res, '200 OK', {
-        defaultCamera: o.defaultCamera,
-        cameras: list.map((c) => ({ ...c, live: hub.isFresh(c.lastFrameAt), viewersHere: hub.viewerCount(c.camera) })),
-      });
+    route('viewer', async (res, _req, ctx) => {
+      const list = (await hub.cameras()).filter((c) => access.allows(ctx.creds, c.camera));
+      if (ctx.aborted) return;
+      const body = { defaultCamera: o.defaultCamera, cameras: list.map((c) => ({ ...c, live: hub.isFresh(c.lastFrameAt), viewersHere: hub.viewerCount(c.camera) })) };
+      send(res, '200 OK', 'application/json', JSON.stringify(body), ctx.cors);
     }),
   );
 
   app.get(
     '/api/stats',
-    handle(log, (res) => sendJson(res, '200 OK', { pid: process.pid, uptimeSeconds: Math.round(process.uptime()), bus: bus.stats, ...hub.stats() })),
+    route('operator', (res) => sendJson(res, '200 OK', { pid: process.pid, uptimeSeconds: Math.round(process.uptime()), bus: bus.stats, refused: access.refused, ...hub.stats() })),
   );
 
   app.get(
     '/metrics',
-    handle(log, async (res, _req, state) => {
+    route('operator', async (res, _req, ctx) => {
       const text = await o.metrics.registry.metrics();
-      if (!state.aborted) send(res, '200 OK', o.metrics.contentType, text);
+      if (!ctx.aborted) send(res, '200 OK', o.metrics.contentType, text);
     }),
   );
 
-  app.get('/', handle(log, (res) => send(res, '200 OK', 'text/html; charset=utf-8', renderPage(o.defaultCamera))));
+  app.get('/', route('viewer', (res) => send(res, '200 OK', 'text/html; charset=utf-8', renderPage(o.defaultCamera))));
+
+  app.options(
+    '/*',
+    route('public', (res, _req, ctx) => {
+      if (ctx.cors.length === 0) return sendText(res, '405 Method Not Allowed', 'CORS is not enabled for this origin', [['Allow', 'GET']]);
+      res.cork(() => {
+        res.writeStatus('204 No Content');
+        for (const [k, v] of [...COMMON_HEADERS, ...ctx.cors, ['Access-Control-Allow-Methods', 'GET'], ['Access-Control-Allow-Headers', 'Authorization'], ['Access-Control-Max-Age', '600']]) res.writeHeader(k!, v!);
+        res.endWithoutBody();
+      });
+    }),
+  );
 
   app.any(
     '/*',
-    handle(log, (res, req) => {
+    route('public', (res, req) => {
       const url = req.getUrl();
       if (ROUTES.some((r) => r.test(url))) return sendText(res, '405 Method Not Allowed', `${req.getCaseSensitiveMethod()} is not allowed here; use GET`, [['Allow', 'GET']]);
       sendText(res, '404 Not Found', 'not found');

@@ -4,6 +4,7 @@ import { describeTarget, redisTarget } from '../bus/redis-connection.js';
 import { createLogger } from '../lib/log.js';
 import { ConfigError } from '../lib/settings.js';
 import { installShutdown } from '../lib/shutdown.js';
+import { Access } from './access.js';
 import { CameraHub } from './cameras.js';
 import { gatewayHelp, loadGatewayConfig, type GatewayConfig } from './config.js';
 import { installRoutes } from './http.js';
@@ -39,10 +40,12 @@ function main(): void {
   const target = redisTarget(config.redisUrl, config.redisClusterNodes);
   const bus = new RedisBus({ target, log });
   const hub = new CameraHub({ bus, log, liveTimeoutMs: config.liveTimeoutMs, unsubscribeLingerMs: config.unsubscribeLingerMs, stallCloseMs: config.stallCloseMs });
-  const metrics = createMetrics(hub, bus);
+  const access = new Access(config);
+  log.info({ access: access.describe() }, 'access control');
+  const metrics = createMetrics(hub, bus, access);
   const app = uWS.App();
-  installWebSocket(app, hub, log, metrics.observeDelivery);
-  installRoutes(app, { hub, bus, log, metrics, defaultCamera: config.defaultCamera });
+  installWebSocket(app, hub, access, log, metrics.observeDelivery);
+  installRoutes(app, { hub, bus, access, log, metrics, defaultCamera: config.defaultCamera });
 
   let listenSocket: us_listen_socket | null = null;
   app.listen(config.host, config.port, (socket) => {

@@ -5,6 +5,7 @@
  */
 import client from 'prom-client';
 import type { FrameBus } from '../bus/bus.js';
+import type { Access } from './access.js';
 import type { CameraHub } from './cameras.js';
 
 export interface GatewayMetrics {
@@ -16,7 +17,7 @@ export interface GatewayMetrics {
 
 const LATENCY_BUCKETS = [0.002, 0.005, 0.01, 0.015, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-export function createMetrics(hub: CameraHub, bus: FrameBus): GatewayMetrics {
+export function createMetrics(hub: CameraHub, bus: FrameBus, access: Access): GatewayMetrics {
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry, prefix: 'camfan_gateway_' });
 
@@ -90,6 +91,16 @@ export function createMetrics(hub: CameraHub, bus: FrameBus): GatewayMetrics {
   busCounter('camfan_bus_messages_received_total', 'Frame messages received from Redis', () => bus.stats.received);
   busCounter('camfan_bus_malformed_total', 'Malformed or foreign messages dropped', () => bus.stats.malformed);
   busCounter('camfan_viewers_stall_closed_total', 'Viewers closed because their socket took nothing for STALL_CLOSE_MS', () => hub.stallClosed);
+  new client.Counter({
+    name: 'camfan_requests_refused_total',
+    help: 'Requests refused: missing or wrong credentials, or over MAX_VIEWERS / MAX_VIEWERS_PER_IP',
+    labelNames: ['reason'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [reason, n] of Object.entries(access.refused)) this.inc({ reason }, n);
+    },
+  });
   new client.Gauge({
     name: 'camfan_redis_ready',
     help: '1 while Redis is reachable',

@@ -35,6 +35,9 @@ const SCRIPT = `
 (() => {
   const params = new URLSearchParams(location.search);
   const view = params.get('view') === 'img' ? 'img' : 'canvas';
+  // With AUTH_TOKEN set, open the page as /?token=…: the token travels on to every request it makes.
+  const token = params.get('token');
+  const withToken = (u) => token ? u + (u.includes('?') ? '&' : '?') + 'token=' + encodeURIComponent(token) : u;
   const grid = document.getElementById('grid');
   const statusEl = document.getElementById('status');
   const tiles = new Map();
@@ -56,7 +59,7 @@ const SCRIPT = `
     const name = document.createElement('span'); name.className = 'name'; name.textContent = cam.camera;
     const meta = document.createElement('span'); meta.className = 'meta';
     const snap = document.createElement('a'); snap.textContent = 'snapshot';
-    snap.href = '/snapshot/' + encodeURIComponent(cam.camera);
+    snap.href = withToken('/snapshot/' + encodeURIComponent(cam.camera));
     snap.download = cam.camera + '.jpg';
     snap.onclick = (e) => e.stopPropagation();
     cap.append(name, meta, snap);
@@ -75,12 +78,12 @@ const SCRIPT = `
     t.media.onload = () => { t.lastFrameAt = Date.now(); };
     t.media.src = streamUrl(t.info.camera);
   }
-  function streamUrl(c) { return '/stream/' + encodeURIComponent(c) + '?t=' + Date.now(); }
+  function streamUrl(c) { return withToken('/stream/' + encodeURIComponent(c) + '?t=' + Date.now()); }
 
   function subscribe(camera) { ws.send(JSON.stringify({ subscribe: camera })); }
 
   function connect() {
-    ws = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/ws');
+    ws = new WebSocket(withToken((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/ws'));
     ws.binaryType = 'arraybuffer';
     ws.onopen = () => { wsBackoff = 500; setStatus('live', true); for (const c of tiles.keys()) subscribe(c); };
     ws.onmessage = (e) => { if (typeof e.data === 'string') return; onFrame(e.data); };
@@ -128,7 +131,7 @@ const SCRIPT = `
 
   async function refresh() {
     try {
-      const r = await fetch('/api/cameras', { cache: 'no-store' });
+      const r = await fetch(withToken('/api/cameras'), { cache: 'no-store' });
       const { cameras } = await r.json();
       for (const cam of cameras) tile(cam).info = cam;
       if (view === 'img') setStatus('live', true);

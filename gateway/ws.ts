@@ -10,6 +10,7 @@
 import type { Logger } from '../lib/log.js';
 import { Pacer } from '../lib/pacer.js';
 import { CAMERA_ID_RE } from '../lib/settings.js';
+import { readCredentials, type Access, type Credentials } from './access.js';
 import type { CameraHub, Sink } from './cameras.js';
 import type { FramePacket } from './mjpeg.js';
 import type { DeliveryObserver } from './mjpeg.js';
@@ -22,6 +23,7 @@ interface SocketState {
   sinks: Map<string, WsSink>;
   open: boolean;
   remote: string;
+  creds: Credentials;
 }
 
 class WsSink implements Sink {
@@ -128,7 +130,7 @@ function parseCommand(message: ArrayBuffer): Command | string {
   return v.subscribe !== undefined ? { subscribe: camera, ...(v.fps !== undefined ? { fps: v.fps as number } : {}) } : { unsubscribe: camera };
 }
 
-export function installWebSocket(app: TemplatedApp, hub: CameraHub, log: Logger, onDelivered: DeliveryObserver): void {
+export function installWebSocket(app: TemplatedApp, hub: CameraHub, access: Access, log: Logger, onDelivered: DeliveryObserver): void {
   const reply = (ws: WebSocket<SocketState>, body: Record<string, unknown>): void => {
     if (ws.getUserData().open) ws.send(JSON.stringify(body), false);
   };
@@ -137,6 +139,7 @@ export function installWebSocket(app: TemplatedApp, hub: CameraHub, log: Logger,
     const state = ws.getUserData();
     if (state.sinks.has(camera)) return;
     if (state.sinks.size >= MAX_CAMERAS_PER_SOCKET) return reply(ws, { error: `at most ${MAX_CAMERAS_PER_SOCKET} cameras per socket`, camera });
+    if (!access.allows(state.creds, camera)) return reply(ws, { error: 'not allowed', camera });
     if (!(await hub.isKnown(camera))) return reply(ws, { error: 'no such camera', camera });
     if (!state.open || state.sinks.has(camera)) return;
     const sink = new WsSink(ws, camera, fps ?? null, onDelivered);
@@ -159,7 +162,19 @@ export function installWebSocket(app: TemplatedApp, hub: CameraHub, log: Logger,
     // We never queue more than one frame per camera ourselves; this only bounds the worst case.
     maxBackpressure: 16 * 1024 * 1024,
     upgrade: (res, req, context) => {
-      const state: SocketState = { sinks: new Map(), open: true, remote: Buffer.from(res.getRemoteAddressAsText()).toString() };
+      const creds = readCredentials(req);
+      const remote = Buffer.from(res.getRemoteAddressAsText()).toString();
+      const refuse = (status: string, text: string): void => {
+        res.cork(() => res.writeStatus(status).writeHeader('Content-Type', 'text/plain; charset=utf-8').end(`${text}\n`));
+      };
+      if (!access.allows(creds)) {
+        access.refuseAuth();
+        return refuse('401 Unauthorized', 'credentials required');
+      }
+      const admission = access.admit(remote);
+      if (admission === 'max_viewers') return refuse('503 Service Unavailable', 'this gateway serves its maximum number of viewers');
+      if (admission === 'max_viewers_per_ip') return refuse('429 Too Many Requests', 'too many connections from your address');
+      const state: SocketState = { sinks: new Map(), open: true, remote, creds };
       res.upgrade(state, req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context);
     },
     message: (ws, message, isBinary) => {
@@ -177,6 +192,7 @@ export function installWebSocket(app: TemplatedApp, hub: CameraHub, log: Logger,
     close: (ws) => {
       const state = ws.getUserData();
       state.open = false;
+      access.release(state.remote);
       for (const camera of [...state.sinks.keys()]) unsubscribe(state, camera);
     },
   });

@@ -120,6 +120,42 @@ export function hostPorts(raw: string): Array<{ host: string; port: number }> {
   });
 }
 
+/** A secret: visible ASCII, no spaces. */
+export function secret(what: string): (raw: string) => string {
+  return (raw) => {
+    if (!/^[\x21-\x7e]{8,256}$/.test(raw)) throw new Error(`expected ${what}`);
+    return raw;
+  };
+}
+
+export function basicCredentials(raw: string): string {
+  const i = raw.indexOf(':');
+  if (i < 1 || i === raw.length - 1 || /[\x00-\x1f]/.test(raw)) throw new Error('expected user:password (both non-empty)');
+  return raw;
+}
+
+/** camera=token,camera=token */
+export function cameraTokenList(raw: string): ReadonlyMap<string, string> {
+  const out = new Map<string, string>();
+  for (const entry of raw.split(',')) {
+    const i = entry.indexOf('=');
+    const camera = entry.slice(0, i).trim();
+    const token = entry.slice(i + 1).trim();
+    if (i < 1 || !CAMERA_ID_RE.test(camera) || !/^[\x21-\x7e]{8,256}$/.test(token)) throw new Error('expected camera=token,… with tokens of 8 to 256 visible characters');
+    out.set(camera, token);
+  }
+  return out;
+}
+
+/** Origins like https://example.com, or *. */
+export function originList(raw: string): string[] {
+  return raw.split(',').map((o) => {
+    const v = o.trim();
+    if (v !== '*' && !/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/.test(v)) throw new Error(`expected origins like https://example.com or *, got ${JSON.stringify(v)}`);
+    return v;
+  });
+}
+
 export function text(raw: string): string {
   return raw;
 }

@@ -19,6 +19,7 @@ export interface Part {
 
 export interface StreamOptions {
   userAgent?: string;
+  headers?: Record<string, string>;
   keepParts?: boolean;
   readBytesPerSecond?: number;
   onPart?: (part: Part) => void;
@@ -98,7 +99,7 @@ export function openStream(url: string, opts: StreamOptions = {}): StreamClient 
       }
     }
   };
-  const req = http.get(url, { headers: { 'user-agent': opts.userAgent ?? 'camfan-test' } });
+  const req = http.get(url, { headers: { 'user-agent': opts.userAgent ?? 'camfan-test', ...opts.headers } });
   client.status = new Promise((resolve, reject) => {
     req.once('response', (res) => {
       resolve({ statusCode: res.statusCode ?? 0, headers: res.headers });

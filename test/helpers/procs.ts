@@ -105,6 +105,7 @@ export async function startRedis(): Promise<RedisHandle> {
     url,
     client: () => {
       const c = new Redis(url);
+      c.on('error', () => undefined); // a test may kill the server on purpose
       clients.push(c);
       return c;
     },
@@ -138,14 +139,18 @@ export async function startGateway(env: Record<string, string>): Promise<Gateway
   return { ...proc, host, port, base };
 }
 
-/** Waits until the capture has published a frame (its latest-frame key exists). */
-export async function waitForFrames(redis: RedisHandle, camera: string, timeoutMs = 15000): Promise<void> {
+/** Waits until the capture has published a frame (its latest-frame key exists) and announced itself. */
+export async function waitForFrames(redis: { client(): Redis }, camera: string, timeoutMs = 15000): Promise<void> {
   const c = redis.client();
-  await waitFor(
-    `first frame of ${camera}`,
-    async () => (await c.exists(`camfan:{${camera}}:latest`)) === 1 && JSON.parse((await c.hget('camfan:cameras', camera)) ?? '{}').lastFrameAt > 0,
-    timeoutMs,
-  );
+  try {
+    await waitFor(
+      `first frame of ${camera}`,
+      async () => (await c.exists(`camfan:{${camera}}:latest`)) === 1 && JSON.parse((await c.hget('camfan:cameras', camera)) ?? '{}').lastFrameAt > 0,
+      timeoutMs,
+    );
+  } finally {
+    c.disconnect();
+  }
 }
 
 export function makeClip(file: string, seconds: number, size = '320x240', fps = 15): void {

@@ -1,0 +1,168 @@
+/**
+ * Faults injected for real: Redis killed and restarted on its port, a capture killed and restarted,
+ * 10,000 viewers connecting and leaving, and a few thousand malformed requests. The gateway keeps its
+ * viewers, recovers by itself and ends where it started (file descriptors, memory, subscriptions).
+ */
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { connect } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { rssBytes } from '../../bench/stats.js';
+import { openStream } from '../helpers/mjpeg-client.js';
+import { run, sleep, startCapture, startGateway, startRedis, waitFor, waitForFrames, type GatewayHandle, type Proc, type RedisHandle } from '../helpers/procs.js';
+
+const fdCount = (pid: number): number => readdirSync(`/proc/${pid}/fd`).length;
+
+describe('faults', () => {
+  let redis: RedisHandle;
+  let gateway: GatewayHandle;
+  let capture: Proc;
+  let restartedRedis: Proc | null = null;
+  const captureEnv = (url: string): Record<string, string> => ({ REDIS_URL: url, CAMERA_ID: 'cam0', CAPTURE_SOURCE: 'test', CAPTURE_WIDTH: '320', CAPTURE_HEIGHT: '240', CAPTURE_FPS: '15', IDLE_FPS: '0' });
+
+  before(async () => {
+    redis = await startRedis();
+    capture = startCapture(captureEnv(redis.url));
+    gateway = await startGateway({ REDIS_URL: redis.url, UNSUBSCRIBE_LINGER_MS: '100' });
+    await waitForFrames(redis, 'cam0');
+  });
+
+  after(async () => {
+    await Promise.all([gateway?.stop(), capture?.stop()]);
+    await redis?.stop();
+    await restartedRedis?.stop();
+  });
+
+  test('Redis killed and restarted: viewers stay connected, /readyz says so, frames resume within 2 s', async () => {
+    const s = openStream(`${gateway.base}/video_feed`);
+    await waitFor('frames', () => s.count >= 3, 5000);
+    redis.child.kill('SIGKILL');
+    await redis.exited;
+    await waitFor('/readyz 503', async () => (await fetch(`${gateway.base}/readyz`)).status === 503, 5000);
+    await sleep(1500);
+    const before = s.count;
+    restartedRedis = run('redis-server', ['--port', String(redis.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
+    const back = Date.now();
+    {
+      await waitFor('frames again', () => s.count > before + 1, 10000, 10);
+      const resumedMs = Date.now() - back;
+      console.log(`# frames resumed ${resumedMs} ms after Redis came back`);
+      assert.ok(resumedMs < 2000 + 300, `frames resumed after ${resumedMs} ms`); // 300 ms for redis-server itself to start
+      await waitFor('/readyz 200', async () => (await fetch(`${gateway.base}/readyz`)).status === 200, 3000);
+      assert.equal(gateway.child.exitCode, null, 'the gateway did not exit');
+      assert.equal(capture.child.exitCode, null, 'the capture did not exit');
+      assert.match(capture.output(), /cannot publish to Redis; dropping frames until it is back/);
+      assert.match(gateway.output(), /redis connection lost, retrying/);
+      s.close();
+    }
+  });
+
+  test('capture killed and restarted: viewers stay connected and see the live picture within 3 s', async () => {
+    const s = openStream(`${gateway.base}/video_feed`);
+    await waitFor('frames', () => s.count >= 3, 5000);
+    capture.child.kill('SIGKILL');
+    await capture.exited;
+    await sleep(2000);
+    const before = s.count;
+    capture = startCapture(captureEnv(redis.url));
+    const t0 = Date.now();
+    await waitFor('live frames again', () => s.count > before, 10000, 10);
+    const ms = Date.now() - t0;
+    console.log(`# live again ${ms} ms after the capture was restarted (process start and OpenCV load included)`);
+    assert.ok(ms < 3000, `live again after ${ms} ms`);
+    assert.deepEqual(s.invalid, []);
+    s.close();
+  });
+
+  test('10,000 viewers connecting and leaving leave fds, memory and subscriptions where they were', async () => {
+    const pid = gateway.child.pid!;
+    await sleep(300);
+    const fd0 = fdCount(pid);
+    const rss0 = rssBytes(pid);
+    const total = 10_000;
+    let done = 0;
+    let failed = 0;
+    const one = (): Promise<void> =>
+      new Promise((resolve) => {
+        const sock = connect(gateway.port, '127.0.0.1');
+        sock.on('error', () => {
+          failed++;
+          resolve();
+        });
+        sock.once('data', () => sock.destroy());
+        sock.on('close', () => resolve());
+        sock.write('GET /video_feed HTTP/1.1\r\nHost: x\r\n\r\n');
+      });
+    const t0 = Date.now();
+    await Promise.all(
+      Array.from({ length: 50 }, async () => {
+        while (done < total) {
+          done++;
+          await one();
+        }
+      }),
+    );
+    console.log(`# ${total} connect/disconnect cycles in ${Date.now() - t0} ms, ${failed} failed`);
+    assert.equal(failed, 0);
+    await sleep(1000);
+    const fd1 = fdCount(pid);
+    const rss1 = rssBytes(pid);
+    assert.ok(fd1 <= fd0 + 2, `file descriptors ${fd0} -> ${fd1}`);
+    assert.ok(rss1 - rss0 < 40 * 2 ** 20, `RSS ${((rss1 - rss0) / 2 ** 20).toFixed(1)} MB higher`);
+    const stats = (await (await fetch(`${gateway.base}/api/stats`)).json()) as { viewers: unknown[] };
+    assert.equal(stats.viewers.length, 0, 'no viewer left behind');
+    const sub = redis.client();
+    await waitFor('unsubscribed', async () => ((await sub.call('PUBSUB', 'NUMSUB', 'camfan:{cam0}:frames')) as [string, number])[1] === 0, 3000);
+  });
+
+  test('a few thousand malformed requests: each is refused or closed, and the gateway still serves', async () => {
+    const junk = (n: number): string => Array.from({ length: n }, () => String.fromCharCode(Math.floor(Math.random() * 256))).join('');
+    const requests = [
+      'GET /snapshot/../../etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n',
+      'GET /stream/%2e%2e%2f%2e%2e%2fetc HTTP/1.1\r\nHost: x\r\n\r\n',
+      `GET /stream/${'ü'.repeat(40)} HTTP/1.1\r\nHost: x\r\n\r\n`,
+      `GET /stream/cam0?${'a=1&'.repeat(2000)} HTTP/1.1\r\nHost: x\r\n\r\n`,
+      `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'x'.repeat(20000)}\r\n\r\n`,
+      'GET /snapshot/cam0 HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello',
+      'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGARBAGE GARBAGE\r\n\r\n\x00\x01\x02',
+      'BREW /coffee HTCPCP/1.0\r\n\r\n',
+      'GET\r\n\r\n',
+    ];
+    const send = (payload: string | Buffer): Promise<string> =>
+      new Promise((resolve) => {
+        const sock = connect(gateway.port, '127.0.0.1');
+        let got = '';
+        sock.setTimeout(2000, () => sock.destroy());
+        sock.on('data', (d: Buffer) => {
+          got += d.toString('latin1');
+          if (got.length > 64) sock.destroy();
+        });
+        sock.on('error', () => undefined);
+        sock.on('close', () => resolve(got.slice(0, 12)));
+        sock.end(payload);
+      });
+    const answers = new Map<string, number>();
+    let sent = 0;
+    await Promise.all(
+      Array.from({ length: 20 }, async () => {
+        while (sent < 3000) {
+          const i = sent++;
+          const payload = i % 3 === 0 ? requests[i % requests.length]! : i % 3 === 1 ? `GET /${junk(30)} HTTP/1.1\r\nHost: x\r\n\r\n` : Buffer.from(junk(200), 'latin1');
+          const status = (await send(payload)).slice(9, 12) || 'closed';
+          answers.set(status, (answers.get(status) ?? 0) + 1);
+        }
+      }),
+    );
+    console.log(`# 3000 malformed requests answered: ${[...answers].map(([k, v]) => `${k}×${v}`).join(', ')}`);
+    for (const status of answers.keys()) assert.match(status, /^(4\d\d|200|closed)$/, `answer ${status}`);
+    // Slowloris: a header that never ends does not hold the gateway up.
+    const slow = connect(gateway.port, '127.0.0.1');
+    slow.on('error', () => undefined);
+    slow.write('GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ');
+    const s = openStream(`${gateway.base}/video_feed`);
+    await waitFor('a viewer is still served', () => s.count >= 3, 5000);
+    s.close();
+    slow.destroy();
+    assert.equal(gateway.child.exitCode, null);
+  });
+});
