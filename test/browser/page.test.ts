@@ -99,6 +99,21 @@ describe('browser', () => {
     await page.screenshot({ path: path.join(dir, 'page.png') });
   });
 
+  test('the page keeps working across a gateway restart', async () => {
+    await page.goto('about:blank');
+    await page.goto(`${gateway.base}/`);
+    await page.waitForFunction((n) => [...document.querySelectorAll('figure canvas')].filter((c) => (c as HTMLCanvasElement).width > 0).length === n, CAMERAS.length, { timeout: 10000 });
+    const port = gateway.port;
+    await gateway.stop();
+    await page.waitForFunction(() => /reconnecting/.test(document.getElementById('status')!.textContent ?? ''), undefined, { timeout: 5000 });
+    const before = await tileSeqs('canvas');
+    gateway = await startGateway({ REDIS_URL: redis.url, PORT: String(port) });
+    await page.waitForFunction(() => document.getElementById('status')!.textContent === 'live', undefined, { timeout: 10000 });
+    await sleep(1500);
+    const after = await tileSeqs('canvas');
+    for (const camera of CAMERAS) assert.ok(after[camera]! > before[camera]!, `${camera} live again: #${before[camera]} -> #${after[camera]}`);
+  });
+
   test('the <img> mode (?view=img) streams too', async () => {
     await page.goto(`${gateway.base}/?view=img`);
     await page.waitForFunction(() => [...document.querySelectorAll('figure img')].some((i) => (i as HTMLImageElement).naturalWidth > 0), undefined, { timeout: 10000 });

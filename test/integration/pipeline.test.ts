@@ -232,6 +232,17 @@ describe('refusals at start-up', () => {
     assert.match(cap2.output(), /CAPTURE_SOURCE .* no such file/);
   });
 
+  test('a port taken by another program: the gateway exits naming PORT', async () => {
+    const { createServer } = await import('node:net');
+    const blocker = createServer().listen(0, '127.0.0.1');
+    await new Promise((r) => blocker.once('listening', r));
+    const port = (blocker.address() as { port: number }).port;
+    const gw = startCaptureLike('gateway', { PORT: String(port), HOST: '127.0.0.1' });
+    assert.equal(await gw.exited, 1);
+    assert.match(gw.output(), new RegExp(`PORT \\(--port\\) = ${port}: cannot listen on 127\\.0\\.0\\.1:${port}`));
+    blocker.close();
+  });
+
   test('the gateway refuses to run on the pure-JS uWebSockets.js fallback', async () => {
     const gw = startGatewayRaw({ UWS_USE_FALLBACK: '1' });
     assert.equal(await gw.exited, 1);
