@@ -1,5 +1,5 @@
 /** The capture process's settings: env vars or --flags, each with its default and one line of doc. */
-import { cameraId, helpText, hostPorts, integer, loadSettings, oneOf, redisUrl, text, type Settings } from '../lib/settings.js';
+import { cameraId, commonSettings, loadOrExit, integer, loadSettings, oneOf, text, type Settings } from '../lib/settings.js';
 
 export const captureSettings = {
   cameraId: { env: 'CAMERA_ID', doc: 'camera id used in URLs and Redis keys', default: 'cam0', parse: cameraId },
@@ -21,13 +21,6 @@ export const captureSettings = {
   },
   dropSameFrames: { env: 'DROP_SAME_FRAMES', doc: 'skip frames identical to the last one published (static scenes)', default: 'on', parse: oneOf('on', 'off') },
   keepAliveMs: { env: 'KEEPALIVE_MS', doc: 'with DROP_SAME_FRAMES, still publish an unchanged frame this often', default: 1000, parse: integer(100, 60000) },
-  redisUrl: { env: 'REDIS_URL', doc: 'Redis to publish to (redis:// or rediss://)', default: 'redis://127.0.0.1:6379', parse: redisUrl },
-  redisClusterNodes: {
-    env: 'REDIS_CLUSTER_NODES',
-    doc: 'host:port,… of a Redis Cluster (sharded pub/sub, Redis >= 7); REDIS_URL then only supplies user:password',
-    default: [] as Array<{ host: string; port: number }>,
-    parse: hostPorts,
-  },
   latestTtlMs: {
     env: 'LATEST_TTL_MS',
     doc: 'how long the latest frame stays in Redis: an older frame is never shown as live',
@@ -41,8 +34,7 @@ export const captureSettings = {
     parse: integer(500, 600000),
   },
   retryMaxMs: { env: 'RETRY_MAX_MS', doc: 'longest wait between attempts to reopen a failed source', default: 10000, parse: integer(100, 600000) },
-  shutdownTimeoutMs: { env: 'SHUTDOWN_TIMEOUT_MS', doc: 'forced exit after this long on SIGTERM (keep below pm2 kill_timeout)', default: 4000, parse: integer(100, 60000) },
-  logLevel: { env: 'LOG_LEVEL', doc: 'log level', default: 'info', parse: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent') },
+  ...commonSettings,
 };
 
 export type CaptureConfig = Settings<typeof captureSettings>;
@@ -51,4 +43,5 @@ export function loadCaptureConfig(env = process.env, argv = process.argv.slice(2
   return loadSettings(captureSettings, env, argv);
 }
 
-export const captureHelp = (): string => helpText('camfan capture: one camera -> JPEG frames -> Redis', captureSettings);
+/** For main.ts: --help prints the settings; a bad one exits 2 with a message naming it. */
+export const loadCaptureConfigOrExit = (): CaptureConfig => loadOrExit('capture', 'camfan capture: one camera -> JPEG frames -> Redis', captureSettings);

@@ -2,30 +2,15 @@
 import { RedisBus } from '../bus/redis-bus.js';
 import { describeTarget, redisTarget } from '../bus/redis-connection.js';
 import { createLogger } from '../lib/log.js';
-import { ConfigError } from '../lib/settings.js';
 import { installShutdown } from '../lib/shutdown.js';
-import { captureHelp, loadCaptureConfig, type CaptureConfig } from './config.js';
+import { loadCaptureConfigOrExit } from './config.js';
 import { Demand } from './demand.js';
 import { CapturePipeline } from './pipeline.js';
 import { Publisher } from './publisher.js';
 import { createSource, SourceError } from './sources/index.js';
 
-function loadConfigOrExit(): CaptureConfig {
-  if (process.argv.includes('--help')) {
-    process.stdout.write(captureHelp());
-    process.exit(0);
-  }
-  try {
-    return loadCaptureConfig();
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    process.stderr.write(`camfan capture: ${err.message}\n`);
-    process.exit(2);
-  }
-}
-
 function main(): void {
-  const config = loadConfigOrExit();
+  const config = loadCaptureConfigOrExit();
   const log = createLogger('capture', config.logLevel, { camera: config.cameraId });
   let created: ReturnType<typeof createSource>;
   try {

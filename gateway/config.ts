@@ -1,16 +1,9 @@
 /** The gateway process's settings: env vars or --flags, each with its default and one line of doc. */
-import { basicCredentials, cameraId, cameraTokenList, helpText, hostPorts, originList, secret, integer, loadSettings, matching, oneOf, redisUrl, type Settings } from '../lib/settings.js';
+import { basicCredentials, cameraId, cameraTokenList, commonSettings, loadOrExit, integer, loadSettings, matching, originList, secret, type Settings } from '../lib/settings.js';
 
 export const gatewaySettings = {
   port: { env: 'PORT', doc: 'HTTP port; every gateway instance on a host listens on it (SO_REUSEPORT)', default: 8080, parse: integer(1, 65535) },
   host: { env: 'HOST', doc: 'address to listen on', default: '0.0.0.0', parse: matching(/^[0-9A-Za-z.:-]+$/, 'an IPv4/IPv6 address or host name') },
-  redisUrl: { env: 'REDIS_URL', doc: 'Redis to subscribe to (redis:// or rediss://)', default: 'redis://127.0.0.1:6379', parse: redisUrl },
-  redisClusterNodes: {
-    env: 'REDIS_CLUSTER_NODES',
-    doc: 'host:port,… of a Redis Cluster (sharded pub/sub, Redis >= 7); REDIS_URL then only supplies user:password',
-    default: [] as Array<{ host: string; port: number }>,
-    parse: hostPorts,
-  },
   defaultCamera: { env: 'DEFAULT_CAMERA', doc: 'camera served at /video_feed and shown first at /', default: 'cam0', parse: cameraId },
   liveTimeoutMs: {
     env: 'LIVE_TIMEOUT_MS',
@@ -36,8 +29,7 @@ export const gatewaySettings = {
   corsOrigins: { env: 'CORS_ORIGINS', doc: 'origins allowed to read responses cross-origin (comma-separated, or *); CORS is off when empty', default: [] as string[], parse: originList },
   maxViewers: { env: 'MAX_VIEWERS', doc: 'viewers (streams and WebSockets) this process serves at most; 503 beyond (0: no limit)', default: 0, parse: integer(0, 1_000_000) },
   maxViewersPerIp: { env: 'MAX_VIEWERS_PER_IP', doc: 'viewers one client address may have at once on this process; 429 beyond (0: no limit)', default: 0, parse: integer(0, 100_000) },
-  shutdownTimeoutMs: { env: 'SHUTDOWN_TIMEOUT_MS', doc: 'forced exit after this long on SIGTERM (keep below pm2 kill_timeout)', default: 4000, parse: integer(100, 60000) },
-  logLevel: { env: 'LOG_LEVEL', doc: 'log level', default: 'info', parse: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent') },
+  ...commonSettings,
 };
 
 export type GatewayConfig = Settings<typeof gatewaySettings>;
@@ -46,4 +38,5 @@ export function loadGatewayConfig(env = process.env, argv = process.argv.slice(2
   return loadSettings(gatewaySettings, env, argv);
 }
 
-export const gatewayHelp = (): string => helpText('camfan gateway: Redis frames -> MJPEG over HTTP (uWebSockets.js)', gatewaySettings);
+/** For main.ts: --help prints the settings; a bad one exits 2 with a message naming it. */
+export const loadGatewayConfigOrExit = (): GatewayConfig => loadOrExit('gateway', 'camfan gateway: Redis frames -> MJPEG over HTTP (uWebSockets.js)', gatewaySettings);

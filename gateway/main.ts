@@ -2,32 +2,17 @@
 import { RedisBus } from '../bus/redis-bus.js';
 import { describeTarget, redisTarget } from '../bus/redis-connection.js';
 import { createLogger } from '../lib/log.js';
-import { ConfigError } from '../lib/settings.js';
 import { installShutdown } from '../lib/shutdown.js';
 import { Access } from './access.js';
 import { CameraHub } from './cameras.js';
-import { gatewayHelp, loadGatewayConfig, type GatewayConfig } from './config.js';
+import { loadGatewayConfigOrExit } from './config.js';
 import { installRoutes } from './http.js';
 import { createMetrics } from './metrics.js';
 import { installWebSocket } from './ws.js';
 import { loadNativeUws, type us_listen_socket } from './uws.js';
 
-function loadConfigOrExit(): GatewayConfig {
-  if (process.argv.includes('--help')) {
-    process.stdout.write(gatewayHelp());
-    process.exit(0);
-  }
-  try {
-    return loadGatewayConfig();
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    process.stderr.write(`camfan gateway: ${err.message}\n`);
-    process.exit(2);
-  }
-}
-
 function main(): void {
-  const config = loadConfigOrExit();
+  const config = loadGatewayConfigOrExit();
   const log = createLogger('gateway', config.logLevel);
   let uWS: ReturnType<typeof loadNativeUws>;
   try {

@@ -174,3 +174,31 @@ export function redactUrl(raw: string): string {
     return '<unparseable url>';
   }
 }
+
+/** Settings both processes take, declared once. */
+export const commonSettings = {
+  redisUrl: { env: 'REDIS_URL', doc: 'Redis (redis:// or rediss://, with user:password if needed)', default: 'redis://127.0.0.1:6379', parse: redisUrl },
+  redisClusterNodes: {
+    env: 'REDIS_CLUSTER_NODES',
+    doc: 'host:port,… of a Redis Cluster (sharded pub/sub, Redis >= 7); REDIS_URL then only supplies user:password',
+    default: [] as Array<{ host: string; port: number }>,
+    parse: hostPorts,
+  },
+  shutdownTimeoutMs: { env: 'SHUTDOWN_TIMEOUT_MS', doc: 'forced exit after this long on SIGTERM (keep below pm2 kill_timeout)', default: 4000, parse: integer(100, 60000) },
+  logLevel: { env: 'LOG_LEVEL', doc: 'log level', default: 'info', parse: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent') },
+};
+
+/** --help prints the table; a bad setting prints its message and exits 2 (before any logger exists). */
+export function loadOrExit<T extends Table>(app: string, title: string, table: T): Settings<T> {
+  if (process.argv.includes('--help')) {
+    process.stdout.write(helpText(title, table));
+    process.exit(0);
+  }
+  try {
+    return loadSettings(table);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`camfan ${app}: ${err.message}\n`);
+    process.exit(2);
+  }
+}
