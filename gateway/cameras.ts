@@ -7,6 +7,7 @@ import type { CameraInfo, FrameBus, Unsubscribe } from '../bus/bus.js';
 import type { Frame } from '../bus/frame.js';
 import type { Logger } from '../lib/log.js';
 import { FramePacket } from './mjpeg.js';
+import { PLACEHOLDER_SIZE, renderNoSignal } from './placeholder.js';
 
 /**
  * One viewer of one camera, however frames reach it: an MJPEG response (mjpeg.ts Viewer) or a camera
@@ -35,6 +36,7 @@ interface Feed {
   subscribed: Promise<Unsubscribe> | null;
   linger: NodeJS.Timeout | null;
   framesReceived: number;
+  createdAt: number;
 }
 
 export interface HubOptions {
@@ -72,8 +74,26 @@ export class CameraHub {
 
   constructor(private readonly o: HubOptions) {
     // One timer for all viewers: nothing is allocated per viewer per frame to watch for stalls.
-    this.sweeper = setInterval(() => this.closeStalled(), Math.min(1000, o.stallCloseMs / 2));
+    this.sweeper = setInterval(() => {
+      this.closeStalled();
+      this.showNoSignal();
+    }, Math.min(1000, o.stallCloseMs / 2));
     this.sweeper.unref();
+  }
+
+  /** Viewers of a camera without a live frame get a "no signal" picture about once a second. */
+  private showNoSignal(): void {
+    const now = Date.now();
+    for (const feed of this.feeds.values()) {
+      if (feed.viewers.size === 0) continue;
+      const last = feed.latest?.frame;
+      // A feed that was just created has had no time to receive a frame yet.
+      if (this.isFresh(last?.timestamp ?? feed.createdAt)) continue;
+      const jpeg = renderNoSignal(feed.camera, last ? now - last.timestamp : null);
+      const frame: Frame = { camera: feed.camera, seq: last?.seq ?? 0, timestamp: now, ...PLACEHOLDER_SIZE, jpeg };
+      const packet = new FramePacket(frame, true);
+      for (const v of feed.viewers) v.offer(packet);
+    }
   }
 
   private closeStalled(): void {
@@ -229,7 +249,7 @@ export class CameraHub {
     if (!frame || !this.isFresh(frame.timestamp)) return null;
     // A live frame may have arrived while we waited: keep whichever is newer.
     if (feed.latest && feed.latest.frame.timestamp >= frame.timestamp) return feed.latest;
-    return new FramePacket(frame);
+    return (feed.latest = new FramePacket(frame));
   }
 
   private onFrame(feed: Feed, frame: Frame): void {
@@ -244,7 +264,7 @@ export class CameraHub {
   private feed(camera: string): Feed {
     let feed = this.feeds.get(camera);
     if (!feed) {
-      feed = { camera, viewers: new Set(), latest: null, subscribed: null, linger: null, framesReceived: 0 };
+      feed = { camera, viewers: new Set(), latest: null, subscribed: null, linger: null, framesReceived: 0, createdAt: Date.now() };
       this.feeds.set(camera, feed);
     }
     return feed;

@@ -34,8 +34,8 @@ const CRLF = Buffer.from('\r\n');
 export const ADVANCE_PREAMBLE = PART_HEAD;
 
 /** The JPEG COM segment that carries camera, sequence and capture time inside the image itself. */
-export function commentSegment(frame: Frame): Buffer {
-  const text = Buffer.from(`camfan cam=${frame.camera} seq=${frame.seq} ts=${frame.timestamp.toFixed(3)}`, 'latin1');
+export function commentSegment(frame: Frame, placeholder = false): Buffer {
+  const text = Buffer.from(`camfan cam=${frame.camera} seq=${frame.seq} ts=${frame.timestamp.toFixed(3)}${placeholder ? ' nosignal' : ''}`, 'latin1');
   const seg = Buffer.allocUnsafe(4 + text.length);
   seg[0] = 0xff;
   seg[1] = 0xfe;
@@ -58,7 +58,11 @@ export class FramePacket {
   private classicPart: Buffer | null = null;
   private wsMessage: Buffer | null = null;
 
-  constructor(readonly frame: Frame) {}
+  /** placeholder: a "no signal" picture made by the gateway, not a camera frame. */
+  constructor(
+    readonly frame: Frame,
+    readonly placeholder = false,
+  ) {}
 
   /** The frame as one WebSocket message: the bus wire format (bus/frame.ts), which the page decodes. */
   message(): Buffer {
@@ -72,7 +76,7 @@ export class FramePacket {
 
   private classicHead(): Buffer {
     const f = this.frame;
-    const length = f.jpeg.length + commentSegment(f).length;
+    const length = f.jpeg.length + commentSegment(f, this.placeholder).length;
     return Buffer.from(
       `--${BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: ${length}\r\nX-Timestamp: ${(f.timestamp / 1000).toFixed(6)}\r\n\r\n`,
       'latin1',
@@ -82,7 +86,7 @@ export class FramePacket {
   /** head + SOI + COM + rest of the JPEG + tail, in one allocation. */
   private build(head: Buffer | null, tail: Buffer): Buffer {
     const { jpeg } = this.frame;
-    const com = commentSegment(this.frame);
+    const com = commentSegment(this.frame, this.placeholder);
     const headLen = head?.length ?? 0;
     const out = Buffer.allocUnsafe(headLen + jpeg.length + com.length + tail.length);
     let at = 0;
@@ -172,12 +176,14 @@ export class Viewer implements ViewerStats, Sink {
 
   /** Latest frame wins: send now if the socket is free, else keep only the newest as pending. */
   offer(packet: FramePacket): void {
-    if (this.closed || this.ending || packet.frame.timestamp <= this.lastTimestamp) return;
+    if (this.closed || this.ending) return;
+    // Camera frames only move forward; a placeholder (stamped with the gateway's clock) never blocks them.
+    if (!packet.placeholder && packet.frame.timestamp <= this.lastTimestamp) return;
     if (this.cap && !this.cap.take()) {
       this.capped++;
       return;
     }
-    this.lastTimestamp = packet.frame.timestamp;
+    if (!packet.placeholder) this.lastTimestamp = packet.frame.timestamp;
     if (this.current) {
       if (this.pending) this.dropped++;
       this.pending = packet;

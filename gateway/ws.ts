@@ -50,12 +50,12 @@ class WsSink implements Sink {
   }
 
   offer(packet: FramePacket): void {
-    if (this.closed || packet.frame.timestamp <= this.lastTimestamp) return;
+    if (this.closed || (!packet.placeholder && packet.frame.timestamp <= this.lastTimestamp)) return;
     if (this.cap && !this.cap.take()) {
       this.capped++;
       return;
     }
-    this.lastTimestamp = packet.frame.timestamp;
+    if (!packet.placeholder) this.lastTimestamp = packet.frame.timestamp;
     if (this.ws.getBufferedAmount() > 0) {
       if (this.pending) this.dropped++;
       this.pending = packet;
