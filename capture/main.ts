@@ -31,6 +31,7 @@ function main(): void {
     latestTtlMs: config.latestTtlMs,
     dropSameFrames: config.dropSameFrames === 'on',
     keepAliveMs: config.keepAliveMs,
+    maxFrameBytes: config.maxFrameBytes,
     info: { camera: config.cameraId, source: source.description, width: config.width, height: config.height, targetFps: config.fps },
   });
   const pipeline = new CapturePipeline({ ...config, camera: config.cameraId, source, live, publisher, log });
@@ -42,7 +43,7 @@ function main(): void {
   pipeline.start();
 
   const report = setInterval(() => {
-    log.info({ fps: publisher.measuredFps, published: publisher.published, encodeMsP50: publisher.encodeMedianMs(), droppedRedisBusy: publisher.droppedBusy, droppedSame: publisher.droppedSame, idle: pipeline.isIdle, droppedRedisDown: publisher.droppedDown }, 'capture stats');
+    log.info({ fps: publisher.measuredFps, published: publisher.published, encodeMsP50: publisher.encodeMedianMs(), droppedRedisBusy: publisher.droppedBusy, droppedSame: publisher.droppedSame, droppedTooBig: publisher.droppedTooBig, idle: pipeline.isIdle, droppedRedisDown: publisher.droppedDown }, 'capture stats');
   }, 10_000);
   report.unref();
 

@@ -14,6 +14,8 @@ export interface PublisherOptions {
   /** Skip a frame whose JPEG is identical to the last one published, unless keepAliveMs have passed. */
   dropSameFrames: boolean;
   keepAliveMs: number;
+  /** A JPEG larger than this is dropped (and counted) rather than sent through Redis to every gateway. */
+  maxFrameBytes: number;
   info: Pick<CameraInfo, 'camera' | 'source' | 'width' | 'height' | 'targetFps'>;
 }
 
@@ -22,6 +24,7 @@ export class Publisher {
   droppedBusy = 0;
   droppedDown = 0;
   droppedSame = 0;
+  droppedTooBig = 0;
   idle = false;
   private lastSent: Frame | null = null;
   private readonly encodeMs: number[] = [];
@@ -42,6 +45,12 @@ export class Publisher {
   offer(frame: Frame, encodeMs: number): void {
     this.encodeMs.push(encodeMs);
     if (this.encodeMs.length > 60) this.encodeMs.shift();
+    if (frame.jpeg.length > this.opts.maxFrameBytes) {
+      if (this.droppedTooBig++ === 0) {
+        this.opts.log.error({ bytes: frame.jpeg.length, maxFrameBytes: this.opts.maxFrameBytes }, 'frame larger than MAX_FRAME_BYTES dropped: lower JPEG_QUALITY or the size, or raise MAX_FRAME_BYTES');
+      }
+      return;
+    }
     if (this.inFlight) {
       this.droppedBusy++;
       return;

@@ -4,6 +4,7 @@
  * part's last byte arrived. readBytesPerSecond throttles it to imitate a slow viewer.
  */
 import http from 'node:http';
+import https from 'node:https';
 import { isJpeg } from '../../bus/frame.js';
 import { readCommentTimestamp } from '../../gateway/mjpeg.js';
 
@@ -20,6 +21,8 @@ export interface Part {
 export interface StreamOptions {
   userAgent?: string;
   headers?: Record<string, string>;
+  /** For https:// URLs: the certificate authority to trust (a test's self-signed certificate). */
+  ca?: Buffer;
   keepParts?: boolean;
   readBytesPerSecond?: number;
   onPart?: (part: Part) => void;
@@ -99,7 +102,8 @@ export function openStream(url: string, opts: StreamOptions = {}): StreamClient 
       }
     }
   };
-  const req = http.get(url, { headers: { 'user-agent': opts.userAgent ?? 'camfan-test', ...opts.headers } });
+  const headers = { 'user-agent': opts.userAgent ?? 'camfan-test', ...opts.headers };
+  const req = url.startsWith('https:') ? https.get(url, { headers, ...(opts.ca ? { ca: opts.ca } : {}) }) : http.get(url, { headers });
   client.status = new Promise((resolve, reject) => {
     req.once('response', (res) => {
       resolve({ statusCode: res.statusCode ?? 0, headers: res.headers });

@@ -121,6 +121,24 @@ describe('faults', () => {
     await waitFor('unsubscribed', async () => ((await sub.call('PUBSUB', 'NUMSUB', 'camfan:{cam0}:frames')) as [string, number])[1] === 0, 3000);
   });
 
+  test('big frames: 4K frames stream whole; a frame over MAX_FRAME_BYTES is dropped and reported', async () => {
+    const uhd = startCapture({ ...captureEnv(redis.url), CAMERA_ID: 'uhd', CAPTURE_WIDTH: '3840', CAPTURE_HEIGHT: '2160', CAPTURE_FPS: '5' });
+    const big = startCapture({ ...captureEnv(redis.url), CAMERA_ID: 'toobig', CAPTURE_WIDTH: '640', CAPTURE_HEIGHT: '480', MAX_FRAME_BYTES: '2000' });
+    try {
+      await waitForFrames(redis, 'uhd', 20000);
+      const s = openStream(`${gateway.base}/stream/uhd`);
+      await waitFor('4K frames', () => s.count >= 4, 10000);
+      s.close();
+      assert.deepEqual(s.invalid, []);
+      assert.ok(s.parts.every((p) => p.jpeg.length > 100_000), `4K JPEGs of ${s.parts.map((p) => p.jpeg.length).join(', ')} bytes`);
+      await waitFor('the drop reported', () => /frame larger than MAX_FRAME_BYTES dropped/.test(big.output()), 10000);
+      assert.equal(await redis.client().exists('camfan:{toobig}:latest'), 0, 'nothing published');
+      assert.equal(gateway.child.exitCode, null);
+    } finally {
+      await Promise.all([uhd.stop(), big.stop()]);
+    }
+  });
+
   test('a few thousand malformed requests: each is refused or closed, and the gateway still serves', async () => {
     const junk = (n: number): string => Array.from({ length: n }, () => String.fromCharCode(Math.floor(Math.random() * 256))).join('');
     const requests = [
