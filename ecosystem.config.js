@@ -38,7 +38,9 @@ if (!env.REDIS_URL && !env.REDIS_CLUSTER_NODES) {
     name: 'camfan-redis',
     script: 'redis-server',
     interpreter: 'none',
-    args: ['--port', String(localRedisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    // Frames are only worth their latest value: no persistence. A gateway falling behind by more than the
+    // pubsub output buffer is cut off by Redis; 256 MB leaves minutes of margin at HD bitrates.
+    args: ['--port', String(localRedisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--client-output-buffer-limit', 'pubsub 256mb 64mb 60'],
   });
 }
 
