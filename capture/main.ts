@@ -21,9 +21,9 @@ function main(): void {
     process.exit(2);
   }
   const { source, live } = created;
-  log.info({ source: source.description, requested: config.source, size: `${config.width}x${config.height}`, fps: config.fps, redis: describeTarget(redisTarget(config.redisUrl, config.redisClusterNodes)) }, 'starting capture');
 
   const target = redisTarget(config.redisUrl, config.redisClusterNodes);
+  log.info({ source: source.description, requested: config.source, size: `${config.width}x${config.height}`, fps: config.fps, redis: describeTarget(target) }, 'starting capture');
   const bus = new RedisBus({ target, log });
   const publisher = new Publisher({
     bus,

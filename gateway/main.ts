@@ -39,7 +39,7 @@ function main(): void {
       process.exit(1);
     }
     listenSocket = socket;
-    log.info({ url: `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${config.port}/`, redis: describeTarget(redisTarget(config.redisUrl, config.redisClusterNodes)), defaultCamera: config.defaultCamera }, 'gateway listening');
+    log.info({ url: `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${config.port}/`, redis: describeTarget(target), defaultCamera: config.defaultCamera }, 'gateway listening');
     process.send?.('ready');
   });
 

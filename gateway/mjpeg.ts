@@ -247,6 +247,7 @@ export class Viewer implements ViewerStats, Sink {
     return {
       camera: this.camera,
       remote: this.remote,
+      transport: 'mjpeg',
       framing: this.framing,
       maxFps: this.maxFps,
       connectedAt: this.connectedAt,
