@@ -190,3 +190,29 @@ describe('faults', () => {
     assert.equal(gateway.child.exitCode, null);
   });
 });
+
+describe('network source', () => {
+  test('an http:// MJPEG source that goes away is reported, retried, and streams again when it is back', async () => {
+    const redis = await startRedis();
+    const upstreamCapture = startCapture({ REDIS_URL: redis.url, CAMERA_ID: 'upstream', CAPTURE_SOURCE: 'test', CAPTURE_WIDTH: '320', CAPTURE_HEIGHT: '240', CAPTURE_FPS: '10', IDLE_FPS: '0' });
+    let upstream = await startGateway({ REDIS_URL: redis.url });
+    await waitForFrames(redis, 'upstream');
+    // A second camera whose source is the first one's MJPEG stream, read by OpenCV's FFmpeg backend.
+    const relay = startCapture({ REDIS_URL: redis.url, CAMERA_ID: 'relay', CAPTURE_SOURCE: `${upstream.base}/stream/upstream?framing=classic`, CAPTURE_WIDTH: '320', CAPTURE_HEIGHT: '240', CAPTURE_FPS: '10', IDLE_FPS: '0', STALL_TIMEOUT_MS: '1500', RETRY_MAX_MS: '500' });
+    try {
+      await waitForFrames(redis, 'relay', 20000);
+      const port = upstream.port;
+      await upstream.stop();
+      await waitFor('the relay reports its source failing', () => /source failed; retrying/.test(relay.output()), 15000, 100);
+      assert.match(relay.output(), /stream http:\/\/127\.0\.0\.1:\d+\/stream\/upstream/);
+      upstream = await startGateway({ REDIS_URL: redis.url, PORT: String(port) });
+      const c = redis.client();
+      const before = Number(JSON.parse((await c.hget('camfan:cameras', 'relay'))!).lastFrameAt);
+      await waitFor('relayed frames again', async () => Number(JSON.parse((await c.hget('camfan:cameras', 'relay'))!).lastFrameAt) > before + 1000, 20000, 200);
+      assert.equal(relay.child.exitCode, null);
+    } finally {
+      await Promise.all([relay.stop(), upstream.stop(), upstreamCapture.stop()]);
+      await redis.stop();
+    }
+  });
+});
