@@ -37,6 +37,10 @@ if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -f node_modules/@u4/o
 else
   echo "setup: npm ci (compiles the OpenCV binding against the system OpenCV: a few minutes)"
   OPENCV4NODEJS_DISABLE_AUTOBUILD=1 JOBS=max npm ci --no-audit --no-fund
+  if [ ! -f node_modules/@u4/opencv4nodejs/build/Release/opencv4nodejs.node ]; then
+    echo "setup: the OpenCV binding was not built (npm ran no install script for @u4/opencv4nodejs?); see the npm output above" >&2
+    exit 1
+  fi
   echo "$want" > "$stamp"
 fi
 
