@@ -17,7 +17,9 @@ export interface Sink {
   readonly camera: string;
   readonly closed: boolean;
   delivered: number;
+  /** Frames replaced while waiting behind a backpressured transport. */
   dropped: number;
+  /** Frames skipped to honour the viewer's fps cap. */
   capped: number;
   bytes: number;
   offer(packet: FramePacket): void;
@@ -168,7 +170,7 @@ export class CameraHub {
   unwatch(viewer: Sink): void {
     const feed = this.feeds.get(viewer.camera);
     if (!feed || !feed.viewers.delete(viewer)) return;
-    const t = this.totalsOf(this.sinceStart, viewer.camera);
+    const t = this.totalsOf(viewer.camera);
     t.delivered += viewer.delivered;
     t.dropped += viewer.dropped;
     t.capped += viewer.capped;
@@ -193,9 +195,9 @@ export class CameraHub {
     return [...this.feeds.values()].filter((f) => f.subscribed).map((f) => f.camera);
   }
 
-  private totalsOf(map: Map<string, CameraTotals>, camera: string): CameraTotals {
-    let t = map.get(camera);
-    if (!t) map.set(camera, (t = { delivered: 0, dropped: 0, capped: 0, bytes: 0, framesReceived: 0 }));
+  private totalsOf(camera: string): CameraTotals {
+    let t = this.sinceStart.get(camera);
+    if (!t) this.sinceStart.set(camera, (t = { delivered: 0, dropped: 0, capped: 0, bytes: 0, framesReceived: 0 }));
     return t;
   }
 
@@ -204,7 +206,7 @@ export class CameraHub {
     const out = new Map<string, CameraTotals & { viewers: number }>();
     for (const [camera, t] of this.sinceStart) out.set(camera, { ...t, viewers: 0 });
     for (const feed of this.feeds.values()) {
-      const t = out.get(feed.camera) ?? { delivered: 0, dropped: 0, capped: 0, bytes: 0, framesReceived: 0, viewers: 0 };
+      const t = out.get(feed.camera) ?? { ...this.totalsOf(feed.camera), viewers: 0 };
       for (const v of feed.viewers) {
         t.delivered += v.delivered;
         t.dropped += v.dropped;
@@ -214,7 +216,6 @@ export class CameraHub {
       t.viewers = feed.viewers.size;
       out.set(feed.camera, t);
     }
-    for (const [camera, t] of out) t.framesReceived = this.totalsOf(this.sinceStart, camera).framesReceived;
     return out;
   }
 
@@ -256,7 +257,7 @@ export class CameraHub {
     const packet = new FramePacket(frame);
     feed.latest = packet;
     feed.framesReceived++;
-    this.totalsOf(this.sinceStart, feed.camera).framesReceived++;
+    this.totalsOf(feed.camera).framesReceived++;
     this.onFrameArrived?.(frame);
     for (const v of feed.viewers) v.offer(packet);
   }

@@ -106,14 +106,6 @@ export function chooseFraming(query: string | undefined, userAgent: string): Fra
   return userAgent.includes('Mozilla/') ? 'advance' : 'classic';
 }
 
-export interface ViewerStats {
-  delivered: number;
-  /** Frames replaced while waiting behind a backpressured socket. */
-  dropped: number;
-  /** Frames skipped to honour the viewer's ?fps cap. */
-  capped: number;
-}
-
 /** Called when a whole part has gone out, with its frame's capture time (ms since the epoch). */
 export type DeliveryObserver = (captureTimestamp: number) => void;
 
@@ -125,7 +117,7 @@ export interface ViewerOptions {
   remote?: string;
 }
 
-export class Viewer implements ViewerStats, Sink {
+export class Viewer implements Sink {
   delivered = 0;
   dropped = 0;
   capped = 0;
