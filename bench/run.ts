@@ -8,6 +8,9 @@
  *   --notsent-lowat 131072   set net.ipv4.tcp_notsent_lowat for the run (root), restored afterwards
  *   --section NAME           which section of BENCHMARKS.md to rewrite (default: main)
  *   --no-encode              skip the JPEG encode timings      --no-write   leave BENCHMARKS.md alone
+ *   --soak 600 --churn 2 --sample 30   instead of the fan-out sweep: a soak with the first --clients
+ *                            count, replacing --churn viewers every second, sampled every --sample seconds
+ *                            (section soak-churn unless --section is given)
  *
  * Starts redis-server, a capture (test pattern) and the gateways on free ports, opens the viewers from
  * this process (bench/load-client.ts) and writes bench/results/<section>.json and .svg and the section.
@@ -21,7 +24,8 @@ import { DIST, freePort, ROOT, sleep, startCapture, startGateway, startRedis, wa
 import { benchEncode, type EncodeResult } from './encode.js';
 import { fanout, type FanoutResult, type Target } from './fanout.js';
 import { plot } from './plot.js';
-import { fmt, rssBytes } from './stats.js';
+import { soak, type SoakResult } from './soak.js';
+import { fmt, median, rssBytes } from './stats.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -40,6 +44,9 @@ const { values: args } = parseArgs({
     section: { type: 'string', default: 'main' },
     'no-encode': { type: 'boolean', default: false },
     'no-write': { type: 'boolean', default: false },
+    soak: { type: 'string' },
+    churn: { type: 'string', default: '2' },
+    sample: { type: 'string', default: '30' },
   },
 });
 const num = (k: 'seconds' | 'warmup' | 'width' | 'height' | 'fps' | 'quality' | 'gateways' | 'slow' | 'slow-rate'): number => Number(args[k]);
@@ -106,19 +113,39 @@ async function startBaseline(redisUrl: string): Promise<{ pid: number; port: num
   return { pid: child.pid!, port, stop: () => child.kill('SIGTERM') };
 }
 
+function soakReport(r: SoakResult, c: { date: string; machine: string; command: string; clients: number; churn: number; w: number; h: number; fps: number; quality: number }): string {
+  const first = r.samples[0]!;
+  const last = r.samples[r.samples.length - 1]!;
+  const minutes = last.atSeconds / 60;
+  return [
+    `Measured ${c.date.slice(0, 16).replace('T', ' ')} UTC on ${c.machine}.`,
+    '',
+    `\`${c.command}\` — capture: test pattern ${c.w}x${c.h} at ${c.fps} fps, quality ${c.quality}; ${c.clients} viewers over loopback for ${fmt(minutes, 0)} min, ${c.churn} of them replaced every second (${r.connects} connections in all).`,
+    '',
+    `- RSS (gateway): ${fmt(first.rssMB)} MB at ${first.atSeconds} s, ${fmt(last.rssMB)} MB at ${last.atSeconds} s; fitted slope ${fmt(r.rssSlopeMBPerMin, 2)} MB/min.`,
+    `- File descriptors: ${r.fdsBefore} before the viewers, ${first.fds} at ${first.atSeconds} s, ${last.fds} at ${last.atSeconds} s, ${r.fdsAfter} after they left.`,
+    `- Latency p99: ${fmt(first.latencyP99)} ms in the first interval, ${fmt(last.latencyP99)} ms in the last; median of intervals ${fmt(median(r.samples.map((x) => x.latencyP99)))} ms.`,
+    `- Invalid parts: ${r.invalidParts}; viewers closed by the server: ${r.droppedByServer}.`,
+    '',
+    '| at (s) | viewers | fps p50 | latency p50 / p99 (ms) | RSS (MB) | fds |',
+    '|---|---|---|---|---|---|',
+    ...r.samples.map((x) => `| ${x.atSeconds} | ${x.connected} | ${fmt(x.fpsP50)} | ${fmt(x.latencyP50)} / ${fmt(x.latencyP99)} | ${fmt(x.rssMB)} | ${x.fds} |`),
+  ].join('\n');
+}
+
 async function main(): Promise<void> {
   const [w, h, fps, quality] = [num('width'), num('height'), num('fps'), num('quality')];
   const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
   const cpu = os.cpus();
   const machine = `${cpu[0]?.model ?? 'cpu'} × ${cpu.length} cores, ${fmt(os.totalmem() / 2 ** 30, 0)} GiB, ${os.type()} ${os.release()}, Node ${process.version}`;
   const date = new Date().toISOString();
-  const section = String(args.section);
+  const section = args.soak && !process.argv.includes('--section') ? 'soak-churn' : String(args.section);
   console.log(`camfan bench — ${date}\n${machine}\n${command}\n`);
   const lowatBefore = args['notsent-lowat'] ? setLowat(args['notsent-lowat']) : null;
   const sysctls = execFileSync('sysctl', ['-n', 'net.ipv4.tcp_notsent_lowat', 'net.ipv4.tcp_wmem']).toString().trim().split('\n');
 
   let encode: EncodeResult[] = [];
-  if (!args['no-encode']) {
+  if (!args['no-encode'] && !args.soak) {
     console.log('JPEG encode at 640x480, 1280x720, 1920x1080 …');
     encode = await benchEncode([[640, 480], [1280, 720], [1920, 1080]], quality);
     console.log(encodeTable(encode) + '\n');
@@ -140,6 +167,23 @@ async function main(): Promise<void> {
   const progress = (line: string): void => {
     if (process.stdout.isTTY) process.stdout.write(`\r${line.padEnd(70)}`);
   };
+  if (args.soak) {
+    const clients = Number(String(args.clients).split(',')[0]);
+    const churn = Number(args.churn);
+    let result: SoakResult;
+    try {
+      result = await soak(gatewayTarget, { clients, seconds: Number(args.soak), churnPerSecond: churn, sampleEverySeconds: Number(args.sample), progress: (l) => console.log(l) });
+    } finally {
+      await Promise.all([...gateways.map((g) => g.stop()), capture.stop()]);
+      await redis.stop();
+      if (lowatBefore !== null) setLowat(lowatBefore);
+    }
+    const body = soakReport(result, { date, machine, command, clients, churn, w, h, fps, quality });
+    console.log('\n' + body);
+    writeFileSync(path.join(ROOT, 'bench', 'results', `${section}.json`), JSON.stringify({ date, machine, command, settings: { width: w, height: h, fps, quality, clients, churn }, ...result }, null, 2));
+    if (!args['no-write']) writeSection(section, body);
+    return;
+  }
   try {
     for (const clients of String(args.clients).split(',').map(Number)) {
       for (const target of [gatewayTarget, baselineTarget]) {

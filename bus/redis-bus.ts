@@ -12,7 +12,7 @@ import { newStats } from './bus.js';
 import { channels } from './channels.js';
 import { decodeFrame, encodeFrame, type Frame } from './frame.js';
 import { Cluster } from 'ioredis';
-import { connect, type Connection, type RedisTarget } from './redis-connection.js';
+import { connect, firstReady, type Connection, type RedisTarget } from './redis-connection.js';
 
 export interface RedisBusOptions {
   target: RedisTarget;
@@ -156,6 +156,11 @@ export class RedisBus implements FrameBus {
       }
     }
     return out.sort((a, b) => a.camera.localeCompare(b.camera));
+  }
+
+  /** The first connection to Redis, within timeoutMs (see firstReady). */
+  connected(timeoutMs: number): Promise<void> {
+    return firstReady(this.commands, this.options.target, timeoutMs);
   }
 
   isReady(): boolean {

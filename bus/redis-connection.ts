@@ -3,29 +3,48 @@
  * with sharded pub/sub). Connections log each new error once, reconnect with capped backoff forever (a
  * long outage must not become a silent stall), and never show a password.
  */
+import { readFileSync } from 'node:fs';
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import type { Logger } from '../lib/log.js';
 import { redactUrl } from '../lib/settings.js';
 
+/** tlsCa: PEM of a private CA for rediss:// (REDIS_TLS_CA); Node's own CA list covers public ones. */
 export type RedisTarget =
-  | { kind: 'standalone'; url: string }
-  | { kind: 'cluster'; nodes: Array<{ host: string; port: number }>; username?: string; password?: string };
+  | { kind: 'standalone'; url: string; tlsCa?: string }
+  | { kind: 'cluster'; nodes: Array<{ host: string; port: number }>; username?: string; password?: string; tls?: boolean; tlsCa?: string };
+
+export interface RedisSettings {
+  redisUrl: string;
+  redisClusterNodes: ReadonlyArray<{ host: string; port: number }>;
+  redisTlsCa: string;
+}
 
 export type Connection = Redis | Cluster;
 
 const RETRY_MAX_MS = 1000; // back within about a second of Redis returning
 const retry = (times: number): number => Math.min(50 * 2 ** Math.min(times, 5), RETRY_MAX_MS);
 
-/** REDIS_CLUSTER_NODES wins when set; credentials for the cluster come from REDIS_URL's user:password. */
-export function redisTarget(url: string, clusterNodes: ReadonlyArray<{ host: string; port: number }>): RedisTarget {
-  if (clusterNodes.length === 0) return { kind: 'standalone', url };
+/**
+ * REDIS_CLUSTER_NODES wins when set; credentials (and rediss:// for TLS) for the cluster come from
+ * REDIS_URL. The settings parser has already checked that REDIS_TLS_CA is readable.
+ */
+export function redisTarget({ redisUrl: url, redisClusterNodes: clusterNodes, redisTlsCa }: RedisSettings): RedisTarget {
+  const tlsCa = redisTlsCa ? { tlsCa: readFileSync(redisTlsCa, 'utf8') } : {};
+  if (clusterNodes.length === 0) return { kind: 'standalone', url, ...tlsCa };
   const u = new URL(url);
   return {
     kind: 'cluster',
     nodes: [...clusterNodes],
     ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
     ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
+    ...(u.protocol === 'rediss:' ? { tls: true } : {}),
+    ...tlsCa,
   };
+}
+
+/** Where to look when Redis cannot be reached: the setting that names it, without a password. */
+export function targetSetting(t: RedisTarget): string {
+  return t.kind === 'standalone' ? `REDIS_URL (--redis-url) = ${redactUrl(t.url)}` : `REDIS_CLUSTER_NODES (--redis-cluster-nodes) = ${t.nodes.map((n) => `${n.host}:${n.port}`).join(',')}`;
 }
 
 export function describeTarget(t: RedisTarget): string {
@@ -42,7 +61,9 @@ export interface ConnectOptions {
 }
 
 export function connect(target: RedisTarget, o: ConnectOptions): Connection {
-  const base: RedisOptions = { connectionName: o.name, reconnectOnError: () => true };
+  const useTls = target.kind === 'standalone' ? /^rediss:/i.test(target.url) : target.tls === true;
+  const tls = useTls ? { tls: target.tlsCa ? { ca: target.tlsCa } : {} } : {};
+  const base: RedisOptions = { connectionName: o.name, reconnectOnError: () => true, ...tls };
   let conn: Connection;
   if (target.kind === 'standalone') {
     conn = new Redis(target.url, {
@@ -83,5 +104,32 @@ function logEvents(conn: Connection, where: string, o: ConnectOptions): void {
   conn.on('close', () => {
     if (wasReady && !o.isClosing()) o.log.warn({ redis: where, connection: o.name }, 'redis connection lost, retrying');
     wasReady = false;
+  });
+}
+
+/**
+ * Resolves on the connection's first 'ready'. Rejects after timeoutMs with a message naming the setting,
+ * so a wrong URL or a Redis that never came up ends the process with a clear reason instead of
+ * retrying silently; outages after the first connection are retried forever.
+ */
+export function firstReady(conn: Connection, target: RedisTarget, timeoutMs: number): Promise<void> {
+  if (conn.status === 'ready') return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    let lastError = 'no answer';
+    const onError = (err: Error): void => {
+      lastError = err.message || err.name;
+    };
+    const timer = setTimeout(() => {
+      conn.off('ready', onReady);
+      conn.off('error', onError);
+      reject(new Error(`${targetSetting(target)}: Redis unreachable for ${timeoutMs} ms (REDIS_STARTUP_TIMEOUT_MS; last error: ${lastError}). Start Redis or fix the setting: redis://[user:password@]host:port[/db] or rediss://… for TLS`));
+    }, timeoutMs);
+    function onReady(): void {
+      clearTimeout(timer);
+      conn.off('error', onError);
+      resolve();
+    }
+    conn.once('ready', onReady);
+    conn.on('error', onError);
   });
 }

@@ -39,6 +39,12 @@ export const captureSettings = {
     default: 5000,
     parse: integer(500, 600000),
   },
+  openTimeoutMs: {
+    env: 'OPEN_TIMEOUT_MS',
+    doc: 'an open that has not returned after this long (a hung stream or pipeline) is abandoned: the source process is replaced',
+    default: 20000,
+    parse: integer(1000, 600000),
+  },
   retryMaxMs: { env: 'RETRY_MAX_MS', doc: 'longest wait between attempts to reopen a failed source', default: 10000, parse: integer(100, 600000) },
   ...commonSettings,
 };

@@ -5,7 +5,7 @@
  */
 import type { Logger } from '../lib/log.js';
 import { Pacer } from '../lib/pacer.js';
-import type { Publisher } from './publisher.js';
+import type { Frame } from '../bus/frame.js';
 import cv, { type Mat } from './sources/cv.js';
 import type { FrameSource } from './sources/index.js';
 
@@ -14,17 +14,28 @@ export interface PipelineOptions {
   source: FrameSource;
   /** Live sources are read as fast as they deliver; others on the frame clock. */
   live: boolean;
-  publisher: Publisher;
+  sink: FrameSink;
   log: Logger;
   width: number;
   height: number;
   fps: number;
+  /** First sequence number: a restarted source thread carries on from the last one. */
+  startSeq?: number;
+  onPhase?: (phase: PipelinePhase) => void;
   /** Rate while nobody watches (0: never idle). */
   idleFps: number;
   jpegQuality: number;
   stallTimeoutMs: number;
   retryMaxMs: number;
 }
+
+/** Where encoded frames go (the Publisher, or the message port of the source thread). */
+export interface FrameSink {
+  offer(frame: Frame, encodeMs: number): void;
+}
+
+/** What the pipeline is doing, for the watchdog outside its thread: an open can hang inside OpenCV. */
+export type PipelinePhase = 'opening' | 'streaming' | 'retrying';
 
 const RETRY_MIN_MS = 250;
 
@@ -34,35 +45,28 @@ export class CapturePipeline {
   private seq = 0;
   private wake: (() => void) | null = null;
   private readonly pacer: Pacer;
-  private watching = true;
 
   constructor(private readonly o: PipelineOptions) {
     this.pacer = new Pacer(o.fps);
+    this.seq = o.startSeq ?? 0;
   }
 
   /** Full rate while someone watches, the idle rate otherwise; a change applies from the next frame. */
   setWatching(watching: boolean): void {
-    this.watching = watching;
     this.pacer.setFps(watching || this.o.idleFps === 0 ? this.o.fps : this.o.idleFps);
-  }
-
-  get isIdle(): boolean {
-    return !this.watching && this.o.idleFps > 0;
   }
 
   start(): void {
     this.running ??= this.run();
   }
 
-  get framesCaptured(): number {
-    return this.seq;
-  }
-
   private async run(): Promise<void> {
     let attempt = 0;
     while (!this.signal.stopped) {
       try {
+        this.o.onPhase?.('opening');
         await this.o.source.open();
+        this.o.onPhase?.('streaming');
         this.o.log.info({ source: this.o.source.description, attempt }, 'source opened');
         attempt = 0;
         await this.stream();
@@ -72,6 +76,7 @@ export class CapturePipeline {
         const delay = Math.min(this.o.retryMaxMs, RETRY_MIN_MS * 2 ** Math.min(attempt - 1, 10));
         this.o.log.error({ source: this.o.source.description, err: (err as Error).message, attempt, retryInMs: delay }, 'source failed; retrying');
         this.o.source.close();
+        this.o.onPhase?.('retrying');
         await this.sleep(delay);
       }
     }
@@ -89,8 +94,9 @@ export class CapturePipeline {
       const now = Date.now();
       const mat = await this.withStallTimeout(source.read({ seq: this.seq, now }), stallTimeoutMs);
       if (mat === null) {
-        if (source.rewind()) continue;
+        // Checked before rewinding: a file emptied under us rewinds "successfully" forever.
         if (Date.now() - lastFrameAt > stallTimeoutMs) throw new Error(`no frame for ${stallTimeoutMs} ms`);
+        if (source.rewind()) continue;
         await this.sleep(Math.min(50, pacer.intervalMs));
         continue;
       }
@@ -105,7 +111,7 @@ export class CapturePipeline {
     const sized = mat.cols === width && mat.rows === height ? mat : await mat.resizeAsync(height, width);
     const t0 = performance.now();
     const jpeg = await cv.imencodeAsync('.jpg', sized, [cv.IMWRITE_JPEG_QUALITY, jpegQuality]);
-    this.o.publisher.offer({ camera: this.o.camera, seq: this.seq++, timestamp, width, height, jpeg }, performance.now() - t0);
+    this.o.sink.offer({ camera: this.o.camera, seq: this.seq++, timestamp, width, height, jpeg }, performance.now() - t0);
   }
 
   private async withStallTimeout<T>(p: Promise<T>, ms: number): Promise<T> {

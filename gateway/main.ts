@@ -22,7 +22,7 @@ function main(): void {
     process.exit(1);
   }
 
-  const target = redisTarget(config.redisUrl, config.redisClusterNodes);
+  const target = redisTarget(config);
   const bus = new RedisBus({ target, log });
   const hub = new CameraHub({ bus, log, liveTimeoutMs: config.liveTimeoutMs, unsubscribeLingerMs: config.unsubscribeLingerMs, stallCloseMs: config.stallCloseMs });
   const access = new Access(config);
@@ -43,7 +43,7 @@ function main(): void {
     process.send?.('ready');
   });
 
-  installShutdown({
+  const shutdown = installShutdown({
     log,
     deadlineMs: config.shutdownTimeoutMs,
     close: async () => {
@@ -53,6 +53,10 @@ function main(): void {
       await hub.endAll(Math.min(1000, config.shutdownTimeoutMs / 2));
       await bus.close();
     },
+  });
+  bus.connected(config.redisStartupTimeoutMs).catch((err: Error) => {
+    log.fatal(err.message);
+    shutdown('Redis unreachable', 2);
   });
 }
 

@@ -3,6 +3,7 @@
  * Each process's config.ts declares its table and calls loadSettings(); the result is frozen, and
  * every error names the setting and what it accepts (centrifugo/fastify style).
  */
+import { accessSync, constants } from 'node:fs';
 import { parseArgs } from 'node:util';
 
 export class ConfigError extends Error {
@@ -156,6 +157,15 @@ export function originList(raw: string): string[] {
   });
 }
 
+export function readableFile(raw: string): string {
+  try {
+    accessSync(raw, constants.R_OK);
+  } catch {
+    throw new Error('expected the path of a readable file');
+  }
+  return raw;
+}
+
 export function text(raw: string): string {
   return raw;
 }
@@ -183,6 +193,18 @@ export const commonSettings = {
     doc: 'host:port,… of a Redis Cluster (sharded pub/sub, Redis >= 7); REDIS_URL then only supplies user:password',
     default: [] as Array<{ host: string; port: number }>,
     parse: hostPorts,
+  },
+  redisTlsCa: {
+    env: 'REDIS_TLS_CA',
+    doc: 'with rediss://, a PEM file of the CA that signed the Redis certificate, when it is not a public CA',
+    default: '',
+    parse: readableFile,
+  },
+  redisStartupTimeoutMs: {
+    env: 'REDIS_STARTUP_TIMEOUT_MS',
+    doc: 'exit (pm2 restarts us) if Redis is unreachable this long after start; outages after the first connection are retried forever',
+    default: 30000,
+    parse: integer(1000, 3600000),
   },
   shutdownTimeoutMs: { env: 'SHUTDOWN_TIMEOUT_MS', doc: 'forced exit after this long on SIGTERM (keep below pm2 kill_timeout)', default: 4000, parse: integer(100, 60000) },
   logLevel: { env: 'LOG_LEVEL', doc: 'log level', default: 'info', parse: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent') },

@@ -15,7 +15,17 @@ test('the "no signal" picture is a 640x360 JPEG with red text on grey', () => {
 });
 
 test('ages read naturally', () => {
-  assert.equal(describeAge(12_400), '12 S');
+  assert.equal(describeAge(3_400), '3 S');
+  assert.equal(describeAge(12_400), '10 S');
+  assert.equal(describeAge(65_000), '1 MIN');
   assert.equal(describeAge(185_000), '3 MIN');
   assert.equal(describeAge(3 * 3600_000), '3 H');
+});
+
+test('a picture already drawn is reused, not encoded again', () => {
+  const a = renderNoSignal('hall', 31_000);
+  const b = renderNoSignal('hall', 34_900);
+  assert.equal(a, b, 'same text (30 S), same buffer');
+  assert.notEqual(renderNoSignal('hall', 36_000), a);
+  assert.notEqual(renderNoSignal('yard', 31_000), a);
 });

@@ -1,0 +1,40 @@
+/**
+ * The source process: everything that touches OpenCV (open, read, resize, encode) runs here, in a child
+ * of the capture process. OpenCV opens a source synchronously and an open can hang (a stream that
+ * accepts and never answers, a stuck GStreamer pipeline); FFmpeg even holds a process-wide lock while it
+ * waits. Here that stalls only this process, which the parent sees, kills and replaces.
+ */
+import { createLogger } from '../lib/log.js';
+import { CapturePipeline } from './pipeline.js';
+import type { FromSource, SourceInit, ToSource } from './source-process.js';
+import { createSource } from './sources/index.js';
+
+function post(msg: FromSource): void {
+  process.send?.(msg);
+}
+
+function run(init: SourceInit): void {
+  const log = createLogger('capture', init.logLevel, { camera: init.camera, role: 'source' });
+  const { source, live } = createSource({ camera: init.camera, source: init.source, width: init.width, height: init.height, fps: init.fps });
+  const pipeline = new CapturePipeline({
+    ...init,
+    source,
+    live,
+    log,
+    onPhase: (phase) => post({ type: 'phase', phase }),
+    sink: { offer: (frame, encodeMs) => post({ type: 'frame', seq: frame.seq, timestamp: frame.timestamp, width: frame.width, height: frame.height, jpeg: frame.jpeg, encodeMs }) },
+  });
+  pipeline.setWatching(init.watching);
+  process.on('message', (msg: ToSource) => {
+    if (msg.type === 'watching') pipeline.setWatching(msg.watching);
+    else if (msg.type === 'stop') void pipeline.stop().then(() => process.exit(0));
+  });
+  pipeline.start();
+}
+
+if (!process.send) throw new Error('source-child.js runs only as a child of the capture process');
+// Orphaned (the capture was killed): stop at once rather than hold the camera.
+process.on('disconnect', () => process.exit(0));
+process.once('message', (msg: ToSource) => {
+  if (msg.type === 'init') run(msg.init);
+});

@@ -1,0 +1,140 @@
+/**
+ * The capture's handle on its source process (source-child.ts): starts it, forwards frames to the
+ * publisher and viewer demand to the pipeline, and replaces it when it cannot go on by itself: an open
+ * that has not returned after OPEN_TIMEOUT_MS (OpenCV cannot abandon an open), or a crash inside native
+ * code. Each replacement waits longer (up to RETRY_MAX_MS) and is logged with its reason.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import type { Logger } from '../lib/log.js';
+import type { FrameSink, PipelinePhase } from './pipeline.js';
+
+/** What the source process needs to build its pipeline. */
+export interface SourceInit {
+  camera: string;
+  source: string;
+  width: number;
+  height: number;
+  fps: number;
+  idleFps: number;
+  jpegQuality: number;
+  stallTimeoutMs: number;
+  retryMaxMs: number;
+  logLevel: string;
+  watching: boolean;
+  startSeq: number;
+}
+
+export type ToSource = { type: 'init'; init: SourceInit } | { type: 'watching'; watching: boolean } | { type: 'stop' };
+export type FromSource =
+  | { type: 'phase'; phase: PipelinePhase }
+  | { type: 'frame'; seq: number; timestamp: number; width: number; height: number; jpeg: Uint8Array; encodeMs: number };
+
+export interface SourceProcessOptions {
+  init: Omit<SourceInit, 'startSeq' | 'watching'>;
+  sink: FrameSink;
+  log: Logger;
+  /** For log lines; never contains a password. */
+  description: string;
+  openTimeoutMs: number;
+}
+
+const WARN_EVERY_MS = 5000;
+const STOP_WAIT_MS = 1500;
+const RESTART_MIN_MS = 250;
+
+export class SourceProcess {
+  private child: ChildProcess | null = null;
+  private watching = true;
+  private nextSeq = 0;
+  private openingSince: number | null = null;
+  private lastWarnAt = 0;
+  private restarts = 0;
+  private restartTimer: NodeJS.Timeout | null = null;
+  private stopping: Promise<void> | null = null;
+  private readonly watchdog: NodeJS.Timeout;
+
+  constructor(private readonly o: SourceProcessOptions) {
+    this.watchdog = setInterval(() => this.checkOpen(), 250);
+    this.watchdog.unref();
+  }
+
+  start(): void {
+    const child = fork(path.join(__dirname, 'source-child.js'), [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    this.child = child;
+    this.openingSince = null;
+    child.on('message', (msg: FromSource) => this.onMessage(msg));
+    child.on('exit', (code, signal) => this.onExit(child, code, signal));
+    child.on('error', (err) => this.o.log.error({ err: err.message }, 'source process error'));
+    this.send({ type: 'init', init: { ...this.o.init, watching: this.watching, startSeq: this.nextSeq } });
+  }
+
+  setWatching(watching: boolean): void {
+    this.watching = watching;
+    this.send({ type: 'watching', watching });
+  }
+
+  /** Stops the pipeline at a frame boundary; a source process stuck inside OpenCV is killed after a short wait. Idempotent. */
+  stop(): Promise<void> {
+    this.stopping ??= this.stopNow();
+    return this.stopping;
+  }
+
+  private async stopNow(): Promise<void> {
+    clearInterval(this.watchdog);
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<boolean>((resolve) => {
+      child.once('exit', () => resolve(true));
+      setTimeout(() => resolve(false), STOP_WAIT_MS).unref();
+    });
+    this.send({ type: 'stop' });
+    if (await exited) return;
+    this.o.log.warn({ source: this.o.description }, 'source process did not stop in time (stuck in OpenCV); killing it');
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.once('exit', resolve));
+  }
+
+  private onMessage(msg: FromSource): void {
+    if (msg.type === 'frame') {
+      this.nextSeq = msg.seq + 1;
+      this.restarts = 0;
+      const jpeg = Buffer.from(msg.jpeg.buffer, msg.jpeg.byteOffset, msg.jpeg.byteLength);
+      this.o.sink.offer({ camera: this.o.init.camera, seq: msg.seq, timestamp: msg.timestamp, width: msg.width, height: msg.height, jpeg }, msg.encodeMs);
+    } else {
+      this.openingSince = msg.phase === 'opening' ? Date.now() : null;
+      this.lastWarnAt = Date.now();
+    }
+  }
+
+  private checkOpen(): void {
+    if (this.openingSince === null || this.stopping || !this.child) return;
+    const now = Date.now();
+    const elapsed = now - this.openingSince;
+    if (elapsed >= this.o.openTimeoutMs) {
+      this.openingSince = null;
+      this.o.log.error({ source: this.o.description, elapsedMs: elapsed, openTimeoutMs: this.o.openTimeoutMs }, 'source open hung (OPEN_TIMEOUT_MS); killing the source process and starting a new one');
+      this.child.kill('SIGKILL');
+    } else if (now - this.lastWarnAt >= Math.min(WARN_EVERY_MS, this.o.openTimeoutMs / 2)) {
+      this.lastWarnAt = now;
+      this.o.log.warn({ source: this.o.description, elapsedMs: elapsed, openTimeoutMs: this.o.openTimeoutMs }, 'source still opening');
+    }
+  }
+
+  private onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    if (child !== this.child || this.stopping) return;
+    this.child = null;
+    const delay = Math.min(this.o.init.retryMaxMs, RESTART_MIN_MS * 2 ** Math.min(this.restarts++, 10));
+    this.o.log.error({ source: this.o.description, code, signal, restarts: this.restarts, retryInMs: delay }, 'source process ended; starting a new one');
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = null;
+      if (!this.stopping) this.start();
+    }, delay);
+  }
+
+  private send(msg: ToSource): void {
+    const child = this.child;
+    if (child?.connected) child.send(msg, (err) => err && this.o.log.debug({ err: err.message }, 'source process gone before a message'));
+  }
+}
