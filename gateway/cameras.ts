@@ -91,7 +91,7 @@ export class CameraHub {
       const last = feed.latest?.frame;
       // A feed that was just created has had no time to receive a frame yet.
       if (this.isFresh(last?.timestamp ?? feed.createdAt)) continue;
-      const jpeg = renderNoSignal(feed.camera, last ? now - last.timestamp : null);
+      const jpeg = renderNoSignal(last ? now - last.timestamp : null);
       const frame: Frame = { camera: feed.camera, seq: last?.seq ?? 0, timestamp: now, ...PLACEHOLDER_SIZE, jpeg };
       const packet = new FramePacket(frame, true);
       for (const v of feed.viewers) v.offer(packet);

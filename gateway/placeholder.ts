@@ -6,8 +6,10 @@
  */
 import jpeg from 'jpeg-js';
 
-const W = 640;
-const H = 360;
+// Small on purpose: jpeg-js needs tens of ms and ~5 MB of garbage per picture of this size (4× that at
+// 640×360); browsers scale it to the stream's box.
+const W = 320;
+const H = 180;
 
 // 5×7 glyphs, one 5-bit row per number, top to bottom.
 const FONT: Record<string, number[]> = {
@@ -60,13 +62,12 @@ export function describeAge(ms: number): string {
   return `${Math.floor(s / 3600)} H`;
 }
 
-/** A 640×360 JPEG: NO SIGNAL, the camera, and how long ago its last frame was (null: never seen here). */
-function render(camera: string, age: string): Buffer {
+/** A 320×180 JPEG: NO SIGNAL and how long ago the last frame was. */
+function render(age: string): Buffer {
   const rgba = Buffer.alloc(W * H * 4, 0x20);
   for (let i = 3; i < rgba.length; i += 4) rgba[i] = 0xff;
-  drawText(rgba, 'NO SIGNAL', H * 0.33, 8, [230, 80, 80]);
-  drawText(rgba, camera, H * 0.58, 4, [220, 220, 220]);
-  drawText(rgba, age, H * 0.78, 3, [180, 180, 180]);
+  drawText(rgba, 'NO SIGNAL', H * 0.4, 4, [230, 80, 80]);
+  drawText(rgba, age, H * 0.7, 2, [200, 200, 200]);
   return Buffer.from(jpeg.encode({ data: rgba, width: W, height: H }, 70).data);
 }
 
@@ -74,21 +75,22 @@ const CACHE_MAX = 256;
 const cache = new Map<string, Buffer>();
 
 /**
- * The picture for a camera and age, from a small cache: during an outage a camera's picture changes a few
- * times a minute at first and then once a minute, so the gateway encodes a few dozen pictures an hour
- * instead of one a second (jpeg-js takes 60–130 ms and ~14 MB of garbage per picture).
+ * The picture for an age (null: no frame seen here yet), from a small cache shared by all cameras. The
+ * camera is not drawn (its viewers know it from the URL or the page's caption, and the JPEG comment names
+ * it), so when Redis goes away and every camera goes dark at once, one picture serves them all; and as
+ * ages are coarse, the gateway encodes a few dozen pictures an hour, not one per camera per second (each
+ * costs jpeg-js tens of ms of the event loop and several MB of garbage).
  */
-export function renderNoSignal(camera: string, sinceLastFrameMs: number | null): Buffer {
+export function renderNoSignal(sinceLastFrameMs: number | null): Buffer {
   const age = sinceLastFrameMs === null ? 'NO FRAME YET' : `LAST FRAME ${describeAge(sinceLastFrameMs)} AGO`;
-  const key = `${camera}\n${age}`;
-  let jpegBytes = cache.get(key);
+  let jpegBytes = cache.get(age);
   if (jpegBytes) {
-    cache.delete(key); // re-insert: Map order is the LRU order
+    cache.delete(age); // re-insert: Map order is the LRU order
   } else {
-    jpegBytes = render(camera, age);
+    jpegBytes = render(age);
     if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value!);
   }
-  cache.set(key, jpegBytes);
+  cache.set(age, jpegBytes);
   return jpegBytes;
 }
 
