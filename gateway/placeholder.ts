@@ -2,14 +2,12 @@
  * The "no signal" picture a gateway sends its viewers, about once a second, while a watched camera has no
  * live frame (its capture crashed, its camera is gone, or Redis is down), as µStreamer does: viewers stay
  * connected and see how long ago the last frame was. Drawn here with a 5×7 bitmap font and encoded by
- * jpeg-js, because the gateway has no OpenCV and the capture may be the part that is dead.
+ * gray-jpeg.ts, because the gateway has no OpenCV and the capture may be the part that is dead.
  */
-import jpeg from 'jpeg-js';
+import { encodeGrayJpeg } from './gray-jpeg.js';
 
-// Small on purpose: jpeg-js needs tens of ms and ~5 MB of garbage per picture of this size (4× that at
-// 640×360); browsers scale it to the stream's box.
-const W = 320;
-const H = 180;
+const W = 640;
+const H = 360;
 
 // 5×7 glyphs, one 5-bit row per number, top to bottom.
 const FONT: Record<string, number[]> = {
@@ -26,7 +24,7 @@ const FONT: Record<string, number[]> = {
   '-': [0, 0, 0, 31, 0, 0, 0], _: [0, 0, 0, 0, 0, 0, 31], ':': [0, 12, 12, 0, 12, 12, 0], '.': [0, 0, 0, 0, 0, 12, 12], ' ': [0, 0, 0, 0, 0, 0, 0],
 };
 
-function drawText(rgba: Buffer, text: string, centerY: number, scale: number, rgb: [number, number, number]): void {
+function drawText(gray: Uint8Array, text: string, centerY: number, scale: number, level: number): void {
   const glyphs = [...text.toUpperCase()].map((c) => FONT[c] ?? FONT[' ']!);
   const advance = 6 * scale;
   let x0 = Math.max(0, Math.floor((W - glyphs.length * advance + scale) / 2));
@@ -41,10 +39,7 @@ function drawText(rgba: Buffer, text: string, centerY: number, scale: number, rg
           for (let dx = 0; dx < scale; dx++) {
             const x = x0 + col * scale + dx;
             if (x < 0 || x >= W) continue;
-            const i = (y * W + x) * 4;
-            rgba[i] = rgb[0];
-            rgba[i + 1] = rgb[1];
-            rgba[i + 2] = rgb[2];
+            gray[y * W + x] = level;
           }
         }
       }
@@ -62,13 +57,12 @@ export function describeAge(ms: number): string {
   return `${Math.floor(s / 3600)} H`;
 }
 
-/** A 320×180 JPEG: NO SIGNAL and how long ago the last frame was. */
+/** A 640×360 greyscale JPEG: NO SIGNAL and how long ago the last frame was. */
 function render(age: string): Buffer {
-  const rgba = Buffer.alloc(W * H * 4, 0x20);
-  for (let i = 3; i < rgba.length; i += 4) rgba[i] = 0xff;
-  drawText(rgba, 'NO SIGNAL', H * 0.4, 4, [230, 80, 80]);
-  drawText(rgba, age, H * 0.7, 2, [200, 200, 200]);
-  return Buffer.from(jpeg.encode({ data: rgba, width: W, height: H }, 70).data);
+  const gray = new Uint8Array(W * H).fill(0x20);
+  drawText(gray, 'NO SIGNAL', H * 0.4, 8, 235);
+  drawText(gray, age, H * 0.7, 3, 190);
+  return encodeGrayJpeg(gray, W, H, 75);
 }
 
 const CACHE_MAX = 256;
@@ -78,8 +72,7 @@ const cache = new Map<string, Buffer>();
  * The picture for an age (null: no frame seen here yet), from a small cache shared by all cameras. The
  * camera is not drawn (its viewers know it from the URL or the page's caption, and the JPEG comment names
  * it), so when Redis goes away and every camera goes dark at once, one picture serves them all; and as
- * ages are coarse, the gateway encodes a few dozen pictures an hour, not one per camera per second (each
- * costs jpeg-js tens of ms of the event loop and several MB of garbage).
+ * ages are coarse, the gateway encodes a few dozen pictures an hour, not one per camera per second.
  */
 export function renderNoSignal(sinceLastFrameMs: number | null): Buffer {
   const age = sinceLastFrameMs === null ? 'NO FRAME YET' : `LAST FRAME ${describeAge(sinceLastFrameMs)} AGO`;
