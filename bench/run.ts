@@ -24,7 +24,7 @@ import { DIST, freePort, ROOT, sleep, startCapture, startGateway, startRedis, wa
 import { benchEncode, type EncodeResult } from './encode.js';
 import { fanout, type FanoutResult, type Target } from './fanout.js';
 import { plot } from './plot.js';
-import { soak, type SoakResult } from './soak.js';
+import { slope, soak, type SoakResult } from './soak.js';
 import { fmt, median, rssBytes } from './stats.js';
 
 const { values: args } = parseArgs({
@@ -117,12 +117,14 @@ function soakReport(r: SoakResult, c: { date: string; machine: string; command: 
   const first = r.samples[0]!;
   const last = r.samples[r.samples.length - 1]!;
   const minutes = last.atSeconds / 60;
+  const later = r.samples.slice(Math.floor(r.samples.length / 2));
+  const secondHalfSlope = slope(later.map((x) => x.atSeconds / 60), later.map((x) => x.rssMB));
   return [
     `Measured ${c.date.slice(0, 16).replace('T', ' ')} UTC on ${c.machine}.`,
     '',
     `\`${c.command}\` — capture: test pattern ${c.w}x${c.h} at ${c.fps} fps, quality ${c.quality}; ${c.clients} viewers over loopback for ${fmt(minutes, 0)} min, ${c.churn} of them replaced every second (${r.connects} connections in all).`,
     '',
-    `- RSS (gateway): ${fmt(first.rssMB)} MB at ${first.atSeconds} s, ${fmt(last.rssMB)} MB at ${last.atSeconds} s; fitted slope ${fmt(r.rssSlopeMBPerMin, 2)} MB/min.`,
+    `- RSS (gateway): ${fmt(first.rssMB)} MB at ${first.atSeconds} s, ${fmt(last.rssMB)} MB at ${last.atSeconds} s; fitted slope ${fmt(r.rssSlopeMBPerMin, 2)} MB/min over the run, ${fmt(secondHalfSlope, 2)} MB/min over its second half.`,
     `- File descriptors: ${r.fdsBefore} before the viewers, ${first.fds} at ${first.atSeconds} s, ${last.fds} at ${last.atSeconds} s, ${r.fdsAfter} after they left.`,
     `- Latency p99: ${fmt(first.latencyP99)} ms in the first interval, ${fmt(last.latencyP99)} ms in the last; median of intervals ${fmt(median(r.samples.map((x) => x.latencyP99)))} ms.`,
     `- Invalid parts: ${r.invalidParts}; viewers closed by the server: ${r.droppedByServer}.`,

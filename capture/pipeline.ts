@@ -19,7 +19,7 @@ export interface PipelineOptions {
   width: number;
   height: number;
   fps: number;
-  /** First sequence number: a restarted source thread carries on from the last one. */
+  /** First sequence number: a replaced source process carries on from the last one. */
   startSeq?: number;
   onPhase?: (phase: PipelinePhase) => void;
   /** Rate while nobody watches (0: never idle). */
@@ -29,12 +29,12 @@ export interface PipelineOptions {
   retryMaxMs: number;
 }
 
-/** Where encoded frames go (the Publisher, or the message port of the source thread). */
+/** Where encoded frames go (in the source process: the IPC channel to the capture). */
 export interface FrameSink {
   offer(frame: Frame, encodeMs: number): void;
 }
 
-/** What the pipeline is doing, for the watchdog outside its thread: an open can hang inside OpenCV. */
+/** What the pipeline is doing, for the capture's watchdog: an open can hang inside OpenCV. */
 export type PipelinePhase = 'opening' | 'streaming' | 'retrying';
 
 const RETRY_MIN_MS = 250;
@@ -42,7 +42,7 @@ const RETRY_MIN_MS = 250;
 export class CapturePipeline {
   private readonly signal = { stopped: false };
   private running: Promise<void> | null = null;
-  private seq = 0;
+  private seq: number;
   private wake: (() => void) | null = null;
   private readonly pacer: Pacer;
 

@@ -1,8 +1,9 @@
 /**
  * The capture's handle on its source process (source-child.ts): starts it, forwards frames to the
  * publisher and viewer demand to the pipeline, and replaces it when it cannot go on by itself: an open
- * that has not returned after OPEN_TIMEOUT_MS (OpenCV cannot abandon an open), or a crash inside native
- * code. Each replacement waits longer (up to RETRY_MAX_MS) and is logged with its reason.
+ * that has not returned after OPEN_TIMEOUT_MS (OpenCV cannot abandon an open), a crash inside native
+ * code, or silence (no frame and no word for longer than a stall plus a retry could take: stuck in a
+ * read or a release). Each replacement waits longer (up to RETRY_MAX_MS) and is logged with its reason.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
@@ -48,6 +49,7 @@ export class SourceProcess {
   private watching = true;
   private nextSeq = 0;
   private openingSince: number | null = null;
+  private lastHeardAt = Date.now();
   private lastWarnAt = 0;
   private restarts = 0;
   private restartTimer: NodeJS.Timeout | null = null;
@@ -55,7 +57,7 @@ export class SourceProcess {
   private readonly watchdog: NodeJS.Timeout;
 
   constructor(private readonly o: SourceProcessOptions) {
-    this.watchdog = setInterval(() => this.checkOpen(), 250);
+    this.watchdog = setInterval(() => this.check(), 250);
     this.watchdog.unref();
   }
 
@@ -63,6 +65,7 @@ export class SourceProcess {
     const child = fork(path.join(__dirname, 'source-child.js'), [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     this.child = child;
     this.openingSince = null;
+    this.lastHeardAt = Date.now();
     child.on('message', (msg: FromSource) => this.onMessage(msg));
     child.on('exit', (code, signal) => this.onExit(child, code, signal));
     child.on('error', (err) => this.o.log.error({ err: err.message }, 'source process error'));
@@ -97,6 +100,7 @@ export class SourceProcess {
   }
 
   private onMessage(msg: FromSource): void {
+    this.lastHeardAt = Date.now();
     if (msg.type === 'frame') {
       this.nextSeq = msg.seq + 1;
       this.restarts = 0;
@@ -108,9 +112,20 @@ export class SourceProcess {
     }
   }
 
-  private checkOpen(): void {
-    if (this.openingSince === null || this.stopping || !this.child) return;
+  private check(): void {
+    if (this.stopping || !this.child) return;
     const now = Date.now();
+    if (this.openingSince === null) {
+      // Between two messages the pipeline waits at most a stall timeout and a retry backoff (or one idle
+      // frame interval, 1 s at most): twice that is silence.
+      const silentMs = now - this.lastHeardAt;
+      const limitMs = 2 * (this.o.init.stallTimeoutMs + this.o.init.retryMaxMs + 1000);
+      if (silentMs < limitMs) return;
+      this.o.log.error({ source: this.o.description, silentMs, limitMs }, 'source process silent (stuck in OpenCV?); killing it and starting a new one');
+      this.lastHeardAt = now;
+      this.child.kill('SIGKILL');
+      return;
+    }
     const elapsed = now - this.openingSince;
     if (elapsed >= this.o.openTimeoutMs) {
       this.openingSince = null;

@@ -98,8 +98,9 @@ describe('capture faults', () => {
     }
   });
 
-  test('the source process crashes (as OpenCV might): the capture starts a new one and the sequence carries on', async () => {
-    const capture = startCapture({ REDIS_URL: redis.url, CAMERA_ID: 'crashy', CAPTURE_SOURCE: 'test', CAPTURE_WIDTH: '320', CAPTURE_HEIGHT: '240', CAPTURE_FPS: '15', IDLE_FPS: '0' });
+  test('the source process crashes or freezes (as OpenCV might): the capture starts a new one and the sequence carries on', async () => {
+    const isLive = (p: { jpeg: Buffer }): boolean => !p.jpeg.toString('latin1', 6, 120).includes(' nosignal');
+    const capture = startCapture({ REDIS_URL: redis.url, CAMERA_ID: 'crashy', CAPTURE_SOURCE: 'test', CAPTURE_WIDTH: '320', CAPTURE_HEIGHT: '240', CAPTURE_FPS: '15', IDLE_FPS: '0', STALL_TIMEOUT_MS: '1000', RETRY_MAX_MS: '500' });
     try {
       await waitForFrames(redis, 'crashy');
       const s = openStream(`${gateway.base}/stream/crashy?framing=classic`);
@@ -110,12 +111,24 @@ describe('capture faults', () => {
       const t0 = Date.now();
       await waitFor('the crash reported', () => /source process ended; starting a new one/.test(capture.output()), 5000, 20);
       const before = s.count;
-      await waitFor('frames again', () => s.count >= before + 3, 5000, 10);
+      await waitFor('live frames again', () => s.parts.slice(before).filter(isLive).length >= 3, 5000, 10);
       console.log(`# source process crash: frames again after ${Date.now() - t0} ms`);
       assert.ok(Date.now() - t0 < 3000);
       assert.match(capture.output(), /"signal":"SIGSEGV"/);
-      const seqs = s.parts.map((p) => p.seq).filter((n): n is number => n !== null);
-      assert.ok(seqs.length >= 6);
+      assert.equal(capture.child.exitCode, null);
+
+      // Frozen (SIGSTOP: as stuck in a read or a release inside OpenCV): silence is noticed and it is replaced.
+      const frozen = childPids(capture.child.pid!)[0];
+      assert.ok(frozen);
+      process.kill(frozen, 'SIGSTOP');
+      const t1 = Date.now();
+      await waitFor('the silence reported', () => /source process silent/.test(capture.output()), 10000, 50);
+      const atSilence = s.count;
+      await waitFor('live frames again', () => s.parts.slice(atSilence).filter(isLive).length >= 3, 5000, 10);
+      console.log(`# frozen source process: replaced and frames again after ${Date.now() - t1} ms (limit 2 × (STALL_TIMEOUT_MS + RETRY_MAX_MS + 1 s) = 5 s)`);
+      assert.ok(!childPids(capture.child.pid!).includes(frozen), 'the frozen process is gone');
+      const seqs = s.parts.filter(isLive).map((p) => p.seq).filter((n): n is number => n !== null);
+      assert.ok(seqs.length >= 9);
       assert.ok(seqs.every((n, k) => k === 0 || n > seqs[k - 1]!), `sequence numbers only grow: ${seqs.join(',')}`);
       assert.equal(capture.child.exitCode, null);
       s.close();
