@@ -34,7 +34,10 @@ function main(): void {
     maxFrameBytes: config.maxFrameBytes,
     info: { camera: config.cameraId, source: description, width: config.width, height: config.height, targetFps: config.fps },
   });
-  const source = new SourceProcess({ init: { ...config, camera: config.cameraId }, sink: publisher, log, description, openTimeoutMs: config.openTimeoutMs });
+  // Only what the source process needs: Redis URLs and their passwords stay here.
+  const { width, height, fps, idleFps, jpegQuality, stallTimeoutMs, retryMaxMs, logLevel } = config;
+  const init = { camera: config.cameraId, source: config.source, width, height, fps, idleFps, jpegQuality, stallTimeoutMs, retryMaxMs, logLevel };
+  const source = new SourceProcess({ init, sink: publisher, log, description, openTimeoutMs: config.openTimeoutMs });
   const demand = new Demand(bus, config.cameraId, log, (watching) => {
     source.setWatching(watching);
     publisher.idle = !watching && config.idleFps > 0;

@@ -4,6 +4,7 @@
  * name and reopened; a file loops.
  */
 import type { Logger } from '../lib/log.js';
+import { backoffMs } from '../lib/backoff.js';
 import { Pacer } from '../lib/pacer.js';
 import type { Frame } from '../bus/frame.js';
 import cv, { type Mat } from './sources/cv.js';
@@ -36,8 +37,6 @@ export interface FrameSink {
 
 /** What the pipeline is doing, for the capture's watchdog: an open can hang inside OpenCV. */
 export type PipelinePhase = 'opening' | 'streaming' | 'retrying';
-
-const RETRY_MIN_MS = 250;
 
 export class CapturePipeline {
   private readonly signal = { stopped: false };
@@ -73,7 +72,7 @@ export class CapturePipeline {
       } catch (err) {
         if (this.signal.stopped) break;
         attempt++;
-        const delay = Math.min(this.o.retryMaxMs, RETRY_MIN_MS * 2 ** Math.min(attempt - 1, 10));
+        const delay = backoffMs(attempt - 1, this.o.retryMaxMs);
         this.o.log.error({ source: this.o.source.description, err: (err as Error).message, attempt, retryInMs: delay }, 'source failed; retrying');
         this.o.source.close();
         this.o.onPhase?.('retrying');

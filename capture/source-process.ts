@@ -7,6 +7,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { backoffMs } from '../lib/backoff.js';
 import type { Logger } from '../lib/log.js';
 import type { FrameSink, PipelinePhase } from './pipeline.js';
 
@@ -42,7 +43,6 @@ export interface SourceProcessOptions {
 
 const WARN_EVERY_MS = 5000;
 const STOP_WAIT_MS = 1500;
-const RESTART_MIN_MS = 250;
 
 export class SourceProcess {
   private child: ChildProcess | null = null;
@@ -140,7 +140,7 @@ export class SourceProcess {
   private onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
     if (child !== this.child || this.stopping) return;
     this.child = null;
-    const delay = Math.min(this.o.init.retryMaxMs, RESTART_MIN_MS * 2 ** Math.min(this.restarts++, 10));
+    const delay = backoffMs(this.restarts++, this.o.init.retryMaxMs);
     this.o.log.error({ source: this.o.description, code, signal, restarts: this.restarts, retryInMs: delay }, 'source process ended; starting a new one');
     this.restartTimer = setTimeout(() => {
       this.restartTimer = null;
