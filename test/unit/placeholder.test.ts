@@ -60,3 +60,19 @@ test('the grey encoder: decodes (jpeg-js and ffmpeg) to the picture it was given
   assert.equal(r.status, 0, r.stderr.toString());
   assert.equal(r.stderr.toString(), '');
 });
+
+test('what a "no signal" picture costs: this encoder against jpeg-js (printed, not asserted: timings are not tests)', () => {
+  const [w, h] = [640, 360];
+  const gray = new Uint8Array(w * h).fill(0x20);
+  const rgba = Buffer.alloc(w * h * 4, 0x20);
+  const time = (fn: () => void): number => {
+    fn(); // warm-up
+    const t0 = performance.now();
+    for (let i = 0; i < 5; i++) fn();
+    return (performance.now() - t0) / 5;
+  };
+  const ours = time(() => encodeGrayJpeg(gray, w, h, 75));
+  const theirs = time(() => jpeg.encode({ data: rgba, width: w, height: h }, 75));
+  console.log(`# 640x360 no-signal picture: gray-jpeg ${ours.toFixed(1)} ms, jpeg-js ${theirs.toFixed(1)} ms per encode`);
+  assert.ok(isJpeg(encodeGrayJpeg(gray, w, h, 75)));
+});
