@@ -9,7 +9,7 @@ import { createServer, type Socket } from 'node:net';
 import { Redis } from 'ioredis';
 import { channels } from '../bus/channels.js';
 import { decodeFrame } from '../bus/frame.js';
-import { FramePacket, STREAM_CONTENT_TYPE } from '../gateway/mjpeg.js';
+import { FramePacket, STREAM_CONTENT_TYPE } from '../gateway/packet.js';
 
 const [redisUrl, camera, port] = process.argv.slice(2) as [string, string, string];
 const RESPONSE_HEAD = Buffer.from(`HTTP/1.1 200 OK\r\nContent-Type: ${STREAM_CONTENT_TYPE}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n`);

@@ -1,44 +1,22 @@
 /**
  * Which cameras are watched on this gateway. A camera's channel is subscribed on its first viewer and
- * unsubscribed a short linger after its last; each arriving frame becomes one FramePacket offered to every
- * viewer of that camera. A new viewer gets the freshest frame at once (from memory, else Redis).
+ * unsubscribed a short linger after its last; each arriving frame becomes one FramePacket that the fan-out
+ * (fanout.ts) hands to every viewer of that camera, latest frame wins. A new viewer gets the freshest frame
+ * at once (from memory, else Redis), not behind a fan-out round.
  */
 import type { CameraInfo, FrameBus, Unsubscribe } from '../bus/bus.js';
 import type { Frame } from '../bus/frame.js';
 import type { Logger } from '../lib/log.js';
-import { FramePacket } from './mjpeg.js';
+import { FanOut, Feed } from './fanout.js';
+import { FramePacket } from './packet.js';
 import { PLACEHOLDER_SIZE, renderNoSignal } from './placeholder.js';
+import type { Viewer } from './viewer.js';
 
-/**
- * One viewer of one camera, however frames reach it: an MJPEG response (mjpeg.ts Viewer) or a camera
- * subscription on a WebSocket (ws.ts). Latest frame wins inside offer().
- */
-export interface Sink {
-  readonly camera: string;
-  readonly closed: boolean;
-  delivered: number;
-  /** Frames replaced while waiting behind a backpressured transport. */
-  dropped: number;
-  /** Frames skipped to honour the viewer's fps cap. */
-  capped: number;
-  bytes: number;
-  offer(packet: FramePacket): void;
-  /** How long its transport has taken nothing (0 when nothing waits). */
-  blockedFor(now: number): number;
-  /** Ends at a frame boundary (shutdown). */
-  end(): void;
-  close(): void;
-  snapshot(now: number): Record<string, unknown>;
-}
-
-interface Feed {
-  camera: string;
-  viewers: Set<Sink>;
-  latest: FramePacket | null;
-  subscribed: Promise<Unsubscribe> | null;
-  linger: NodeJS.Timeout | null;
-  framesReceived: number;
-  createdAt: number;
+/** A camera's feed while this gateway watches it: delivery state plus its subscription. */
+class WatchedFeed extends Feed {
+  subscribed: Promise<Unsubscribe> | null = null;
+  linger: NodeJS.Timeout | null = null;
+  readonly createdAt = Date.now();
 }
 
 export interface HubOptions {
@@ -48,6 +26,10 @@ export interface HubOptions {
   unsubscribeLingerMs: number;
   /** A viewer whose socket has taken no byte for this long is closed. */
   stallCloseMs: number;
+  /** Longest stretch of fan-out work before the event loop gets a turn. */
+  fanoutSliceMs?: number;
+  /** Testing aid (see FanOutOptions.simulatedCostUs). */
+  simulatedCostUs?: number;
 }
 
 const CAMERA_LIST_MIN_REFRESH_MS = 250;
@@ -59,10 +41,12 @@ export interface CameraTotals {
   capped: number;
   bytes: number;
   framesReceived: number;
+  superseded: number;
 }
 
 export class CameraHub {
-  private readonly feeds = new Map<string, Feed>();
+  private readonly feeds = new Map<string, WatchedFeed>();
+  private readonly fanout: FanOut;
   private known = new Map<string, CameraInfo>();
   private listing: Promise<void> | null = null;
   private listedAt = 0;
@@ -73,8 +57,11 @@ export class CameraHub {
   private readonly sinceStart = new Map<string, CameraTotals>();
   /** Called once per frame arriving from the bus (frame age metric). */
   onFrameArrived: ((frame: Frame) => void) | null = null;
+  /** Called when a frame has been handed to every viewer of its camera, with how long that took (ms). */
+  onRound: ((camera: string, ms: number) => void) | null = null;
 
   constructor(private readonly o: HubOptions) {
+    this.fanout = new FanOut({ sliceMs: o.fanoutSliceMs ?? 4, simulatedCostUs: o.simulatedCostUs ?? 0, onRound: (feed, ms) => this.onRound?.(feed.camera, ms) });
     // One timer for all viewers: nothing is allocated per viewer per frame to watch for stalls.
     this.sweeper = setInterval(() => {
       this.closeStalled();
@@ -93,8 +80,7 @@ export class CameraHub {
       if (this.isFresh(last?.timestamp ?? feed.createdAt)) continue;
       const jpeg = renderNoSignal(last ? now - last.timestamp : null);
       const frame: Frame = { camera: feed.camera, seq: last?.seq ?? 0, timestamp: now, ...PLACEHOLDER_SIZE, jpeg };
-      const packet = new FramePacket(frame, true);
-      for (const v of feed.viewers) v.offer(packet);
+      this.fanout.push(feed, new FramePacket(frame, true));
     }
   }
 
@@ -145,7 +131,7 @@ export class CameraHub {
   }
 
   /** Adds a viewer; resolves once it has been offered the freshest frame there is. */
-  async watch(viewer: Sink): Promise<void> {
+  async watch(viewer: Viewer): Promise<void> {
     const feed = this.feed(viewer.camera);
     feed.viewers.add(viewer);
     if (feed.linger) {
@@ -167,7 +153,7 @@ export class CameraHub {
     if (first && !viewer.closed) viewer.offer(first);
   }
 
-  unwatch(viewer: Sink): void {
+  unwatch(viewer: Viewer): void {
     const feed = this.feeds.get(viewer.camera);
     if (!feed || !feed.viewers.delete(viewer)) return;
     const t = this.totalsOf(viewer.camera);
@@ -184,6 +170,12 @@ export class CameraHub {
     return this.freshest(this.feeds.get(camera) ?? { camera, latest: null });
   }
 
+  /** Frames a second a viewer of this camera would get: what its capture last announced, else its target. */
+  frameRate(camera: string): number {
+    const info = this.known.get(camera);
+    return info ? Math.max(info.fps, 1) : 30;
+  }
+
   viewerCount(camera?: string): number {
     if (camera !== undefined) return this.feeds.get(camera)?.viewers.size ?? 0;
     let n = 0;
@@ -191,13 +183,9 @@ export class CameraHub {
     return n;
   }
 
-  subscribedCameras(): string[] {
-    return [...this.feeds.values()].filter((f) => f.subscribed).map((f) => f.camera);
-  }
-
   private totalsOf(camera: string): CameraTotals {
     let t = this.sinceStart.get(camera);
-    if (!t) this.sinceStart.set(camera, (t = { delivered: 0, dropped: 0, capped: 0, bytes: 0, framesReceived: 0 }));
+    if (!t) this.sinceStart.set(camera, (t = { delivered: 0, dropped: 0, capped: 0, bytes: 0, framesReceived: 0, superseded: 0 }));
     return t;
   }
 
@@ -213,6 +201,7 @@ export class CameraHub {
         t.capped += v.capped;
         t.bytes += v.bytes;
       }
+      t.superseded += feed.superseded;
       t.viewers = feed.viewers.size;
       out.set(feed.camera, t);
     }
@@ -224,7 +213,7 @@ export class CameraHub {
     const now = performance.now();
     const feeds = [...this.feeds.values()];
     return {
-      cameras: feeds.map((f) => ({ camera: f.camera, subscribed: f.subscribed !== null, viewers: f.viewers.size, framesReceived: f.framesReceived, lastFrameAt: f.latest?.frame.timestamp ?? null })),
+      cameras: feeds.map((f) => ({ camera: f.camera, subscribed: f.subscribed !== null, viewers: f.viewers.size, framesReceived: f.framesReceived, superseded: f.superseded, lastFrameAt: f.latest?.frame.timestamp ?? null })),
       viewers: feeds.flatMap((f) => [...f.viewers].map((v) => v.snapshot(now))),
       stallClosed: this.stallClosed,
     };
@@ -239,7 +228,7 @@ export class CameraHub {
     for (const v of all) v.close();
   }
 
-  private async freshest(feed: Pick<Feed, 'camera' | 'latest'>): Promise<FramePacket | null> {
+  private async freshest(feed: Pick<WatchedFeed, 'camera' | 'latest'>): Promise<FramePacket | null> {
     if (feed.latest && this.isFresh(feed.latest.frame.timestamp)) return feed.latest;
     let frame: Frame | null = null;
     try {
@@ -253,25 +242,27 @@ export class CameraHub {
     return (feed.latest = new FramePacket(frame));
   }
 
-  private onFrame(feed: Feed, frame: Frame): void {
+  /** Runs as the Redis subscriber reads a frame: cheap, so that reading never waits behind fan-out work. */
+  private onFrame(feed: WatchedFeed, frame: Frame): void {
     const packet = new FramePacket(frame);
     feed.latest = packet;
     feed.framesReceived++;
     this.totalsOf(feed.camera).framesReceived++;
     this.onFrameArrived?.(frame);
-    for (const v of feed.viewers) v.offer(packet);
+    this.fanout.push(feed, packet);
   }
 
-  private feed(camera: string): Feed {
+  private feed(camera: string): WatchedFeed {
     let feed = this.feeds.get(camera);
     if (!feed) {
-      feed = { camera, viewers: new Set(), latest: null, subscribed: null, linger: null, framesReceived: 0, createdAt: Date.now() };
+      feed = new WatchedFeed(camera);
       this.feeds.set(camera, feed);
     }
     return feed;
   }
 
-  private release(feed: Feed): void {
+  private release(feed: WatchedFeed): void {
+    this.totalsOf(feed.camera).superseded += feed.superseded;
     feed.linger = null;
     if (feed.viewers.size > 0) return;
     this.feeds.delete(feed.camera);

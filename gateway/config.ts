@@ -1,5 +1,5 @@
 /** The gateway process's settings: env vars or --flags, each with its default and one line of doc. */
-import { basicCredentials, cameraId, cameraTokenList, commonSettings, loadOrExit, integer, loadSettings, matching, originList, secret, type Settings } from '../lib/settings.js';
+import { basicCredentials, cameraId, cameraTokenList, commonSettings, loadOrExit, integer, loadSettings, matching, number, originList, secret, type Settings } from '../lib/settings.js';
 
 export const gatewaySettings = {
   port: { env: 'PORT', doc: 'HTTP port; every gateway instance on a host listens on it (SO_REUSEPORT)', default: 8080, parse: integer(1, 65535) },
@@ -27,10 +27,36 @@ export const gatewaySettings = {
   authBasic: { env: 'AUTH_BASIC', doc: 'require HTTP Basic credentials user:password', default: '', parse: basicCredentials },
   cameraTokens: { env: 'CAMERA_TOKENS', doc: 'camera=token,… : tokens that open one camera each', default: new Map<string, string>() as ReadonlyMap<string, string>, parse: cameraTokenList },
   corsOrigins: { env: 'CORS_ORIGINS', doc: 'origins allowed to read responses cross-origin (comma-separated, or *); CORS is off when empty', default: [] as string[], parse: originList },
-  maxViewers: { env: 'MAX_VIEWERS', doc: 'viewers (streams and WebSockets) this process serves at most; 503 beyond (0: no limit)', default: 0, parse: integer(0, 1_000_000) },
+  maxViewers: {
+    env: 'MAX_VIEWERS',
+    doc: 'viewers (streams and WebSockets) this process serves at most, 503 beyond (0: no limit); auto: as many as it can serve at the cameras\' rate (see AUTO_MAX_LOAD)',
+    default: 0 as number | 'auto',
+    parse: viewerLimit,
+  },
+  autoMaxLoad: {
+    env: 'AUTO_MAX_LOAD',
+    doc: 'with MAX_VIEWERS=auto: event-loop load (0.3–1) past which new viewers get 503 and /readyz answers 503 "saturated"',
+    default: 0.85,
+    parse: number(0.3, 1),
+  },
+  simulatedCostUs: {
+    env: 'SIMULATE_DELIVERY_COST_US',
+    doc: 'testing aid: busy time added per viewer a frame is handed to, to make a gateway slower than its cameras (0: off)',
+    default: 0,
+    parse: integer(0, 100_000),
+  },
   maxViewersPerIp: { env: 'MAX_VIEWERS_PER_IP', doc: 'viewers one client address may have at once on this process; 429 beyond (0: no limit)', default: 0, parse: integer(0, 100_000) },
   ...commonSettings,
 };
+
+function viewerLimit(raw: string): number | 'auto' {
+  if (raw === 'auto') return 'auto';
+  try {
+    return integer(0, 1_000_000)(raw);
+  } catch {
+    throw new Error('expected auto or a whole number from 0 to 1000000');
+  }
+}
 
 export type GatewayConfig = Settings<typeof gatewaySettings>;
 

@@ -5,10 +5,13 @@
 import { CAMERA_ID_RE } from '../lib/settings.js';
 import type { Logger } from '../lib/log.js';
 import type { FrameBus } from '../bus/bus.js';
+import type { Capacity } from './capacity.js';
 import type { CameraHub } from './cameras.js';
-import { chooseFraming, STREAM_CONTENT_TYPE, Viewer } from './mjpeg.js';
+import { MjpegViewer } from './mjpeg-viewer.js';
+import { chooseFraming, STREAM_CONTENT_TYPE } from './packet.js';
 import { readCredentials, type Access, type Credentials } from './access.js';
 import type { GatewayMetrics } from './metrics.js';
+import type { DeliveryObserver } from './viewer.js';
 import { renderPage } from './page.js';
 import type { HttpRequest, HttpResponse, TemplatedApp } from './uws.js';
 
@@ -16,6 +19,8 @@ export interface HttpOptions {
   hub: CameraHub;
   access: Access;
   metrics: GatewayMetrics;
+  capacity: Capacity;
+  observer: DeliveryObserver;
   bus: FrameBus;
   log: Logger;
   defaultCamera: string;
@@ -64,7 +69,7 @@ interface Ctx {
 type Guard = 'public' | 'viewer' | 'operator';
 
 export function installRoutes(app: TemplatedApp, o: HttpOptions): void {
-  const { hub, bus, log, access } = o;
+  const { hub, bus, log, access, capacity } = o;
 
   const unauthorized = (res: HttpResponse, ctx: Ctx): void => {
     access.refuseAuth();
@@ -104,11 +109,12 @@ export function installRoutes(app: TemplatedApp, o: HttpOptions): void {
     if (!access.allows(creds, camera)) return unauthorized(res, { aborted: false, creds, cors });
     if (!framing) return sendText(res, '400 Bad Request', 'framing must be advance or classic', cors);
     if (fps === null) return sendText(res, '400 Bad Request', `fps must be a whole number from 1 to ${MAX_VIEWER_FPS}`, cors);
+    if (!capacity.admit(Math.min(fps ?? Infinity, hub.frameRate(camera)))) return sendText(res, '503 Service Unavailable', 'this gateway is at capacity; try another', [['Retry-After', '5'], ...cors]);
     const remote = Buffer.from(res.getRemoteAddressAsText()).toString();
     const admission = access.admit(remote);
     if (admission === 'max_viewers') return sendText(res, '503 Service Unavailable', 'this gateway serves its maximum number of viewers', [['Retry-After', '5'], ...cors]);
     if (admission === 'max_viewers_per_ip') return sendText(res, '429 Too Many Requests', 'too many streams from your address', [['Retry-After', '5'], ...cors]);
-    const viewer = new Viewer(res, camera, framing, { remote, onDelivered: o.metrics.observeDelivery, ...(fps === undefined ? {} : { maxFps: fps }) });
+    const viewer = new MjpegViewer(res, camera, framing, { remote, observer: o.observer, maxFps: fps ?? null });
     let released = false;
     const release = (): void => {
       if (!released) access.release(remote);
@@ -159,7 +165,12 @@ export function installRoutes(app: TemplatedApp, o: HttpOptions): void {
   app.get('/healthz', route('public', (res) => sendJson(res, '200 OK', { status: 'ok', pid: process.pid })));
   app.get(
     '/readyz',
-    route('public', (res) => (bus.isReady() ? sendJson(res, '200 OK', { status: 'ready' }) : sendJson(res, '503 Service Unavailable', { status: 'redis unreachable' }))),
+    route('public', (res) => {
+      if (!bus.isReady()) return sendJson(res, '503 Service Unavailable', { status: 'redis unreachable' });
+      // Saturated: a load balancer should send new viewers elsewhere (the ones here keep their rate).
+      if (capacity.auto && capacity.saturated) return sendJson(res, '503 Service Unavailable', { status: 'saturated', ...capacity.describe() });
+      sendJson(res, '200 OK', { status: 'ready', load: capacity.describe().load });
+    }),
   );
 
   app.get(
@@ -174,7 +185,9 @@ export function installRoutes(app: TemplatedApp, o: HttpOptions): void {
 
   app.get(
     '/api/stats',
-    route('operator', (res) => sendJson(res, '200 OK', { pid: process.pid, uptimeSeconds: Math.round(process.uptime()), bus: bus.stats, refused: access.refused, ...hub.stats() })),
+    route('operator', (res) =>
+      sendJson(res, '200 OK', { pid: process.pid, uptimeSeconds: Math.round(process.uptime()), bus: bus.stats, refused: { ...access.refused, saturated: capacity.refused }, capacity: capacity.describe(), ...hub.stats() }),
+    ),
   );
 
   app.get(

@@ -4,10 +4,11 @@ import { describeTarget, redisTarget } from '../bus/redis-connection.js';
 import { createLogger } from '../lib/log.js';
 import { installShutdown } from '../lib/shutdown.js';
 import { Access } from './access.js';
+import { Capacity } from './capacity.js';
 import { CameraHub } from './cameras.js';
 import { loadGatewayConfigOrExit } from './config.js';
 import { installRoutes } from './http.js';
-import { createMetrics } from './metrics.js';
+import { createMetrics, DeliveryTally } from './metrics.js';
 import { installWebSocket } from './ws.js';
 import { loadNativeUws, type us_listen_socket } from './uws.js';
 
@@ -24,13 +25,15 @@ function main(): void {
 
   const target = redisTarget(config);
   const bus = new RedisBus({ target, log });
-  const hub = new CameraHub({ bus, log, liveTimeoutMs: config.liveTimeoutMs, unsubscribeLingerMs: config.unsubscribeLingerMs, stallCloseMs: config.stallCloseMs });
-  const access = new Access(config);
-  log.info({ access: access.describe() }, 'access control');
-  const metrics = createMetrics(hub, bus, access);
+  const hub = new CameraHub({ bus, log, liveTimeoutMs: config.liveTimeoutMs, unsubscribeLingerMs: config.unsubscribeLingerMs, stallCloseMs: config.stallCloseMs, simulatedCostUs: config.simulatedCostUs });
+  const access = new Access({ ...config, maxViewers: config.maxViewers === 'auto' ? 0 : config.maxViewers });
+  log.info({ access: access.describe(), maxViewers: config.maxViewers }, 'access control');
+  const observer = new DeliveryTally();
+  const capacity = new Capacity({ auto: config.maxViewers === 'auto', maxLoad: config.autoMaxLoad, deliveries: () => observer.count });
+  const metrics = createMetrics(hub, bus, access, capacity, observer);
   const app = uWS.App();
-  installWebSocket(app, hub, access, log, metrics.observeDelivery);
-  installRoutes(app, { hub, bus, access, log, metrics, defaultCamera: config.defaultCamera });
+  installWebSocket(app, { hub, access, capacity, log, observer });
+  installRoutes(app, { hub, bus, access, capacity, observer, log, metrics, defaultCamera: config.defaultCamera });
 
   let listenSocket: us_listen_socket | null = null;
   app.listen(config.host, config.port, (socket) => {
@@ -50,6 +53,7 @@ function main(): void {
       if (listenSocket) uWS.us_listen_socket_close(listenSocket);
       listenSocket = null;
       hub.close();
+      capacity.close();
       await hub.endAll(Math.min(1000, config.shutdownTimeoutMs / 2));
       await bus.close();
     },

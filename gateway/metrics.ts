@@ -1,23 +1,35 @@
 /**
  * GET /metrics in Prometheus text format (prom-client). Hot-path numbers are plain counters on the viewers
- * and the hub, read at scrape time; only two histograms are observed as frames flow: the age of each frame
- * when it reaches this gateway, and the capture-to-socket time of each delivered part.
+ * and the hub, read at scrape time; three histograms are observed as frames flow: the age of each frame
+ * when it reaches this gateway, the time to hand a frame to all its viewers (a fan-out round), and the
+ * capture-to-socket time of each delivered part.
  */
 import client from 'prom-client';
 import type { FrameBus } from '../bus/bus.js';
 import type { Access } from './access.js';
+import type { Capacity } from './capacity.js';
 import type { CameraHub } from './cameras.js';
+import type { DeliveryObserver } from './viewer.js';
 
 export interface GatewayMetrics {
   registry: client.Registry;
-  /** For Viewer's onDelivered: capture time (ms since the epoch) of a part that has just gone out. */
-  observeDelivery: (captureTimestamp: number) => void;
   contentType: string;
+}
+
+/** Every viewer's delivery observer: counts delivered frames (capacity prices them) and their latency. */
+export class DeliveryTally implements DeliveryObserver {
+  count = 0;
+  histogram: client.Histogram | null = null;
+
+  delivered(captureTimestamp: number): void {
+    this.count++;
+    this.histogram?.observe((Date.now() - captureTimestamp) / 1000);
+  }
 }
 
 const LATENCY_BUCKETS = [0.002, 0.005, 0.01, 0.015, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-export function createMetrics(hub: CameraHub, bus: FrameBus, access: Access): GatewayMetrics {
+export function createMetrics(hub: CameraHub, bus: FrameBus, access: Access, capacity: Capacity, tally: DeliveryTally): GatewayMetrics {
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry, prefix: 'camfan_gateway_' });
 
@@ -28,13 +40,21 @@ export function createMetrics(hub: CameraHub, bus: FrameBus, access: Access): Ga
     buckets: LATENCY_BUCKETS,
     registers: [registry],
   });
-  const delivery = new client.Histogram({
+  tally.histogram = new client.Histogram({
     name: 'camfan_delivery_latency_seconds',
     help: 'Capture timestamp to the last byte of the part handed to the viewer socket, per delivered part',
     buckets: LATENCY_BUCKETS,
     registers: [registry],
   });
   hub.onFrameArrived = (frame) => frameAge.observe({ camera: frame.camera }, (Date.now() - frame.timestamp) / 1000);
+  const round = new client.Histogram({
+    name: 'camfan_fanout_round_seconds',
+    help: 'Time to hand one frame to every viewer of its camera on this gateway (a fan-out round)',
+    labelNames: ['camera'],
+    buckets: LATENCY_BUCKETS,
+    registers: [registry],
+  });
+  hub.onRound = (camera, ms) => round.observe({ camera }, ms / 1000);
 
   const perCamera = (name: string, help: string, type: 'counter' | 'gauge', pick: (t: ReturnType<CameraHub['totals']> extends Map<string, infer T> ? T : never) => number): void => {
     const config = { name, help, labelNames: ['camera'] as const, registers: [registry] };
@@ -61,6 +81,7 @@ export function createMetrics(hub: CameraHub, bus: FrameBus, access: Access): Ga
   perCamera('camfan_frames_delivered_total', 'Whole parts sent to viewers', 'counter', (t) => t.delivered);
   perCamera('camfan_bytes_sent_total', 'Bytes of MJPEG parts sent to viewers', 'counter', (t) => t.bytes);
   perCamera('camfan_frames_received_total', 'Frames received from the bus', 'counter', (t) => t.framesReceived);
+  perCamera('camfan_frames_superseded_total', 'Frames replaced by a newer one before any viewer here got them (the gateway was busier than the camera\'s rate)', 'counter', (t) => t.superseded);
 
   new client.Counter({
     name: 'camfan_frames_dropped_total',
@@ -93,12 +114,29 @@ export function createMetrics(hub: CameraHub, bus: FrameBus, access: Access): Ga
   busCounter('camfan_viewers_stall_closed_total', 'Viewers closed because their socket took nothing for STALL_CLOSE_MS', () => hub.stallClosed);
   new client.Counter({
     name: 'camfan_requests_refused_total',
-    help: 'Requests refused: missing or wrong credentials, or over MAX_VIEWERS / MAX_VIEWERS_PER_IP',
+    help: 'Requests refused: missing or wrong credentials, over MAX_VIEWERS / MAX_VIEWERS_PER_IP, or saturated (MAX_VIEWERS=auto)',
     labelNames: ['reason'],
     registers: [registry],
     collect() {
       this.reset();
       for (const [reason, n] of Object.entries(access.refused)) this.inc({ reason }, n);
+      this.inc({ reason: 'saturated' }, capacity.refused);
+    },
+  });
+  new client.Gauge({
+    name: 'camfan_gateway_load',
+    help: 'Share of time the event loop is busy (smoothed, 0-1): reading Redis, fan-out, socket drains, requests',
+    registers: [registry],
+    collect() {
+      this.set(capacity.load);
+    },
+  });
+  new client.Gauge({
+    name: 'camfan_gateway_saturated',
+    help: '1 while the load is at or past AUTO_MAX_LOAD',
+    registers: [registry],
+    collect() {
+      this.set(capacity.saturated ? 1 : 0);
     },
   });
   new client.Gauge({
@@ -132,9 +170,5 @@ export function createMetrics(hub: CameraHub, bus: FrameBus, access: Access): Ga
   captureGauge('camfan_capture_live', '1 while the camera has a live frame', (c) => (hub.isFresh(c.lastFrameAt) ? 1 : 0));
   captureGauge('camfan_capture_idle', '1 while the capture runs at its idle rate (nobody watching)', (c) => (c.idle ? 1 : 0));
 
-  return {
-    registry,
-    contentType: registry.contentType,
-    observeDelivery: (ts) => delivery.observe((Date.now() - ts) / 1000),
-  };
+  return { registry, contentType: registry.contentType };
 }

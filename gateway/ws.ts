@@ -8,110 +8,16 @@
  * newest frame pending and sends it when the socket drains.
  */
 import type { Logger } from '../lib/log.js';
-import { Pacer } from '../lib/pacer.js';
 import { CAMERA_ID_RE } from '../lib/settings.js';
-import { readCredentials, type Access, type Credentials } from './access.js';
-import type { CameraHub, Sink } from './cameras.js';
-import type { FramePacket } from './mjpeg.js';
-import type { DeliveryObserver } from './mjpeg.js';
+import { readCredentials, type Access } from './access.js';
+import type { Capacity } from './capacity.js';
+import type { CameraHub } from './cameras.js';
 import type { TemplatedApp, WebSocket } from './uws.js';
+import type { DeliveryObserver } from './viewer.js';
+import { WsViewer, type SocketState } from './ws-viewer.js';
 
 const MAX_CAMERAS_PER_SOCKET = 64;
 const MAX_FPS = 120;
-
-interface SocketState {
-  sinks: Map<string, WsSink>;
-  open: boolean;
-  remote: string;
-  creds: Credentials;
-}
-
-class WsSink implements Sink {
-  delivered = 0;
-  dropped = 0;
-  capped = 0;
-  bytes = 0;
-  private pending: FramePacket | null = null;
-  private lastTimestamp = -Infinity;
-  private readonly cap: Pacer | null;
-  private ended = false;
-
-  constructor(
-    private readonly ws: WebSocket<SocketState>,
-    readonly camera: string,
-    private readonly maxFps: number | null,
-    private readonly onDelivered: DeliveryObserver,
-  ) {
-    this.cap = maxFps ? new Pacer(maxFps) : null;
-  }
-
-  get closed(): boolean {
-    return this.ended || !this.ws.getUserData().open;
-  }
-
-  offer(packet: FramePacket): void {
-    if (this.closed || (!packet.placeholder && packet.frame.timestamp <= this.lastTimestamp)) return;
-    if (this.cap && !this.cap.take()) {
-      this.capped++;
-      return;
-    }
-    if (!packet.placeholder) this.lastTimestamp = packet.frame.timestamp;
-    if (this.ws.getBufferedAmount() > 0) {
-      if (this.pending) this.dropped++;
-      this.pending = packet;
-      return;
-    }
-    this.send(packet);
-  }
-
-  /** The socket drained: send this camera's pending frame if the socket is free. */
-  drain(): void {
-    const next = this.pending;
-    if (!next || this.closed || this.ws.getBufferedAmount() > 0) return;
-    this.pending = null;
-    this.send(next);
-  }
-
-  private send(packet: FramePacket): void {
-    const msg = packet.message();
-    // 1: sent, 0: queued in uWS (at most this one frame, since we only send on an empty buffer), 2: dropped.
-    const status = this.ws.send(msg, true, false);
-    if (status === 2) {
-      this.dropped++;
-      return;
-    }
-    this.delivered++;
-    this.bytes += msg.length;
-    this.onDelivered(packet.frame.timestamp);
-  }
-
-  blockedFor(): number {
-    return 0; // uWS closes a WebSocket that stops answering pings (idleTimeout)
-  }
-
-  end(): void {
-    this.ended = true;
-    this.pending = null;
-    const state = this.ws.getUserData();
-    if (state.open) {
-      state.open = false;
-      this.ws.end(1001, 'server going away');
-    }
-  }
-
-  close(): void {
-    this.end();
-  }
-
-  snapshot(): Record<string, unknown> {
-    return { camera: this.camera, remote: this.ws.getUserData().remote, transport: 'websocket', maxFps: this.maxFps, delivered: this.delivered, dropped: this.dropped, capped: this.capped };
-  }
-
-  unsubscribe(): void {
-    this.ended = true;
-    this.pending = null;
-  }
-}
 
 type Command = { subscribe: string; fps?: number } | { unsubscribe: string };
 
@@ -130,29 +36,39 @@ function parseCommand(message: ArrayBuffer): Command | string {
   return v.subscribe !== undefined ? { subscribe: camera, ...(v.fps !== undefined ? { fps: v.fps as number } : {}) } : { unsubscribe: camera };
 }
 
-export function installWebSocket(app: TemplatedApp, hub: CameraHub, access: Access, log: Logger, onDelivered: DeliveryObserver): void {
+export interface WebSocketOptions {
+  hub: CameraHub;
+  access: Access;
+  capacity: Capacity;
+  log: Logger;
+  observer: DeliveryObserver;
+}
+
+export function installWebSocket(app: TemplatedApp, o: WebSocketOptions): void {
+  const { hub, access, capacity, log, observer } = o;
   const reply = (ws: WebSocket<SocketState>, body: Record<string, unknown>): void => {
     if (ws.getUserData().open) ws.send(JSON.stringify(body), false);
   };
 
   const subscribe = async (ws: WebSocket<SocketState>, camera: string, fps: number | undefined): Promise<void> => {
     const state = ws.getUserData();
-    if (state.sinks.has(camera)) return;
-    if (state.sinks.size >= MAX_CAMERAS_PER_SOCKET) return reply(ws, { error: `at most ${MAX_CAMERAS_PER_SOCKET} cameras per socket`, camera });
+    if (state.viewers.has(camera)) return;
+    if (state.viewers.size >= MAX_CAMERAS_PER_SOCKET) return reply(ws, { error: `at most ${MAX_CAMERAS_PER_SOCKET} cameras per socket`, camera });
     if (!access.allows(state.creds, camera)) return reply(ws, { error: 'not allowed', camera });
     if (!(await hub.isKnown(camera))) return reply(ws, { error: 'no such camera', camera });
-    if (!state.open || state.sinks.has(camera)) return;
-    const sink = new WsSink(ws, camera, fps ?? null, onDelivered);
-    state.sinks.set(camera, sink);
-    await hub.watch(sink);
+    if (!state.open || state.viewers.has(camera)) return;
+    if (!capacity.admit(Math.min(fps ?? Infinity, hub.frameRate(camera)))) return reply(ws, { error: 'this gateway is at capacity; try another', camera });
+    const viewer = new WsViewer(ws, camera, { maxFps: fps ?? null, observer, remote: state.remote });
+    state.viewers.set(camera, viewer);
+    await hub.watch(viewer);
   };
 
   const unsubscribe = (state: SocketState, camera: string): void => {
-    const sink = state.sinks.get(camera);
-    if (!sink) return;
-    state.sinks.delete(camera);
-    sink.unsubscribe();
-    hub.unwatch(sink);
+    const viewer = state.viewers.get(camera);
+    if (!viewer) return;
+    state.viewers.delete(camera);
+    viewer.unsubscribe();
+    hub.unwatch(viewer);
   };
 
   app.ws<SocketState>('/ws', {
@@ -171,10 +87,14 @@ export function installWebSocket(app: TemplatedApp, hub: CameraHub, access: Acce
         access.refuseAuth();
         return refuse('401 Unauthorized', 'credentials required');
       }
+      if (capacity.auto && capacity.saturated) {
+        capacity.refused++;
+        return refuse('503 Service Unavailable', 'this gateway is at capacity; try another');
+      }
       const admission = access.admit(remote);
       if (admission === 'max_viewers') return refuse('503 Service Unavailable', 'this gateway serves its maximum number of viewers');
       if (admission === 'max_viewers_per_ip') return refuse('429 Too Many Requests', 'too many connections from your address');
-      const state: SocketState = { sinks: new Map(), open: true, remote, creds };
+      const state: SocketState = { viewers: new Map(), open: true, remote, creds };
       res.upgrade(state, req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context);
     },
     message: (ws, message, isBinary) => {
@@ -187,13 +107,13 @@ export function installWebSocket(app: TemplatedApp, hub: CameraHub, access: Acce
       }
     },
     drain: (ws) => {
-      for (const sink of ws.getUserData().sinks.values()) sink.drain();
+      for (const viewer of ws.getUserData().viewers.values()) viewer.drain();
     },
     close: (ws) => {
       const state = ws.getUserData();
       state.open = false;
       access.release(state.remote);
-      for (const camera of [...state.sinks.keys()]) unsubscribe(state, camera);
+      for (const camera of [...state.viewers.keys()]) unsubscribe(state, camera);
     },
   });
 }

@@ -6,7 +6,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { isJpeg } from '../../bus/frame.js';
-import { readCommentTimestamp } from '../../gateway/mjpeg.js';
+import { readCommentTimestamp } from '../../gateway/packet.js';
 
 export interface Part {
   headers: Record<string, string>;

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Frame } from '../../bus/frame.js';
-import { ADVANCE_PREAMBLE, chooseFraming, FramePacket, readCommentTimestamp, Viewer } from '../../gateway/mjpeg.js';
+import { MjpegViewer } from '../../gateway/mjpeg-viewer.js';
+import { ADVANCE_PREAMBLE, chooseFraming, FramePacket, readCommentTimestamp } from '../../gateway/packet.js';
 import type { HttpResponse } from '../../gateway/uws.js';
 
 function frame(seq: number, size = 100): Frame {
@@ -78,7 +79,7 @@ class FakeResponse {
 
 test('latest frame wins: while backpressured only the newest frame waits, and every part arrives whole', () => {
   const res = new FakeResponse();
-  const v = new Viewer(res as unknown as HttpResponse, 'cam0', 'classic');
+  const v = new MjpegViewer(res as unknown as HttpResponse, 'cam0', 'classic');
   v.begin([]);
   res.capacity = 150; // the first part only partly fits
   const packets = [1, 2, 3, 4].map((s) => new FramePacket(frame(s)));
@@ -92,7 +93,7 @@ test('latest frame wins: while backpressured only the newest frame waits, and ev
 
 test('a frame older than the last one offered is ignored (cached latest arriving after a live frame)', () => {
   const res = new FakeResponse();
-  const v = new Viewer(res as unknown as HttpResponse, 'cam0', 'advance');
+  const v = new MjpegViewer(res as unknown as HttpResponse, 'cam0', 'advance');
   v.begin([]);
   v.offer(new FramePacket(frame(5)));
   v.offer(new FramePacket(frame(4)));

@@ -1,0 +1,86 @@
+/**
+ * How busy this gateway is, and whether one more viewer would slow everyone below the cameras' rate.
+ *
+ * The measure is the event loop's utilisation (Node's performance.eventLoopUtilization: the share of wall
+ * time the loop spent working rather than waiting for I/O), smoothed over a few samples. Every part of
+ * delivery runs on that loop — reading Redis, fan-out rounds, socket drains — so when it is near 1 the
+ * fan-out of a frame takes longer than the frame interval and frames are superseded. With MAX_VIEWERS=auto
+ * a new viewer is admitted only while load + (its camera's fps × the measured cost of one delivered
+ * frame) stays under AUTO_MAX_LOAD, and /readyz says "saturated" otherwise, so that a load balancer sends
+ * new viewers to another gateway (Envoy's overload manager does the same with its resource monitors).
+ */
+import { performance, type EventLoopUtilization } from 'node:perf_hooks';
+
+export interface CapacityOptions {
+  /** MAX_VIEWERS=auto: refuse new viewers past maxLoad. */
+  auto: boolean;
+  /** Load (0–1) at which the gateway counts as saturated. */
+  maxLoad: number;
+  /** Frames delivered since start (read each sample to price one delivery). */
+  deliveries: () => number;
+  sampleMs?: number;
+}
+
+/** Below this many deliveries in a sample, the cost of one is not estimated from it (fixed costs dominate). */
+const MIN_DELIVERIES_TO_PRICE = 200;
+
+export class Capacity {
+  /** Smoothed event-loop utilisation, 0–1. */
+  load = 0;
+  /** Smoothed busy time per delivered frame (ms); 0 until measured. */
+  costPerDeliveryMs = 0;
+  /** Viewers refused because the gateway was saturated. */
+  refused = 0;
+  private saturatedNow = false;
+  private lastElu: EventLoopUtilization = performance.eventLoopUtilization();
+  private lastDeliveries = 0;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly o: CapacityOptions) {
+    this.timer = setInterval(() => this.sample(), o.sampleMs ?? 500);
+    this.timer.unref();
+  }
+
+  get auto(): boolean {
+    return this.o.auto;
+  }
+
+  private sample(): void {
+    const elu = performance.eventLoopUtilization(this.lastElu);
+    this.lastElu = performance.eventLoopUtilization();
+    const deliveries = this.o.deliveries();
+    const delivered = deliveries - this.lastDeliveries;
+    this.lastDeliveries = deliveries;
+    this.load = this.load === 0 ? elu.utilization : 0.6 * this.load + 0.4 * elu.utilization;
+    if (delivered >= MIN_DELIVERIES_TO_PRICE) {
+      const cost = elu.active / delivered;
+      this.costPerDeliveryMs = this.costPerDeliveryMs === 0 ? cost : 0.7 * this.costPerDeliveryMs + 0.3 * cost;
+    }
+    // Hysteresis: saturated from maxLoad, back to accepting 5 points below, so readiness does not flap.
+    this.saturatedNow = this.saturatedNow ? this.load >= this.o.maxLoad - 0.05 : this.load >= this.o.maxLoad;
+  }
+
+  /** True while the gateway is at its limit (whether or not MAX_VIEWERS=auto acts on it). */
+  get saturated(): boolean {
+    return this.saturatedNow;
+  }
+
+  /** MAX_VIEWERS=auto: may a viewer of a camera running at `fps` join? Counts the refusal when not. */
+  admit(fps: number): boolean {
+    if (!this.o.auto) return true;
+    const projected = this.load + (fps * this.costPerDeliveryMs) / 1000;
+    if (!this.saturatedNow && projected < this.o.maxLoad) return true;
+    this.refused++;
+    return false;
+  }
+
+  describe(): Record<string, unknown> {
+    return { load: round(this.load), saturated: this.saturatedNow, costPerDeliveryUs: round(this.costPerDeliveryMs * 1000), maxLoad: this.o.maxLoad, auto: this.o.auto };
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+  }
+}
+
+const round = (x: number): number => Math.round(x * 1000) / 1000;

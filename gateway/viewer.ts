@@ -1,0 +1,115 @@
+/**
+ * One viewer of one camera, whatever carries its frames (an MJPEG response: mjpeg-viewer.ts; a camera
+ * subscription on a WebSocket: ws-viewer.ts). Latest frame wins, written once here: a viewer has at most
+ * one frame in flight; while its transport is busy the newest frame waits as `pending`, replacing any
+ * older one (counted as dropped); nothing queues. The ?fps cap is applied here too.
+ */
+import { Pacer } from '../lib/pacer.js';
+import type { FramePacket } from './packet.js';
+
+/** Per-delivery bookkeeping shared by every viewer of a process (metrics and capacity read it). */
+export interface DeliveryObserver {
+  /** A whole frame has been handed to a viewer's socket; ts is its capture time (ms since the epoch). */
+  delivered(captureTimestamp: number): void;
+}
+
+export interface ViewerOptions {
+  /** ?fps=N or {"fps":N}: at most N frames a second, spread evenly. */
+  maxFps?: number | null;
+  observer?: DeliveryObserver | null;
+  /** Client address, for /api/stats. */
+  remote?: string;
+}
+
+export abstract class Viewer {
+  delivered = 0;
+  /** Frames replaced while waiting behind a busy transport. */
+  dropped = 0;
+  /** Frames skipped to honour the viewer's fps cap. */
+  capped = 0;
+  bytes = 0;
+  readonly connectedAt = Date.now();
+  readonly remote: string;
+  readonly maxFps: number | null;
+  /** Set by end(): no new frame starts; the one in flight finishes. */
+  protected ending = false;
+  private pending: FramePacket | null = null;
+  private lastTimestamp = -Infinity;
+  private readonly cap: Pacer | null;
+  private readonly observer: DeliveryObserver | null;
+
+  constructor(
+    readonly camera: string,
+    options: ViewerOptions = {},
+  ) {
+    this.maxFps = options.maxFps ?? null;
+    this.cap = this.maxFps ? new Pacer(this.maxFps) : null;
+    this.observer = options.observer ?? null;
+    this.remote = options.remote ?? '';
+  }
+
+  abstract get closed(): boolean;
+  /** A frame is in flight: the transport has not taken all of it yet. */
+  protected abstract busy(): boolean;
+  /** Starts sending a frame; the transport calls sent() once the whole frame has been taken. */
+  protected abstract transmit(packet: FramePacket): void;
+  /** How long the transport has taken nothing of the frame in flight (0 when nothing waits). */
+  abstract blockedFor(now: number): number;
+  /** Ends at a frame boundary (shutdown, camera gone). */
+  abstract end(): void;
+  /** Server-side close (stall, shutdown deadline). */
+  abstract close(): void;
+  abstract snapshot(now: number): Record<string, unknown>;
+
+  /** Latest frame wins: send now if the transport is free, else keep only the newest as pending. */
+  offer(packet: FramePacket): void {
+    if (this.ending || this.closed) return;
+    // Camera frames only move forward; a placeholder (stamped with the gateway's clock) never blocks them.
+    if (!packet.placeholder && packet.frame.timestamp <= this.lastTimestamp) return;
+    if (this.cap !== null && !this.cap.take()) {
+      this.capped++;
+      return;
+    }
+    if (!packet.placeholder) this.lastTimestamp = packet.frame.timestamp;
+    if (this.busy()) {
+      if (this.pending !== null) this.dropped++;
+      this.pending = packet;
+      return;
+    }
+    this.transmit(packet);
+  }
+
+  /** The transport took a whole frame. */
+  protected sent(packet: FramePacket, bytes: number): void {
+    this.delivered++;
+    this.bytes += bytes;
+    this.observer?.delivered(packet.frame.timestamp);
+  }
+
+  /** The transport can take more: the waiting frame, if any, goes now. */
+  protected sendPending(): void {
+    const next = this.pending;
+    if (next === null || this.ending || this.closed) return;
+    this.pending = null;
+    this.transmit(next);
+  }
+
+  protected forgetPending(): void {
+    this.pending = null;
+  }
+
+  /** The figures every transport reports in /api/stats. */
+  protected figures(): Record<string, unknown> {
+    const seconds = Math.max(0.001, (Date.now() - this.connectedAt) / 1000);
+    return {
+      camera: this.camera,
+      remote: this.remote,
+      maxFps: this.maxFps,
+      connectedAt: this.connectedAt,
+      delivered: this.delivered,
+      fps: Math.round((this.delivered / seconds) * 10) / 10,
+      dropped: this.dropped,
+      capped: this.capped,
+    };
+  }
+}
