@@ -22,7 +22,7 @@ export interface CapacityOptions {
 }
 
 /** Below this many deliveries in a sample, the cost of one is not estimated from it (fixed costs dominate). */
-const MIN_DELIVERIES_TO_PRICE = 200;
+const MIN_DELIVERIES_TO_PRICE = 50;
 
 export class Capacity {
   /** Smoothed event-loop utilisation, 0–1. */
@@ -32,6 +32,10 @@ export class Capacity {
   /** Viewers refused because the gateway was saturated. */
   refused = 0;
   private saturatedNow = false;
+  /** Frame rate of the last viewer that asked to join (what /readyz checks there is room for). */
+  private lastFps = 30;
+  /** Frames a second admitted since the last sample, which the measured load cannot show yet. */
+  private admittedFps = 0;
   private lastElu: EventLoopUtilization = performance.eventLoopUtilization();
   private lastDeliveries = 0;
   private readonly timer: NodeJS.Timeout;
@@ -48,6 +52,8 @@ export class Capacity {
   private sample(): void {
     const elu = performance.eventLoopUtilization(this.lastElu);
     this.lastElu = performance.eventLoopUtilization();
+    // The smoothed load shows a new viewer's cost bit by bit (0.4 of it per sample): keep the rest projected.
+    this.admittedFps *= 0.6;
     const deliveries = this.o.deliveries();
     const delivered = deliveries - this.lastDeliveries;
     this.lastDeliveries = deliveries;
@@ -68,14 +74,27 @@ export class Capacity {
   /** MAX_VIEWERS=auto: may a viewer of a camera running at `fps` join? Counts the refusal when not. */
   admit(fps: number): boolean {
     if (!this.o.auto) return true;
-    const projected = this.load + (fps * this.costPerDeliveryMs) / 1000;
-    if (!this.saturatedNow && projected < this.o.maxLoad) return true;
+    this.lastFps = fps;
+    if (this.hasRoomFor(fps)) {
+      this.admittedFps += fps;
+      return true;
+    }
     this.refused++;
     return false;
   }
 
+  /** MAX_VIEWERS=auto and no room for another viewer like the last one that asked: /readyz says not ready. */
+  get full(): boolean {
+    return this.o.auto && !this.hasRoomFor(this.lastFps);
+  }
+
+  private hasRoomFor(fps: number): boolean {
+    const projected = this.load + ((this.admittedFps + fps) * this.costPerDeliveryMs) / 1000;
+    return !this.saturatedNow && projected < this.o.maxLoad;
+  }
+
   describe(): Record<string, unknown> {
-    return { load: round(this.load), saturated: this.saturatedNow, costPerDeliveryUs: round(this.costPerDeliveryMs * 1000), maxLoad: this.o.maxLoad, auto: this.o.auto };
+    return { load: round(this.load), saturated: this.saturatedNow, full: this.full, costPerDeliveryUs: round(this.costPerDeliveryMs * 1000), maxLoad: this.o.maxLoad, auto: this.o.auto };
   }
 
   close(): void {

@@ -4,8 +4,8 @@
  * Redis, new viewers, health checks, snapshots and socket drains never wait behind a fan-out to thousands
  * of sockets. A frame that arrives during a round replaces the older one for the viewers the round has not
  * reached yet; once the round ends, a new one hands it to the viewers reached before. Nothing queues: a
- * frame replaced before any viewer got it is counted as superseded, and Redis's output buffer for this
- * gateway stays at about one frame whatever the load.
+ * frame replaced before it reached every viewer is counted as superseded, and Redis's output buffer for
+ * this gateway stays at about one frame whatever the load.
  */
 import type { FramePacket } from './packet.js';
 import type { Viewer } from './viewer.js';
@@ -20,7 +20,7 @@ export class Feed {
   /** True while `outgoing` has not been handed to any viewer yet. */
   unsent = false;
   framesReceived = 0;
-  /** Camera frames replaced by a newer one before any viewer got them. */
+  /** Camera frames replaced by a newer one before they reached every viewer. */
   superseded = 0;
   /** The round in progress: where it is in `viewers`, what it started with, when. */
   cursor: Iterator<Viewer> | null = null;
@@ -49,7 +49,8 @@ export class FanOut {
 
   /** Hands `packet` to every viewer of the feed, as soon as the loop allows; newer packets replace it. */
   push(feed: Feed, packet: FramePacket): void {
-    if (feed.unsent && !feed.outgoing!.placeholder) feed.superseded++;
+    // The frame being handed out has not reached every viewer yet: the rest get this one instead.
+    if ((feed.unsent || feed.cursor !== null) && !feed.outgoing!.placeholder) feed.superseded++;
     feed.outgoing = packet;
     feed.unsent = true;
     if (feed.cursor !== null) return; // the round in progress takes it to the viewers it has not reached

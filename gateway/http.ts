@@ -168,7 +168,7 @@ export function installRoutes(app: TemplatedApp, o: HttpOptions): void {
     route('public', (res) => {
       if (!bus.isReady()) return sendJson(res, '503 Service Unavailable', { status: 'redis unreachable' });
       // Saturated: a load balancer should send new viewers elsewhere (the ones here keep their rate).
-      if (capacity.auto && capacity.saturated) return sendJson(res, '503 Service Unavailable', { status: 'saturated', ...capacity.describe() });
+      if (capacity.full) return sendJson(res, '503 Service Unavailable', { status: 'saturated', ...capacity.describe() });
       sendJson(res, '200 OK', { status: 'ready', load: capacity.describe().load });
     }),
   );

@@ -81,7 +81,7 @@ export function createMetrics(hub: CameraHub, bus: FrameBus, access: Access, cap
   perCamera('camfan_frames_delivered_total', 'Whole parts sent to viewers', 'counter', (t) => t.delivered);
   perCamera('camfan_bytes_sent_total', 'Bytes of MJPEG parts sent to viewers', 'counter', (t) => t.bytes);
   perCamera('camfan_frames_received_total', 'Frames received from the bus', 'counter', (t) => t.framesReceived);
-  perCamera('camfan_frames_superseded_total', 'Frames replaced by a newer one before any viewer here got them (the gateway was busier than the camera\'s rate)', 'counter', (t) => t.superseded);
+  perCamera('camfan_frames_superseded_total', 'Frames replaced by a newer one before they reached every viewer here (fan-out slower than the camera\'s rate)', 'counter', (t) => t.superseded);
 
   new client.Counter({
     name: 'camfan_frames_dropped_total',

@@ -87,7 +87,7 @@ export function installWebSocket(app: TemplatedApp, o: WebSocketOptions): void {
         access.refuseAuth();
         return refuse('401 Unauthorized', 'credentials required');
       }
-      if (capacity.auto && capacity.saturated) {
+      if (capacity.full) {
         capacity.refused++;
         return refuse('503 Service Unavailable', 'this gateway is at capacity; try another');
       }
