@@ -7,9 +7,12 @@
 import type { CameraInfo, FrameBus, Unsubscribe } from '../bus/bus.js';
 import type { Frame } from '../bus/frame.js';
 import type { Logger } from '../lib/log.js';
+import { CameraList } from './camera-list.js';
 import { FanOut, Feed } from './fanout.js';
+import { FrameCheck } from './ingest.js';
 import { FramePacket } from './packet.js';
 import { PLACEHOLDER_SIZE, renderNoSignal } from './placeholder.js';
+import { Totals, type CameraTotals } from './totals.js';
 import type { Viewer } from './viewer.js';
 
 /** A camera's feed while this gateway watches it: delivery state plus its subscription. */
@@ -30,31 +33,32 @@ export interface HubOptions {
   fanoutSliceMs?: number;
   /** Testing aid (see FanOutOptions.simulatedCostUs). */
   simulatedCostUs?: number;
+  maxFrameBytes: number;
+  maxClockSkewMs: number;
+  /** A camera not announced for this long is gone: dropped from the list, its streams ended. */
+  cameraGoneMs: number;
 }
 
-const CAMERA_LIST_MIN_REFRESH_MS = 250;
-
-/** Monotonic per-camera totals for /metrics: viewers that left plus the ones watching now. */
-export interface CameraTotals {
-  delivered: number;
-  dropped: number;
-  capped: number;
-  bytes: number;
-  framesReceived: number;
-  superseded: number;
-}
+/**
+ * uWebSockets.js closes a connection that takes no byte for about 10 s, before a longer STALL_CLOSE_MS.
+ * Retrying the write of a blocked viewer (nothing is sent that the socket does not take) resets that
+ * timer, so camfan's own stall rule decides, is counted and is logged.
+ */
+const UWS_IDLE_GUARD_MS = 4000;
 
 export class CameraHub {
   private readonly feeds = new Map<string, WatchedFeed>();
   private readonly fanout: FanOut;
-  private known = new Map<string, CameraInfo>();
-  private listing: Promise<void> | null = null;
-  private listedAt = 0;
+  readonly list: CameraList;
+  readonly check: FrameCheck;
   private readonly sweeper: NodeJS.Timeout;
+  /** Cameras whose capture went away for good: their streams were ended. */
+  camerasGone = 0;
+  /** Since when Redis has been reachable without a break (0 while it is not). */
+  private busReadySince = 0;
   /** Viewers closed because their socket stopped taking data. */
   stallClosed = 0;
-  /** Per camera since start: frames received, and what viewers that already left were sent (kept after a feed is released). */
-  private readonly sinceStart = new Map<string, CameraTotals>();
+  private readonly sinceStart = new Totals();
   /** Called once per frame arriving from the bus (frame age metric). */
   onFrameArrived: ((frame: Frame) => void) | null = null;
   /** Called when a frame has been handed to every viewer of its camera, with how long that took (ms). */
@@ -62,10 +66,13 @@ export class CameraHub {
 
   constructor(private readonly o: HubOptions) {
     this.fanout = new FanOut({ sliceMs: o.fanoutSliceMs ?? 4, simulatedCostUs: o.simulatedCostUs ?? 0, onRound: (feed, ms) => this.onRound?.(feed.camera, ms) });
+    this.list = new CameraList({ bus: o.bus, log: o.log, goneMs: o.cameraGoneMs });
+    this.check = new FrameCheck(o);
     // One timer for all viewers: nothing is allocated per viewer per frame to watch for stalls.
     this.sweeper = setInterval(() => {
       this.closeStalled();
       this.showNoSignal();
+      this.endGone();
     }, Math.min(1000, o.stallCloseMs / 2));
     this.sweeper.unref();
   }
@@ -89,7 +96,11 @@ export class CameraHub {
     for (const feed of this.feeds.values()) {
       for (const v of feed.viewers) {
         const blocked = v.blockedFor(now);
-        if (blocked < this.o.stallCloseMs) continue;
+        if (blocked < UWS_IDLE_GUARD_MS) continue;
+        if (blocked < this.o.stallCloseMs) {
+          v.retry();
+          continue;
+        }
         this.stallClosed++;
         this.o.log.info({ camera: v.camera, blockedMs: Math.round(blocked), delivered: v.delivered }, 'closing stalled viewer');
         v.close();
@@ -97,32 +108,38 @@ export class CameraHub {
     }
   }
 
-  /** Known cameras are those a capture has announced. Refreshed from Redis at most every 250 ms. */
-  async cameras(): Promise<CameraInfo[]> {
-    await this.refreshCameras();
-    return [...this.known.values()];
+  /**
+   * A watched camera whose capture stopped announcing itself (gone for good, not restarting) and has no
+   * live frame: its viewers have seen NO SIGNAL since; their streams end now. Only judged while Redis has
+   * been reachable for a while, so that an outage, or captures re-announcing after one, ends nothing.
+   */
+  private endGone(): void {
+    if (!this.o.bus.isReady()) {
+      this.busReadySince = 0;
+      return;
+    }
+    this.busReadySince ||= Date.now();
+    if (this.feeds.size === 0) return;
+    void this.list.refresh();
+    if (Date.now() - this.busReadySince < 5000 || this.list.listedAtMs < this.busReadySince + 2000) return;
+    for (const feed of this.feeds.values()) {
+      if (feed.viewers.size === 0 || this.list.lastKnown(feed.camera) || this.isFresh(feed.latest?.frame.timestamp ?? feed.createdAt)) continue;
+      this.camerasGone++;
+      this.o.log.warn({ camera: feed.camera, viewers: feed.viewers.size }, `camera gone: not announced for CAMERA_GONE_MS (${this.o.cameraGoneMs} ms); ending its streams`);
+      for (const v of [...feed.viewers]) {
+        v.cameraGone();
+        this.unwatch(v);
+      }
+    }
   }
 
-  async isKnown(camera: string): Promise<boolean> {
-    if (this.known.has(camera)) return true;
-    await this.refreshCameras();
-    return this.known.has(camera);
+  /** Known cameras are those a capture has announced within CAMERA_GONE_MS. */
+  cameras(): Promise<CameraInfo[]> {
+    return this.list.all();
   }
 
-  private refreshCameras(): Promise<void> {
-    if (this.listing) return this.listing;
-    if (Date.now() - this.listedAt < CAMERA_LIST_MIN_REFRESH_MS) return Promise.resolve();
-    this.listing = this.o.bus
-      .cameras()
-      .then((list) => {
-        this.known = new Map(list.map((c) => [c.camera, c]));
-        this.listedAt = Date.now();
-      })
-      .catch((err: Error) => this.o.log.warn({ err: err.message }, 'cannot list cameras'))
-      .finally(() => {
-        this.listing = null;
-      });
-    return this.listing;
+  isKnown(camera: string): Promise<boolean> {
+    return this.list.has(camera);
   }
 
   /** A frame captured at this time (ms since the epoch) still counts as live. */
@@ -156,11 +173,7 @@ export class CameraHub {
   unwatch(viewer: Viewer): void {
     const feed = this.feeds.get(viewer.camera);
     if (!feed || !feed.viewers.delete(viewer)) return;
-    const t = this.totalsOf(viewer.camera);
-    t.delivered += viewer.delivered;
-    t.dropped += viewer.dropped;
-    t.capped += viewer.capped;
-    t.bytes += viewer.bytes;
+    this.sinceStart.viewerLeft(viewer);
     if (feed.viewers.size > 0) return;
     feed.linger = setTimeout(() => this.release(feed), this.o.unsubscribeLingerMs);
   }
@@ -172,7 +185,7 @@ export class CameraHub {
 
   /** Frames a second a viewer of this camera would get: what its capture last announced, else its target. */
   frameRate(camera: string): number {
-    const info = this.known.get(camera);
+    const info = this.list.lastKnown(camera);
     return info ? Math.max(info.fps, 1) : 30;
   }
 
@@ -183,29 +196,9 @@ export class CameraHub {
     return n;
   }
 
-  private totalsOf(camera: string): CameraTotals {
-    let t = this.sinceStart.get(camera);
-    if (!t) this.sinceStart.set(camera, (t = { delivered: 0, dropped: 0, capped: 0, bytes: 0, framesReceived: 0, superseded: 0 }));
-    return t;
-  }
-
   /** Per camera totals since start (for counters) and viewers now (for gauges). */
   totals(): Map<string, CameraTotals & { viewers: number }> {
-    const out = new Map<string, CameraTotals & { viewers: number }>();
-    for (const [camera, t] of this.sinceStart) out.set(camera, { ...t, viewers: 0 });
-    for (const feed of this.feeds.values()) {
-      const t = out.get(feed.camera) ?? { ...this.totalsOf(feed.camera), viewers: 0 };
-      for (const v of feed.viewers) {
-        t.delivered += v.delivered;
-        t.dropped += v.dropped;
-        t.capped += v.capped;
-        t.bytes += v.bytes;
-      }
-      t.superseded += feed.superseded;
-      t.viewers = feed.viewers.size;
-      out.set(feed.camera, t);
-    }
-    return out;
+    return this.sinceStart.snapshot(this.feeds.values());
   }
 
   /** Per camera and per viewer figures for /api/stats (µStreamer's /state). */
@@ -236,7 +229,7 @@ export class CameraHub {
     } catch (err) {
       this.o.log.warn({ camera: feed.camera, err: (err as Error).message }, 'cannot read latest frame');
     }
-    if (!frame || !this.isFresh(frame.timestamp)) return null;
+    if (!frame || !this.check.accepts(frame) || !this.isFresh(frame.timestamp)) return null;
     // A live frame may have arrived while we waited: keep whichever is newer.
     if (feed.latest && feed.latest.frame.timestamp >= frame.timestamp) return feed.latest;
     return (feed.latest = new FramePacket(frame));
@@ -244,10 +237,10 @@ export class CameraHub {
 
   /** Runs as the Redis subscriber reads a frame: cheap, so that reading never waits behind fan-out work. */
   private onFrame(feed: WatchedFeed, frame: Frame): void {
+    if (!this.check.accepts(frame)) return;
     const packet = new FramePacket(frame);
     feed.latest = packet;
     feed.framesReceived++;
-    this.totalsOf(feed.camera).framesReceived++;
     this.onFrameArrived?.(frame);
     this.fanout.push(feed, packet);
   }
@@ -262,10 +255,10 @@ export class CameraHub {
   }
 
   private release(feed: WatchedFeed): void {
-    this.totalsOf(feed.camera).superseded += feed.superseded;
     feed.linger = null;
     if (feed.viewers.size > 0) return;
     this.feeds.delete(feed.camera);
+    this.sinceStart.feedReleased(feed);
     const sub = feed.subscribed;
     feed.subscribed = null;
     sub?.then((unsubscribe) => unsubscribe()).catch(() => undefined);

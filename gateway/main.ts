@@ -25,7 +25,7 @@ function main(): void {
 
   const target = redisTarget(config);
   const bus = new RedisBus({ target, log });
-  const hub = new CameraHub({ bus, log, liveTimeoutMs: config.liveTimeoutMs, unsubscribeLingerMs: config.unsubscribeLingerMs, stallCloseMs: config.stallCloseMs, simulatedCostUs: config.simulatedCostUs });
+  const hub = new CameraHub({ ...config, bus, log });
   const access = new Access({ ...config, maxViewers: config.maxViewers === 'auto' ? 0 : config.maxViewers });
   log.info({ access: access.describe(), maxViewers: config.maxViewers }, 'access control');
   const observer = new DeliveryTally();

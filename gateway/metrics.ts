@@ -111,6 +111,17 @@ export function createMetrics(hub: CameraHub, bus: FrameBus, access: Access, cap
   busCounter('camfan_redis_reconnects_total', 'Redis connections re-established after a loss', () => bus.stats.reconnects);
   busCounter('camfan_bus_messages_received_total', 'Frame messages received from Redis', () => bus.stats.received);
   busCounter('camfan_bus_malformed_total', 'Malformed or foreign messages dropped', () => bus.stats.malformed);
+  new client.Counter({
+    name: 'camfan_frames_rejected_total',
+    help: 'Frames from the bus refused by this gateway: too_large (MAX_FRAME_BYTES), future (MAX_CLOCK_SKEW_MS), boundary (JPEG holds the stream delimiter)',
+    labelNames: ['reason'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [reason, n] of Object.entries(hub.check.rejected)) this.inc({ reason }, n);
+    },
+  });
+  busCounter('camfan_cameras_gone_total', 'Watched cameras whose capture stopped announcing itself for CAMERA_GONE_MS (their streams were ended)', () => hub.camerasGone);
   busCounter('camfan_viewers_stall_closed_total', 'Viewers closed because their socket took nothing for STALL_CLOSE_MS', () => hub.stallClosed);
   new client.Counter({
     name: 'camfan_requests_refused_total',

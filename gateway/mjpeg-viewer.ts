@@ -103,6 +103,14 @@ export class MjpegViewer extends Viewer {
     return this.current === null;
   }
 
+  retry(): void {
+    this.drain();
+  }
+
+  cameraGone(): void {
+    this.end();
+  }
+
   blockedFor(now: number): number {
     return this.blockedSince === 0 ? 0 : now - this.blockedSince;
   }

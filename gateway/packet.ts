@@ -42,8 +42,12 @@ export function readCommentTimestamp(jpeg: Buffer): number | null {
   return m ? Number(m[1]) : null;
 }
 
+let packetsMade = 0;
+
 /** One frame, with its parts built lazily and at most once per framing, shared by every viewer. */
 export class FramePacket {
+  /** The order in which this gateway made its packets: a viewer only ever moves forward in it. */
+  readonly order = ++packetsMade;
   private advancePart: Buffer | null = null;
   private classicPart: Buffer | null = null;
   private wsMessage: Buffer | null = null;

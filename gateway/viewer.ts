@@ -34,7 +34,8 @@ export abstract class Viewer {
   /** Set by end(): no new frame starts; the one in flight finishes. */
   protected ending = false;
   private pending: FramePacket | null = null;
-  private lastTimestamp = -Infinity;
+  /** FramePacket.order of the last camera frame taken: frames only move forward. */
+  private lastOrder = 0;
   private readonly cap: Pacer | null;
   private readonly observer: DeliveryObserver | null;
 
@@ -59,18 +60,25 @@ export abstract class Viewer {
   abstract end(): void;
   /** Server-side close (stall, shutdown deadline). */
   abstract close(): void;
+  /** The camera's capture is gone for good: the viewer is told and stops watching it. */
+  abstract cameraGone(): void;
   abstract snapshot(now: number): Record<string, unknown>;
+
+  /** The transport has been blocked a while: try the frame in flight again (sends only what the socket takes). */
+  retry(): void {}
 
   /** Latest frame wins: send now if the transport is free, else keep only the newest as pending. */
   offer(packet: FramePacket): void {
     if (this.ending || this.closed) return;
-    // Camera frames only move forward; a placeholder (stamped with the gateway's clock) never blocks them.
-    if (!packet.placeholder && packet.frame.timestamp <= this.lastTimestamp) return;
+    // Camera frames only move forward (a latest frame read from Redis may come after a live one); a
+    // placeholder never blocks them. The order is this gateway's, not the capture's timestamp, which
+    // whoever writes to Redis controls.
+    if (!packet.placeholder && packet.order <= this.lastOrder) return;
     if (this.cap !== null && !this.cap.take()) {
       this.capped++;
       return;
     }
-    if (!packet.placeholder) this.lastTimestamp = packet.frame.timestamp;
+    if (!packet.placeholder) this.lastOrder = packet.order;
     if (this.busy()) {
       if (this.pending !== null) this.dropped++;
       this.pending = packet;

@@ -60,6 +60,13 @@ export class WsViewer extends Viewer {
     this.forgetPending();
   }
 
+  cameraGone(): void {
+    const state = this.ws.getUserData();
+    this.unsubscribe();
+    state.viewers.delete(this.camera);
+    if (state.open) this.ws.send(JSON.stringify({ error: 'camera gone', camera: this.camera }), false);
+  }
+
   /** Ends the whole socket (shutdown). */
   end(): void {
     this.unsubscribe();

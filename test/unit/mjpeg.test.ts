@@ -91,12 +91,23 @@ test('latest frame wins: while backpressured only the newest frame waits, and ev
   assert.equal(v.delivered, 2);
 });
 
-test('a frame older than the last one offered is ignored (cached latest arriving after a live frame)', () => {
+test('a packet older than the last one offered is ignored, and the same packet is sent once', () => {
   const res = new FakeResponse();
   const v = new MjpegViewer(res as unknown as HttpResponse, 'cam0', 'advance');
   v.begin([]);
-  v.offer(new FramePacket(frame(5)));
-  v.offer(new FramePacket(frame(4)));
-  v.offer(new FramePacket(frame(5)));
+  const older = new FramePacket(frame(4)); // e.g. the latest frame read from Redis while a live one arrived
+  const newer = new FramePacket(frame(5));
+  v.offer(newer);
+  v.offer(older);
+  v.offer(newer);
   assert.equal(v.delivered, 1);
+});
+
+test('order is the gateway\'s, not the capture timestamp: a frame stamped far in the future does not freeze the viewer', () => {
+  const res = new FakeResponse();
+  const v = new MjpegViewer(res as unknown as HttpResponse, 'cam0', 'classic');
+  v.begin([]);
+  v.offer(new FramePacket({ ...frame(1), timestamp: Date.now() + 365 * 86400e3 }));
+  v.offer(new FramePacket(frame(2)));
+  assert.equal(v.delivered, 2);
 });

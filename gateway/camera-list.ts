@@ -1,0 +1,64 @@
+/**
+ * The cameras this gateway knows: those whose capture has announced itself on the bus within
+ * CAMERA_GONE_MS. The list is read from Redis on demand, at most every 250 ms, and shared by every request
+ * that needs it meanwhile. A capture that stops announcing (gone for good, not just restarting) drops out:
+ * its URLs answer 404 and the hub ends the streams still open on it.
+ */
+import type { CameraInfo, FrameBus } from '../bus/bus.js';
+import type { Logger } from '../lib/log.js';
+
+const MIN_REFRESH_MS = 250;
+
+export interface CameraListOptions {
+  bus: FrameBus;
+  log: Logger;
+  /** A camera not announced for this long is gone. */
+  goneMs: number;
+}
+
+export class CameraList {
+  private known = new Map<string, CameraInfo>();
+  private listing: Promise<void> | null = null;
+  private listedAt = 0;
+
+  constructor(private readonly o: CameraListOptions) {}
+
+  /** Known cameras, refreshed from Redis if the copy here is older than 250 ms. */
+  async all(): Promise<CameraInfo[]> {
+    await this.refresh();
+    return [...this.known.values()];
+  }
+
+  async has(camera: string): Promise<boolean> {
+    if (this.known.has(camera)) return true;
+    await this.refresh();
+    return this.known.has(camera);
+  }
+
+  /** Without waiting for Redis: what the last listing said (undefined if not listed then). */
+  lastKnown(camera: string): CameraInfo | undefined {
+    return this.known.get(camera);
+  }
+
+  /** When the list was last read from Redis (ms since the epoch), 0 before. */
+  get listedAtMs(): number {
+    return this.listedAt;
+  }
+
+  refresh(): Promise<void> {
+    if (this.listing) return this.listing;
+    if (Date.now() - this.listedAt < MIN_REFRESH_MS) return Promise.resolve();
+    this.listing = this.o.bus
+      .cameras()
+      .then((list) => {
+        const now = Date.now();
+        this.known = new Map(list.filter((c) => now - c.updatedAt <= this.o.goneMs).map((c) => [c.camera, c]));
+        this.listedAt = now;
+      })
+      .catch((err: Error) => this.o.log.warn({ err: err.message }, 'cannot list cameras'))
+      .finally(() => {
+        this.listing = null;
+      });
+    return this.listing;
+  }
+}
