@@ -5,6 +5,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
+import { connect } from 'node:net';
 import { isJpeg } from '../../bus/frame.js';
 import { readCommentTimestamp } from '../../gateway/packet.js';
 
@@ -138,4 +139,17 @@ function throttle(res: http.IncomingMessage, rate: number): void {
 export async function fetchJson<T>(url: string): Promise<{ status: number; body: T }> {
   const r = await fetch(url);
   return { status: r.status, body: (await r.json()) as T };
+}
+
+/**
+ * A viewer that reads the response's first bytes and then never again: the kernel's buffers fill and the
+ * gateway's part waits behind them. resume() reads again (a paused socket does not notice a close).
+ */
+export function openStuckViewer(port: number, path: string): { closed: Promise<number>; resume(): void } {
+  const sock = connect(port, '127.0.0.1');
+  sock.on('error', () => undefined);
+  const closed = new Promise<number>((resolve) => sock.on('close', () => resolve(Date.now())));
+  sock.once('data', () => sock.pause());
+  sock.write(`GET ${path} HTTP/1.1\r\nHost: x\r\nUser-Agent: stuck\r\n\r\n`);
+  return { closed, resume: () => sock.resume() };
 }

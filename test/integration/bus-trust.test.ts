@@ -4,11 +4,10 @@
  * stuck longer than uWebSockets.js's own ~10 s idle timeout, and a capture that is gone for good.
  */
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
 import { encodeFrame } from '../../bus/frame.js';
-import { fetchJson, openStream } from '../helpers/mjpeg-client.js';
+import { fetchJson, openStream, openStuckViewer } from '../helpers/mjpeg-client.js';
 import { sleep, startCapture, startGateway, startRedis, waitFor, waitForFrames, type GatewayHandle, type Proc, type RedisHandle } from '../helpers/procs.js';
 
 /** A minimal valid-looking JPEG (SOI … EOI) with `body` in between. */
@@ -78,16 +77,12 @@ describe('bus trust and limits', () => {
   });
 
   test('STALL_CLOSE_MS above uWebSockets.js\'s ~10 s idle timeout still decides: the stuck viewer is closed by camfan, counted and logged', async () => {
-    const sock = connect(gateway.port, '127.0.0.1');
-    sock.on('error', () => undefined);
-    const closed = new Promise<number>((resolve) => sock.on('close', () => resolve(Date.now())));
-    sock.once('data', () => sock.pause()); // never read again: kernel buffers fill, then the gateway's part waits
     const t0 = Date.now();
-    sock.write('GET /stream/hd?framing=classic HTTP/1.1\r\nHost: x\r\nUser-Agent: stuck\r\n\r\n');
+    const stuck = openStuckViewer(gateway.port, '/stream/hd?framing=classic');
     await waitFor('the gateway to close the stuck viewer', () => /closing stalled viewer/.test(gateway.output()), 40000, 200);
     const ms = Date.now() - t0;
-    sock.resume();
-    await Promise.race([closed, sleep(15000).then(() => assert.fail('the connection was not closed'))]);
+    stuck.resume();
+    await Promise.race([stuck.closed, sleep(15000).then(() => assert.fail('the connection was not closed'))]);
     const stats = await fetchJson<{ stallClosed: number }>(`${gateway.base}/api/stats`);
     console.log(`# stuck viewer closed by camfan after ${ms} ms (STALL_CLOSE_MS 13000 + time to fill kernel buffers)`);
     assert.ok(ms >= 13000, `closed after the setting, not before (${ms} ms)`);

@@ -5,13 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { rssBytes } from '../../bench/stats.js';
-import { fetchJson, openStream } from '../helpers/mjpeg-client.js';
+import { fetchJson, openStream, openStuckViewer } from '../helpers/mjpeg-client.js';
 import { requireTool, sleep, startCapture, startGateway, startRedis, waitFor, waitForFrames, type GatewayHandle, type Proc, type RedisHandle } from '../helpers/procs.js';
 
 describe('fan-out', () => {
@@ -85,17 +84,13 @@ describe('fan-out', () => {
   test('a viewer that stops reading is closed after STALL_CLOSE_MS', async () => {
     const strict = await startGateway({ REDIS_URL: redis.url, STALL_CLOSE_MS: '1500' });
     after(() => strict.stop());
-    const sock = connect(strict.port, '127.0.0.1');
-    sock.on('error', () => undefined);
-    const closed = new Promise<void>((resolve) => sock.on('close', () => resolve()));
-    sock.once('data', () => sock.pause()); // never read again: kernel buffers fill, then the gateway's part waits
     const t0 = Date.now();
-    sock.write('GET /stream/hd HTTP/1.1\r\nHost: x\r\nUser-Agent: stuck\r\n\r\n');
+    const stuck = openStuckViewer(strict.port, '/stream/hd');
     await waitFor('the gateway to close the stuck viewer', () => /closing stalled viewer/.test(strict.output()), 20000, 100);
     const ms = Date.now() - t0;
     // A paused socket does not notice the close: read what the kernel holds, then the end must come.
-    sock.resume();
-    await Promise.race([closed, sleep(10000).then(() => assert.fail('the connection was not closed'))]);
+    stuck.resume();
+    await Promise.race([stuck.closed, sleep(10000).then(() => assert.fail('the connection was not closed'))]);
     assert.doesNotMatch(gateway.output(), /closing stalled viewer/, 'slow viewers elsewhere were never taken for stuck ones');
     console.log(`# stuck viewer closed after ${ms} ms (STALL_CLOSE_MS 1500 + time to fill kernel buffers)`);
   });
