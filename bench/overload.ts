@@ -16,7 +16,7 @@ export interface OverloadRow extends FanoutResult {
   outputBuffer: OutputBufferFigures;
 }
 
-async function trial(server: Server, clients: number, o: BenchOptions, rc: Redis, progress: (l: string) => void): Promise<OverloadRow> {
+async function trial(stack: Stack, server: Server, clients: number, o: BenchOptions, rc: Redis, progress: (l: string) => void): Promise<OverloadRow> {
   // Filled by the window hooks (an object, so that TypeScript does not narrow them to their initial value).
   const w: {
     prober?: ReturnType<typeof healthzProber>;
@@ -36,7 +36,7 @@ async function trial(server: Server, clients: number, o: BenchOptions, rc: Redis
     onWindow: (phase) => {
       if (phase === 'start') {
         w.prober = healthzProber(server.target.port, o.healthzTimeoutMs);
-        w.sampler = outputBufferSampler(rc, server.target.subscriberName);
+        w.sampler = outputBufferSampler(rc, server.target.subscriberName, stack.captureConnectionIds);
       } else {
         w.healthz = w.prober?.stop();
         w.outputBuffer = w.sampler?.stop();
@@ -51,7 +51,7 @@ export function overloadSweep(stack: Stack, o: BenchOptions, rc: Redis, progress
   return runTrials(
     stack,
     { ...o, baseline: true },
-    (server, clients) => trial(server, clients, o, rc, progress),
+    (server, clients) => trial(stack, server, clients, o, rc, progress),
     (r) => `; /healthz p99 ${fmt(r.healthz.p99)} ms (${r.healthz.failures} of ${r.healthz.probes} failed), subscriber omem peak ${fmt(r.outputBuffer.peakBytes / 2 ** 20, 2)} MB`,
   );
 }

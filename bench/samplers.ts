@@ -59,17 +59,21 @@ export interface OutputBufferFigures {
   fewestConnections: number;
 }
 
-/** Parses CLIENT LIST: the omem of each connection with that name. */
-export function subscriberOmem(clientList: string, name: string): number[] {
-  const out: number[] = [];
+/** Parses CLIENT LIST: id and omem of each connection with that name. */
+export function namedConnections(clientList: string, name: string): Array<{ id: string; omem: number }> {
+  const out: Array<{ id: string; omem: number }> = [];
   for (const line of clientList.split('\n')) {
     if (!new RegExp(`(^| )name=${name}( |$)`).test(line)) continue;
-    out.push(Number(/ omem=(\d+)/.exec(line)?.[1] ?? NaN));
+    out.push({ id: /(?:^| )id=(\d+)/.exec(line)?.[1] ?? '', omem: Number(/ omem=(\d+)/.exec(line)?.[1] ?? NaN) });
   }
   return out;
 }
 
-export function outputBufferSampler(redis: Redis, subscriberName: string, intervalMs = 250): { stop(): Promise<OutputBufferFigures> } {
+/**
+ * Samples the omem of the connections named subscriberName, except those in `ignore` (the capture's own
+ * subscriber has the same name as the gateways': it listens for wake-ups).
+ */
+export function outputBufferSampler(redis: Redis, subscriberName: string, ignore: ReadonlySet<string>, intervalMs = 250): { stop(): Promise<OutputBufferFigures> } {
   const figures: OutputBufferFigures = { samples: 0, peakBytes: 0, fewestConnections: Infinity };
   let busy: Promise<void> = Promise.resolve();
   const sample = async (): Promise<void> => {
@@ -79,7 +83,9 @@ export function outputBufferSampler(redis: Redis, subscriberName: string, interv
     } catch {
       return; // Redis busy or gone: no sample (the count of samples shows it)
     }
-    const omem = subscriberOmem(list, subscriberName);
+    const omem = namedConnections(list, subscriberName)
+      .filter((c) => !ignore.has(c.id))
+      .map((c) => c.omem);
     figures.samples++;
     figures.peakBytes = Math.max(figures.peakBytes, ...omem);
     figures.fewestConnections = Math.min(figures.fewestConnections, omem.length);

@@ -37,6 +37,8 @@ export interface Stack {
   capture: Proc;
   /** The CAPTURE_SOURCE used: 'test' or the clip's path. */
   captureSource: string;
+  /** CLIENT LIST ids of the connections open before any server started (the capture's). */
+  captureConnectionIds: ReadonlySet<string>;
   stop(): Promise<void>;
 }
 
@@ -71,7 +73,11 @@ export async function startStack(c: Capture): Promise<Stack> {
     await stop();
     throw new Error(`${(err as Error).message}\ncapture output:\n${capture.output()}`);
   }
-  return { redis, capture, captureSource, stop };
+  const rc = redis.client();
+  const list = String(await rc.call('CLIENT', 'LIST'));
+  rc.disconnect();
+  const captureConnectionIds = new Set([...list.matchAll(/(?:^|\n)id=(\d+)/g)].map((m) => m[1]!));
+  return { redis, capture, captureSource, captureConnectionIds, stop };
 }
 
 export async function startGateways(redisUrl: string, processes: number): Promise<Server> {
