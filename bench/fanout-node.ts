@@ -6,7 +6,7 @@
 import { redisOutputBytes, type FanoutOptions, type FanoutResult } from './fanout.js';
 import { LoadViewer } from './load-client.js';
 import type { Target } from './stack.js';
-import { cpuSeconds, median, percentile, rssBytes } from './stats.js';
+import { cpuSeconds, machineCpu, median, percentile, rssBytes } from './stats.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -64,6 +64,7 @@ export async function fanoutNode(target: Target, o: FanoutOptions): Promise<Fano
   const cpu0 = target.pids.map(cpuSeconds);
   const rss0 = target.pids.reduce((s, pid) => s + rssBytes(pid), 0);
   const self0 = process.cpuUsage();
+  const machine0 = machineCpu();
   const out0 = await redisOutputBytes(o.redis);
   const t0 = performance.now();
   measuring = true;
@@ -76,6 +77,7 @@ export async function fanoutNode(target: Target, o: FanoutOptions): Promise<Fano
   const elapsed = (performance.now() - t0) / 1000;
   const cpu = target.pids.reduce((sum, pid, i) => sum + cpuSeconds(pid) - cpu0[i]!, 0);
   const self = process.cpuUsage(self0);
+  const machine1 = machineCpu();
   const bytes = viewers.reduce((a, v) => a + v.socket.bytesRead, 0) - bytes0;
   o.onWindow?.('end');
   const ttff = await probeFirstFrames(target, o.probes);
@@ -119,6 +121,8 @@ export async function fanoutNode(target: Target, o: FanoutOptions): Promise<Fano
     rssPerClientKB: (rss - baselineRss) / 1024 / o.clients,
     redisEgressMBps: (out - out0) / elapsed / 2 ** 20,
     loadClientCpuCores: (self.user + self.system) / 1e6 / elapsed,
+    machineBusyCores: (machine1.busy - machine0.busy) / elapsed,
+    machineSoftirqCores: (machine1.softirq - machine0.softirq) / elapsed,
     frameBytes,
   };
 }

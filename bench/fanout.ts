@@ -57,6 +57,10 @@ export interface FanoutResult {
   rssPerClientKB: number;
   redisEgressMBps: number;
   loadClientCpuCores: number;
+  /** Cores the whole machine was busy during the window, and the softirq part (loopback TCP work that
+   * may be charged to no process, so missing from the servers' CPU figures). */
+  machineBusyCores: number;
+  machineSoftirqCores: number;
   frameBytes: number;
 }
 
@@ -83,6 +87,8 @@ interface ClientReport {
   frameBytes: number;
   serverCpuSeconds: number | null;
   clientCpuCores: number;
+  machineBusyCores: number | null;
+  machineSoftirqCores: number | null;
 }
 
 export async function redisOutputBytes(redis: Redis): Promise<number> {
@@ -169,6 +175,8 @@ export async function fanout(target: Target, o: FanoutOptions): Promise<FanoutRe
     rssPerClientKB: (rss1 - rssBefore) / 1024 / o.clients,
     redisEgressMBps: ((await out1) - (await out0)) / r.seconds / 2 ** 20,
     loadClientCpuCores: r.clientCpuCores,
+    machineBusyCores: num(r.machineBusyCores),
+    machineSoftirqCores: num(r.machineSoftirqCores),
     frameBytes: r.frameBytes,
   };
 }

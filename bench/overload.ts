@@ -50,7 +50,7 @@ async function trial(stack: Stack, server: Server, clients: number, o: BenchOpti
 export function overloadSweep(stack: Stack, o: BenchOptions, rc: Redis, progress: (l: string) => void): Promise<OverloadRow[]> {
   return runTrials(
     stack,
-    { ...o, baseline: true },
+    o,
     (server, clients) => trial(stack, server, clients, o, rc, progress),
     (r) => `; /healthz p99 ${fmt(r.healthz.p99)} ms (${r.healthz.failures} of ${r.healthz.probes} failed), subscriber omem peak ${fmt(r.outputBuffer.peakBytes / 2 ** 20, 2)} MB`,
   );

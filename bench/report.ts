@@ -73,8 +73,8 @@ export function fanoutTable(rows: FanoutResult[]): string {
 export function overloadTable(rows: OverloadRow[]): string {
   const ratios = ratiosToBaseline(rows);
   return [
-    '| server | viewers | fps min / p50 | latency p50 / p99 (ms) | first frame p99 (ms) | /healthz p99 (ms), failed | subscriber omem peak (MB) | CPU cores | CPU s per GB (× C baseline) | invalid parts | dropped | load client cores |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| server | viewers | fps min / p50 | latency p50 / p99 (ms) | first frame p99 (ms) | /healthz p99 (ms), failed | subscriber omem peak (MB) | CPU cores | CPU s per GB (× C baseline) | invalid parts | dropped | load client cores | machine busy cores (softirq) |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows.map((r) => {
       const cut = r.outputBuffer.fewestConnections < r.processes ? ' (a subscriber was cut)' : '';
       const cells = [
@@ -90,6 +90,7 @@ export function overloadTable(rows: OverloadRow[]): string {
         String(r.invalidParts),
         String(r.disconnected),
         fmt(r.loadClientCpuCores, 2),
+        `${fmt(r.machineBusyCores, 2)} (${fmt(r.machineSoftirqCores, 2)})`,
       ];
       return `| ${cells.join(' | ')} |`;
     }),

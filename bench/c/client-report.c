@@ -52,6 +52,8 @@ void report(void) {
   json_num("frameBytes", (double)result.frame_bytes, 0);
   json_num("serverCpuSeconds", opt.npids ? result.server_cpu : NAN, 0);
   json_num("clientCpuSeconds", result.self_cpu, 0);
+  json_num("machineBusyCores", result.machine_busy / result.elapsed, 0);
+  json_num("machineSoftirqCores", result.machine_softirq / result.elapsed, 0);
   json_num("clientCpuCores", result.self_cpu / result.elapsed, 1);
   printf("}\n");
   fflush(stdout);

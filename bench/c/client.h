@@ -38,6 +38,7 @@ struct viewer {
 struct result {
   int measuring;
   double elapsed, server_cpu, self_cpu;
+  double machine_busy, machine_softirq; /* seconds over the window, all cores */
   double bytes; /* bytes the N viewers received during the window */
   long invalid, connect_failed, refused, disconnected, bad_framing, frame_bytes;
   struct samples lat_fast, lat_slow;
