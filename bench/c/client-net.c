@@ -95,9 +95,13 @@ static int consume(struct viewer *v, const unsigned char *p, size_t n) {
     size_t used = reader_feed(&v->reader, p, n, &ev, &result.invalid);
     p += used;
     n -= used;
-    if (ev == EV_REFUSED) result.refused++;
-    if (ev == EV_BAD_FRAMING) result.bad_framing++;
-    if (ev == EV_REFUSED || ev == EV_BAD_FRAMING) {
+    if (ev == EV_REFUSED) {
+      if (v->kind != V_PROBE) result.refused++; /* a refused probe shows as one that got no frame */
+      viewer_close(v, 0);
+      return 0;
+    }
+    if (ev == EV_BAD_FRAMING) {
+      result.bad_framing++;
       viewer_close(v, 1);
       return 0;
     }
