@@ -20,6 +20,7 @@ interface Scale {
 
 const W = 420;
 const H = 280;
+const LEGEND_ROW = 14;
 const PAD = { l: 55, r: 10, t: 30, b: 40 };
 const COLORS = ['#1f77b4', '#2ca02c', '#d62728', '#9467bd', '#ff7f0e', '#8c564b'];
 
@@ -51,7 +52,11 @@ function chart(x0: number, title: string, xs: number[], series: Series[], scale:
       const pts = finite.map(([x, y]) => `${px(x).toFixed(1)},${py(y).toFixed(1)}`).join(' ');
       const dash = s.dashed ? ' stroke-dasharray="5,3"' : '';
       const dots = finite.map(([x, y]) => `<circle cx="${px(x).toFixed(1)}" cy="${py(y).toFixed(1)}" r="3" fill="${s.color}"/>`).join('');
-      return `<polyline points="${pts}" fill="none" stroke="${s.color}" stroke-width="2"${dash}/>${dots}<text x="${x0 + PAD.l + 8}" y="${PAD.t + 14 + i * 14}" fill="${s.color}">${s.name}</text>`;
+      // Legend below the chart, two columns: a short line in the series' style, then its name.
+      const lx = x0 + PAD.l + (i % 2) * 180;
+      const ly = H + 8 + Math.floor(i / 2) * LEGEND_ROW;
+      const key = `<line x1="${lx}" x2="${lx + 22}" y1="${ly - 4}" y2="${ly - 4}" stroke="${s.color}" stroke-width="2"${dash}/><text x="${lx + 28}" y="${ly}" fill="${s.color}">${s.name}</text>`;
+      return `<polyline points="${pts}" fill="none" stroke="${s.color}" stroke-width="2"${dash}/>${dots}${key}`;
     }),
   ].join('\n');
 }
@@ -69,8 +74,10 @@ export function plot(rows: FanoutResult[], targetFps: number, logLatency = false
   const fpsSeries = servers.flatMap(([name, rs], i) => [line(`${name} p50`, COLORS[i % COLORS.length]!, false, rs, (r) => r.fpsP50), line(`${name} min`, COLORS[i % COLORS.length]!, true, rs, (r) => r.fpsMin)]);
   const latSeries = servers.flatMap(([name, rs], i) => [line(`${name} p50`, COLORS[i % COLORS.length]!, false, rs, (r) => r.latencyP50), line(`${name} p99`, COLORS[i % COLORS.length]!, true, rs, (r) => r.latencyP99)]);
   const latMax = Math.max(25, ...rows.map((r) => r.latencyP99).filter(Number.isFinite)) * 1.1;
-  const latScale: Scale = logLatency ? { max: 10 ** Math.ceil(Math.log10(latMax)), logMin: 1 } : { max: latMax };
+  const latMin = Math.max(1, Math.min(...rows.map((r) => r.latencyP50).filter(Number.isFinite)));
+  const latScale: Scale = logLatency ? { max: 10 ** Math.ceil(Math.log10(latMax)), logMin: 10 ** Math.floor(Math.log10(latMin)) } : { max: latMax };
   const fps = chart(0, 'delivered fps per viewer', xs, fpsSeries, { max: targetFps * 1.1 });
   const lat = chart(440, `end-to-end latency (ms${logLatency ? ', log scale' : ''})`, xs, latSeries, latScale);
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="880" height="${H}" font-family="sans-serif" font-size="11">\n<rect width="880" height="${H}" fill="white"/>\n${fps}\n${lat}\n</svg>\n`;
+  const height = H + 10 + Math.ceil(Math.max(fpsSeries.length, latSeries.length) / 2) * LEGEND_ROW;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="880" height="${height}" font-family="sans-serif" font-size="11">\n<rect width="880" height="${height}" fill="white"/>\n${fps}\n${lat}\n</svg>\n`;
 }
