@@ -93,6 +93,7 @@ export async function fanoutNode(target: Target, o: FanoutOptions): Promise<Fano
   await sleep(1500);
   return {
     target: target.name,
+    pass: 0,
     client: 'node',
     clients: o.clients,
     slowClients: slowCount,

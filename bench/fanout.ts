@@ -26,6 +26,8 @@ export interface FanoutOptions {
 
 export interface FanoutResult {
   target: string;
+  /** Which pass of a --repeat run (0 for the first); ratios pair rows of the same pass. */
+  pass: number;
   client: 'c' | 'node';
   clients: number;
   slowClients: number;
@@ -147,6 +149,7 @@ export async function fanout(target: Target, o: FanoutOptions): Promise<FanoutRe
   const cpu = num(r.serverCpuSeconds);
   return {
     target: target.name,
+    pass: 0,
     client: 'c',
     clients: o.clients,
     slowClients: r.slowViewers,

@@ -23,6 +23,7 @@ const OPTIONS = {
   gateways: { type: 'string', default: '1', doc: 'gateway processes on one port (SO_REUSEPORT); overload: a list, default 1,2' },
   slow: { type: 'string', default: '0', doc: 'fraction of viewers that read slowly' },
   'slow-rate': { type: 'string', default: '300000', doc: 'bytes a second a slow viewer reads at most' },
+  repeat: { type: 'string', default: '1', doc: 'run the whole sweep this many times, interleaved (ratios then show their median)' },
   probes: { type: 'string', default: '20', doc: 'first-frame probes per trial, spread over the window' },
   baseline: { type: 'boolean', default: false, doc: 'also measure the C epoll+writev baseline server (bench/c/baseline-server.c)' },
   'no-baseline': { type: 'boolean', default: false, doc: 'overload: leave the C baseline out (to re-measure camfan alone)' },
@@ -55,6 +56,7 @@ export interface BenchOptions {
   gateways: number[];
   slow: number;
   slowRate: number;
+  repeat: number;
   probes: number;
   baseline: boolean;
   nodeClient: boolean;
@@ -104,6 +106,7 @@ export function resolveOptions(argv: string[]): BenchOptions | null {
     gateways: numbers('gateways', mode === 'overload' && !argv.some((a) => a.startsWith('--gateways')) ? '1,2' : v.gateways, 1),
     slow: one('slow', v.slow, 0),
     slowRate: one('slow-rate', v['slow-rate'], 1),
+    repeat: one('repeat', v.repeat, 1),
     probes: one('probes', v.probes, 0),
     baseline: (v.baseline || mode === 'overload') && !v['no-baseline'],
     nodeClient: v['node-client'],

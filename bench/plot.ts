@@ -4,6 +4,7 @@
  * the overload sweep where it spans milliseconds to seconds.
  */
 import type { FanoutResult } from './fanout.js';
+import { median } from './stats.js';
 
 interface Series {
   name: string;
@@ -61,16 +62,29 @@ function chart(x0: number, title: string, xs: number[], series: Series[], scale:
   ].join('\n');
 }
 
-function byServer(rows: FanoutResult[]): Array<[string, FanoutResult[]]> {
-  const groups = new Map<string, FanoutResult[]>();
-  for (const r of rows) groups.set(r.target, [...(groups.get(r.target) ?? []), r]);
-  return [...groups.entries()];
+type Plotted = Pick<FanoutResult, 'clients' | 'fpsP50' | 'fpsMin' | 'latencyP50' | 'latencyP99'>;
+
+/** Per server, one point per viewer count: the median over --repeat passes of each plotted figure. */
+function byServer(rows: FanoutResult[]): Array<[string, Plotted[]]> {
+  const groups = new Map<string, Map<number, FanoutResult[]>>();
+  for (const r of rows) {
+    const g = groups.get(r.target) ?? new Map<number, FanoutResult[]>();
+    g.set(r.clients, [...(g.get(r.clients) ?? []), r]);
+    groups.set(r.target, g);
+  }
+  const med = (rs: FanoutResult[], f: (r: FanoutResult) => number): number => median(rs.map(f));
+  return [...groups].map(([name, g]) => [
+    name,
+    [...g]
+      .sort(([a], [b]) => a - b)
+      .map(([clients, rs]) => ({ clients, fpsP50: med(rs, (r) => r.fpsP50), fpsMin: med(rs, (r) => r.fpsMin), latencyP50: med(rs, (r) => r.latencyP50), latencyP99: med(rs, (r) => r.latencyP99) })),
+  ]);
 }
 
 export function plot(rows: FanoutResult[], targetFps: number, logLatency = false): string {
   const xs = [...new Set(rows.map((r) => r.clients))].sort((a, b) => a - b);
   const servers = byServer(rows);
-  const line = (name: string, color: string, dashed: boolean, rs: FanoutResult[], y: (r: FanoutResult) => number): Series => ({ name, color, dashed, points: rs.map((r) => [r.clients, y(r)]) });
+  const line = (name: string, color: string, dashed: boolean, rs: Plotted[], y: (r: Plotted) => number): Series => ({ name, color, dashed, points: rs.map((r) => [r.clients, y(r)]) });
   const fpsSeries = servers.flatMap(([name, rs], i) => [line(`${name} p50`, COLORS[i % COLORS.length]!, false, rs, (r) => r.fpsP50), line(`${name} min`, COLORS[i % COLORS.length]!, true, rs, (r) => r.fpsMin)]);
   const latSeries = servers.flatMap(([name, rs], i) => [line(`${name} p50`, COLORS[i % COLORS.length]!, false, rs, (r) => r.latencyP50), line(`${name} p99`, COLORS[i % COLORS.length]!, true, rs, (r) => r.latencyP99)]);
   const latMax = Math.max(25, ...rows.map((r) => r.latencyP99).filter(Number.isFinite)) * 1.1;

@@ -32,10 +32,23 @@ export function encodeTable(rows: EncodeResult[]): string {
 export function ratiosToBaseline(rows: FanoutResult[]): Map<FanoutResult, number> {
   const out = new Map<FanoutResult, number>();
   for (const r of rows) {
-    const b = rows.find((x) => x.target === BASELINE && x.clients === r.clients);
+    const b = rows.find((x) => x.target === BASELINE && x.clients === r.clients && x.pass === r.pass);
     if (b && r !== b) out.set(r, r.cpuPerGB / b.cpuPerGB);
   }
   return out;
+}
+
+/** With --repeat: per server and viewer count, the median ratio over the passes and each pass's. */
+export function ratioSummary(rows: FanoutResult[]): string {
+  const ratios = ratiosToBaseline(rows);
+  if (!rows.some((r) => r.pass > 0) || ratios.size === 0) return '';
+  const groups = new Map<string, number[]>();
+  for (const [r, x] of ratios) {
+    const key = `${r.target} at ${r.clients} viewers`;
+    groups.set(key, [...(groups.get(key) ?? []), x]);
+  }
+  const lines = [...groups].map(([key, xs]) => `- ${key}: median ${fmt(median(xs), 2)}× the C baseline's CPU per GB (passes: ${xs.map((x) => fmt(x, 2)).join(', ')})`);
+  return ['CPU per delivered GB against the C baseline, same pass:', '', ...lines].join('\n');
 }
 
 const ms = (x: number): string => (x === Infinity ? 'timeout' : fmt(x));

@@ -10,7 +10,9 @@
  *
  * Modes:
  *   (default)      fan-out sweep: --clients 1,50,200,500 --seconds 10 --warmup 3, capture test pattern
- *                  --width 1280 --height 720 --fps 30 --quality 80, --slow 0.2 --slow-rate 300000 for slow viewers
+ *                  --width 1280 --height 720 --fps 30 --quality 80, --slow 0.2 --slow-rate 300000 for slow viewers;
+ *                  --repeat 3 runs it three times interleaved (e.g. `--clients 200 --baseline --repeat 5`
+ *                  for camfan's CPU per GB against the baseline's, with the median ratio)
  *   --overload     --clients 200,800,1600,3000 of a 720p testsrc2 clip at --quality 95 (~90 KB frames),
  *                  camfan with --gateways 1,2 and the C baseline; adds /healthz p99 under load (probed every
  *                  100 ms, failures counted), the subscriber's Redis output-buffer peak (CLIENT LIST omem)
@@ -35,7 +37,7 @@ import { fanoutNode } from './fanout-node.js';
 import { resolveOptions, usage, type BenchOptions } from './options.js';
 import { overloadSweep, type OverloadRow } from './overload.js';
 import { plot } from './plot.js';
-import { encodeTable, fanoutTable, measuredLine, overloadTable, soakReport, writeSection, type RunInfo } from './report.js';
+import { encodeTable, fanoutTable, measuredLine, overloadTable, ratioSummary, soakReport, writeSection, type RunInfo } from './report.js';
 import { soak } from './soak.js';
 import { startGateways, startStack } from './stack.js';
 import { fmt, median } from './stats.js';
@@ -109,6 +111,7 @@ async function runSweep(o: BenchOptions, run: RunInfo, sysctls: string[]): Promi
       ...(encode.length ? ['JPEG encode time per frame (OpenCV `imencodeAsync`, libjpeg-turbo):', '', encodeTable(encode), ''] : []),
       fanoutTable(rows),
       '',
+      ...(ratioSummary(rows) ? [ratioSummary(rows), ''] : []),
       `![fps and latency against viewers](bench/results/${o.section}.svg)`,
     ].join('\n'),
   );
@@ -134,6 +137,7 @@ async function runOverload(o: BenchOptions, run: RunInfo, sysctls: string[]): Pr
       '',
       overloadTable(rows),
       '',
+      ...(ratioSummary(rows) ? [ratioSummary(rows), ''] : []),
       `![fps and latency against viewers, overload](bench/results/${o.section}.svg)`,
     ].join('\n'),
   );

@@ -22,21 +22,30 @@ export function summary(r: FanoutResult): string {
 
 export async function runTrials<R extends FanoutResult>(stack: Stack, o: BenchOptions, trial: (server: Server, clients: number) => Promise<R>, extra: (r: R) => string = () => ''): Promise<R[]> {
   const rows: R[] = [];
-  for (const clients of o.clients) {
-    for (const start of serverStarters(stack, o)) {
-      const server = await start();
-      let row: R;
-      try {
-        await sleep(1000); // subscribed, and the capture back at full rate
-        row = await trial(server, clients);
-      } finally {
-        await server.stop();
-      }
-      rows.push(row);
-      if (process.stdout.isTTY) process.stdout.write('\r');
-      console.log(summary(row) + extra(row));
-      await sleep(500);
+  for (let pass = 0; pass < o.repeat; pass++) {
+    for (const clients of o.clients) {
+      rows.push(...(await eachServer(stack, o, clients, pass, trial, extra)));
     }
+  }
+  return rows;
+}
+
+async function eachServer<R extends FanoutResult>(stack: Stack, o: BenchOptions, clients: number, pass: number, trial: (server: Server, clients: number) => Promise<R>, extra: (r: R) => string): Promise<R[]> {
+  const rows: R[] = [];
+  for (const start of serverStarters(stack, o)) {
+    const server = await start();
+    let row: R;
+    try {
+      await sleep(1000); // subscribed, and the capture back at full rate
+      row = await trial(server, clients);
+    } finally {
+      await server.stop();
+    }
+    row.pass = pass;
+    rows.push(row);
+    if (process.stdout.isTTY) process.stdout.write('\r');
+    console.log(summary(row) + extra(row));
+    await sleep(500);
   }
   return rows;
 }
