@@ -39,6 +39,7 @@ export async function fanoutNode(target: Target, o: FanoutOptions): Promise<Fano
   let measuring = false;
   let frameBytes = 0;
   const tallies: Tally[] = [];
+  const connectStart = performance.now();
   const viewers: LoadViewer[] = [];
   for (let i = 0; i < o.clients; i++) {
     const t: Tally = { slow: i < slowCount, frames: 0, latencies: [] };
@@ -58,6 +59,7 @@ export async function fanoutNode(target: Target, o: FanoutOptions): Promise<Fano
     );
     if (i % 50 === 49) await sleep(5); // let the server accept in batches, as real arrivals would be spread
   }
+  const connectSeconds = (performance.now() - connectStart) / 1000;
   await sleep(o.warmupSeconds * 1000);
   const bytes0 = viewers.reduce((a, v) => a + v.socket.bytesRead, 0);
   o.onWindow?.('start');
@@ -109,6 +111,7 @@ export async function fanoutNode(target: Target, o: FanoutOptions): Promise<Fano
     ttffP50: median(ttff),
     ttffP99: percentile(ttff.map((x) => (Number.isNaN(x) ? Infinity : x)), 99),
     ttffTimeouts: ttff.filter((x) => Number.isNaN(x)).length,
+    connectSeconds,
     invalidParts: viewers.reduce((a, v) => a + v.invalid, 0),
     disconnected,
     refused: 0,

@@ -44,6 +44,8 @@ export interface FanoutResult {
   /** Infinity when a probe got no frame within the probe timeout. */
   ttffP99: number;
   ttffTimeouts: number;
+  /** Time to open the N viewers (C client: batches of 50, each waiting for its response heads). */
+  connectSeconds: number;
   invalidParts: number;
   /** Viewers the server closed (or refused with a non-200 status). */
   disconnected: number;
@@ -69,6 +71,7 @@ export interface FanoutResult {
 /** What bench/c/client-report.c prints. Non-finite figures come as null. */
 interface ClientReport {
   slowViewers: number;
+  connectSeconds: number;
   connectFailed: number;
   refused: number;
   disconnected: number;
@@ -165,6 +168,7 @@ export async function fanout(target: Target, o: FanoutOptions): Promise<FanoutRe
     ttffP50: r.ttffP50 ?? Infinity,
     ttffP99: r.ttffP99 ?? Infinity,
     ttffTimeouts: r.probeTimeouts,
+    connectSeconds: r.connectSeconds,
     invalidParts: r.invalidParts,
     disconnected: r.disconnected + r.refused + r.connectFailed,
     refused: r.refused,

@@ -33,6 +33,7 @@ void report(void) {
   json_num("connectFailed", (double)result.connect_failed, 0);
   json_num("refused", (double)result.refused, 0);
   json_num("disconnected", (double)result.disconnected, 0);
+  json_num("connectSeconds", result.connect_seconds, 0);
   json_num("seconds", result.elapsed, 0);
   json_num("fpsMin", fast.n ? fast.v[0] : NAN, 0);
   json_num("fpsP50", samples_pct(&fast, 50), 0);

@@ -37,6 +37,7 @@ struct viewer {
 
 struct result {
   int measuring;
+  double connect_seconds; /* opening the N viewers, batch by batch */
   double elapsed, server_cpu, self_cpu;
   double machine_busy, machine_softirq; /* seconds over the window, all cores */
   double bytes; /* bytes the N viewers received during the window */

@@ -150,7 +150,9 @@ int main(int argc, char **argv) {
   parse_options(argc, argv);
   signal(SIGPIPE, SIG_IGN);
   clients_init();
+  double t = now_mono_ms();
   connect_all();
+  result.connect_seconds = (now_mono_ms() - t) / 1000;
   run_until(now_mono_ms() + opt.warmup * 1000);
   measure();
   report();
