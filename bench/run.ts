@@ -29,7 +29,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ROOT } from '../test/helpers/procs.js';
+import { ROOT, sleep } from '../test/helpers/procs.js';
 import { cProgram } from './c-build.js';
 import { benchEncode, type EncodeResult } from './encode.js';
 import { fanout, type FanoutOptions, type FanoutResult } from './fanout.js';
@@ -150,6 +150,7 @@ async function runSoak(o: BenchOptions, run: RunInfo): Promise<void> {
   try {
     const server = await startGateways(stack.redis.url, o.gateways[0]!);
     try {
+      await sleep(1000); // subscribed, and the capture back at full rate
       result = await soak(server.target, { clients, seconds: o.soakSeconds, churnPerSecond: o.churn, sampleEverySeconds: o.sampleSeconds, progress: (l) => console.log(l) });
     } finally {
       await server.stop();
