@@ -41,7 +41,8 @@ import { encodeTable, fanoutTable, measuredLine, overloadTable, ratioSummary, so
 import { soak } from './soak.js';
 import { startGateways, startStack } from './stack.js';
 import { fmt, median } from './stats.js';
-import { runTrials } from './trials.js';
+import { checkSameBytes, runTrials } from './trials.js';
+import type { SameBytes } from './verify.js';
 
 const progress = (line: string): void => {
   if (process.stdout.isTTY) process.stdout.write(`\r${line.padEnd(70)}`);
@@ -84,6 +85,9 @@ function publish(o: BenchOptions, body: string): void {
 const captureLine = (o: BenchOptions): string =>
   `capture: ${o.source === 'clip' ? 'testsrc2 clip (ffmpeg), looped' : 'test pattern'} ${o.width}x${o.height} at ${o.fps} fps, JPEG_QUALITY ${o.quality}`;
 
+const sameBytesNote = (r: SameBytes | null): string =>
+  r ? ` Same bytes: ${r.identical} of ${r.compared} parts that camfan and the C baseline both sent were compared byte for byte and ${r.identical === r.compared ? 'all were' : 'NOT all were'} identical.` : '';
+
 async function runSweep(o: BenchOptions, run: RunInfo, sysctls: string[]): Promise<void> {
   let encode: EncodeResult[] = [];
   if (o.encode) {
@@ -93,20 +97,22 @@ async function runSweep(o: BenchOptions, run: RunInfo, sysctls: string[]): Promi
   }
   const stack = await startStack(o);
   let rows: FanoutResult[];
+  let sameBytes: SameBytes | null = null;
   try {
+    if (o.baseline) sameBytes = await checkSameBytes(stack);
     const rc = stack.redis.client();
     const base: Omit<FanoutOptions, 'clients'> = { slowFraction: o.slow, slowRate: o.slowRate, warmupSeconds: o.warmup, seconds: o.seconds, probes: o.probes, redis: rc, progress };
     rows = await runTrials(stack, o, (server, clients) => (o.nodeClient ? fanoutNode : fanout)(server.target, { ...base, clients }));
   } finally {
     await stack.stop();
   }
-  saveResults(o, { ...run, sysctls, settings: o, encode, fanouts: rows }, plot(rows, o.fps));
+  saveResults(o, { ...run, sysctls, settings: o, encode, sameBytes, fanouts: rows }, plot(rows, o.fps));
   publish(
     o,
     [
       measuredLine(run, `; net.ipv4.tcp_notsent_lowat=${sysctls[0]}, tcp_wmem=${sysctls[1]}`),
       '',
-      `\`${run.command}\` — ${captureLine(o)}; viewers read classic framing over loopback from the ${o.nodeClient ? 'Node' : 'C'} load client.`,
+      `\`${run.command}\` — ${captureLine(o)}; viewers read classic framing over loopback from the ${o.nodeClient ? 'Node' : 'C'} load client.${sameBytesNote(sameBytes)}`,
       '',
       ...(encode.length ? ['JPEG encode time per frame (OpenCV `imencodeAsync`, libjpeg-turbo):', '', encodeTable(encode), ''] : []),
       fanoutTable(rows),
@@ -121,19 +127,21 @@ async function runOverload(o: BenchOptions, run: RunInfo, sysctls: string[]): Pr
   if (o.nodeClient) throw new Error('--overload uses the C load client only (the Node one would measure itself)');
   const stack = await startStack(o);
   let rows: OverloadRow[];
+  let sameBytes: SameBytes | null = null;
   try {
+    if (o.baseline) sameBytes = await checkSameBytes(stack);
     rows = await overloadSweep(stack, o, stack.redis.client(), progress);
   } finally {
     await stack.stop();
   }
   const frameKB = median(rows.map((r) => r.frameBytes)) / 1024;
-  saveResults(o, { ...run, sysctls, settings: o, frameBytesMedian: frameKB * 1024, overload: rows }, plot(rows, o.fps, true));
+  saveResults(o, { ...run, sysctls, settings: o, frameBytesMedian: frameKB * 1024, sameBytes, overload: rows }, plot(rows, o.fps, true));
   publish(
     o,
     [
       measuredLine(run, `; net.ipv4.tcp_notsent_lowat=${sysctls[0]}, tcp_wmem=${sysctls[1]}`),
       '',
-      `\`${run.command}\` — ${captureLine(o)}: frames of ${fmt(frameKB, 0)} KB (median over the trials). Each server in turn, alone, with the same capture; viewers from the C load client; ${o.seconds} s windows after ${o.warmup} s of warm-up.`,
+      `\`${run.command}\` — ${captureLine(o)}: frames of ${fmt(frameKB, 0)} KB (median over the trials). Each server in turn, alone, with the same capture; viewers from the C load client; ${o.seconds} s windows after ${o.warmup} s of warm-up.${sameBytesNote(sameBytes)}`,
       '',
       overloadTable(rows),
       '',

@@ -8,9 +8,30 @@ import type { FanoutResult } from './fanout.js';
 import type { BenchOptions } from './options.js';
 import { startBaseline, startGateways, type Server, type Stack } from './stack.js';
 import { fmt } from './stats.js';
+import { compareParts, type SameBytes } from './verify.js';
 
 export function serverStarters(stack: Stack, o: BenchOptions): Array<() => Promise<Server>> {
   return [...o.gateways.map((n) => () => startGateways(stack.redis.url, n)), ...(o.baseline ? [() => startBaseline(stack.redis)] : [])];
+}
+
+/** Starts a gateway and the baseline side by side for a moment and compares their parts (bench/verify.ts). */
+export async function checkSameBytes(stack: Stack): Promise<SameBytes> {
+  const camfan = await startGateways(stack.redis.url, 1);
+  try {
+    const baseline = await startBaseline(stack.redis);
+    try {
+      await sleep(500);
+      const r = await compareParts(camfan, baseline);
+      const warning = r.compared > 0 && r.identical === r.compared ? '' : ' — NOT ALL: the ratios would compare different work';
+      console.log(`same bytes: ${r.identical} of ${r.compared} parts camfan and the C baseline both sent are byte-identical${warning}`);
+      if (r.firstDifference) console.log(`  camfan:   ${JSON.stringify(r.firstDifference.camfan)}\n  baseline: ${JSON.stringify(r.firstDifference.baseline)}`);
+      return r;
+    } finally {
+      await baseline.stop();
+    }
+  } finally {
+    await camfan.stop();
+  }
 }
 
 export function summary(r: FanoutResult): string {
