@@ -165,8 +165,9 @@ export async function fanout(target: Target, o: FanoutOptions): Promise<FanoutRe
     latencyMax: num(r.latencyMax),
     slowFpsP50: r.slowViewers ? num(r.slowFpsP50) : null,
     slowLatencyP50: r.slowViewers ? num(r.slowLatencyP50) : null,
-    ttffP50: r.ttffP50 ?? Infinity,
-    ttffP99: r.ttffP99 ?? Infinity,
+    // null from the client: a probe got no frame (infinitely slow), unless there were no probes at all.
+    ttffP50: o.probes ? (r.ttffP50 ?? Infinity) : NaN,
+    ttffP99: o.probes ? (r.ttffP99 ?? Infinity) : NaN,
     ttffTimeouts: r.probeTimeouts,
     connectSeconds: r.connectSeconds,
     invalidParts: r.invalidParts,

@@ -20,7 +20,7 @@ const OPTIONS = {
   fps: { type: 'string', default: '30', doc: 'capture frame rate' },
   quality: { type: 'string', doc: 'JPEG_QUALITY of the capture (default 80; overload: 95)' },
   source: { type: 'string', doc: 'test (the test pattern) or clip (a testsrc2 clip made with ffmpeg, looped); default test, overload: clip' },
-  gateways: { type: 'string', default: '1', doc: 'gateway processes on one port (SO_REUSEPORT); overload: a list, default 1,2' },
+  gateways: { type: 'string', default: '1', doc: 'gateway processes on one port (SO_REUSEPORT); a list measures each in turn (overload: 1,2)' },
   slow: { type: 'string', default: '0', doc: 'fraction of viewers that read slowly' },
   'slow-rate': { type: 'string', default: '300000', doc: 'bytes a second a slow viewer reads at most' },
   repeat: { type: 'string', default: '1', doc: 'run the whole sweep this many times, interleaved (ratios then show their median)' },
