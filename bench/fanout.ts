@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { Redis } from 'ioredis';
 import { cProgram } from './c-build.js';
-import type { Target } from './stack.js';
+import { tracked, type Target } from './stack.js';
 import { rssBytes } from './stats.js';
 
 export interface FanoutOptions {
@@ -108,6 +108,9 @@ function runClient(target: Target, o: FanoutOptions, onLine: (line: string) => v
   args.push('--probes', String(o.probes), '--server-pids', target.pids.join(','));
   if (o.slowFraction > 0) args.push('--slow-fraction', String(o.slowFraction), '--slow-rate', String(o.slowRate));
   const child = spawn(cProgram('load-client'), args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const stop = tracked(async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -118,6 +121,7 @@ function runClient(target: Target, o: FanoutOptions, onLine: (line: string) => v
   return new Promise((resolve, reject) => {
     child.once('error', reject);
     child.once('close', (code) => {
+      void stop();
       if (code !== 0) reject(new Error(`load client exited ${code}: ${stderr}`));
       else resolve(JSON.parse(stdout) as ClientReport);
     });

@@ -40,7 +40,7 @@ import { overloadSweep, type OverloadRow } from './overload.js';
 import { plot } from './plot.js';
 import { encodeTable, fanoutTable, measuredLine, overloadTable, ratioSummary, soakReport, writeSection, type RunInfo } from './report.js';
 import { soak } from './soak.js';
-import { startGateways, startStack } from './stack.js';
+import { startGateways, startStack, stopAll } from './stack.js';
 import { fmt, median } from './stats.js';
 import { checkSameBytes, runTrials } from './trials.js';
 import type { SameBytes } from './verify.js';
@@ -201,6 +201,13 @@ async function main(): Promise<void> {
   } finally {
     if (lowatBefore !== null) setLowat(lowatBefore);
   }
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    console.error(`\n${signal}: stopping the processes the bench started`);
+    void stopAll().finally(() => process.exit(130));
+  });
 }
 
 main().then(

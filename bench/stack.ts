@@ -10,6 +10,22 @@ import path from 'node:path';
 import { freePort, requireTool, startCapture, startGateway, startRedis, waitForFrames, type GatewayHandle, type Proc, type RedisHandle } from '../test/helpers/procs.js';
 import { cProgram } from './c-build.js';
 
+/** What is running now, so that an interrupted bench (Ctrl-C, SIGTERM) leaves no process behind. */
+const running = new Set<() => Promise<void>>();
+
+/** Registers a stop function until it has run once; returns the wrapped stop. */
+export function tracked(stop: () => Promise<void>): () => Promise<void> {
+  let done: Promise<void> | null = null;
+  const once = (): Promise<void> => (done ??= (running.delete(once), stop()));
+  running.add(once);
+  return once;
+}
+
+/** Stops everything still running (newest first). */
+export async function stopAll(): Promise<void> {
+  for (const stop of [...running].reverse()) await stop().catch(() => undefined);
+}
+
 export interface Target {
   name: string;
   port: number;
@@ -63,10 +79,10 @@ export async function startStack(c: Capture): Promise<Stack> {
     JPEG_QUALITY: String(c.quality),
     LOG_LEVEL: 'warn',
   });
-  const stop = async (): Promise<void> => {
+  const stop = tracked(async () => {
     await capture.stop();
     await redis.stop();
-  };
+  });
   try {
     await waitForFrames(redis, 'cam0', 30000);
   } catch (err) {
@@ -92,9 +108,9 @@ export async function startGateways(redisUrl: string, processes: number): Promis
   const name = processes > 1 ? `camfan ×${processes}` : 'camfan';
   return {
     target: { name, port, path: '/video_feed?framing=classic', pids: gateways.map((g) => g.child.pid!), subscriberName: 'camfan-subscriber' },
-    stop: async () => {
+    stop: tracked(async () => {
       await Promise.all(gateways.map((g) => g.stop()));
-    },
+    }),
   };
 }
 
@@ -115,9 +131,9 @@ export async function startBaseline(redis: RedisHandle): Promise<Server> {
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return {
     target: { name: 'C baseline', port, path: '/', pids: [child.pid!], subscriberName },
-    stop: async () => {
+    stop: tracked(async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       await exited;
-    },
+    }),
   };
 }
