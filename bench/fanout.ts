@@ -1,14 +1,15 @@
-/** One fan-out measurement: N viewers (some slow) against a server, for a fixed window. */
+/**
+ * One fan-out trial: N viewers (some slow) against a server for a fixed window, read by the C load client
+ * (bench/c/load-client.c) in its own process. The server's CPU over the window is read by the client
+ * itself from /proc, at the exact window edges; RSS and Redis egress are sampled here when the client
+ * reports the window opening and closing (hooks let the overload sweep sample more).
+ */
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import type { Redis } from 'ioredis';
-import { LoadViewer } from './load-client.js';
-import { cpuSeconds, median, percentile, rssBytes } from './stats.js';
-
-export interface Target {
-  name: string;
-  port: number;
-  path: string;
-  pids: number[];
-}
+import { cProgram } from './c-build.js';
+import { tracked, type Target } from './stack.js';
+import { rssBytes } from './stats.js';
 
 export interface FanoutOptions {
   clients: number;
@@ -16,14 +17,18 @@ export interface FanoutOptions {
   slowRate: number;
   warmupSeconds: number;
   seconds: number;
-  /** Gateway RSS before any viewer connected, for RSS per viewer. */
-  baselineRss: number;
+  probes: number;
   redis: Redis;
-  progress: (line: string) => void;
+  /** Called when the measured window opens and closes. */
+  onWindow?: (phase: 'start' | 'end') => void;
+  progress?: (line: string) => void;
 }
 
 export interface FanoutResult {
   target: string;
+  /** Which pass of a --repeat run (0 for the first); ratios pair rows of the same pass. */
+  pass: number;
+  client: 'c' | 'node';
   clients: number;
   slowClients: number;
   processes: number;
@@ -36,126 +41,154 @@ export interface FanoutResult {
   slowFpsP50: number | null;
   slowLatencyP50: number | null;
   ttffP50: number;
+  /** Infinity when a probe got no frame within the probe timeout. */
   ttffP99: number;
+  ttffTimeouts: number;
+  /** Time to open the N viewers (C client: batches of 50, each waiting for its response heads). */
+  connectSeconds: number;
   invalidParts: number;
+  /** Viewers the server closed (or refused with a non-200 status). */
   disconnected: number;
+  refused: number;
   deliveredFrames: number;
+  deliveredBytes: number;
   cpuPer1000Frames: number;
+  /** Server CPU seconds per 10^9 bytes delivered. */
+  cpuPerGB: number;
   cpuCores: number;
   rssMB: number;
   rssGrowthMB: number;
   rssPerClientKB: number;
   redisEgressMBps: number;
   loadClientCpuCores: number;
+  /** Cores the whole machine was busy during the window, and the softirq part (loopback TCP work that
+   * may be charged to no process, so missing from the servers' CPU figures). */
+  machineBusyCores: number;
+  machineSoftirqCores: number;
   frameBytes: number;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** What bench/c/client-report.c prints. Non-finite figures come as null. */
+interface ClientReport {
+  slowViewers: number;
+  connectSeconds: number;
+  connectFailed: number;
+  refused: number;
+  disconnected: number;
+  seconds: number;
+  fpsMin: number | null;
+  fpsP50: number | null;
+  latencyP50: number | null;
+  latencyP99: number | null;
+  latencyMax: number | null;
+  slowFpsP50: number | null;
+  slowLatencyP50: number | null;
+  ttffP50: number | null;
+  ttffP99: number | null;
+  probeTimeouts: number;
+  invalidParts: number;
+  deliveredFrames: number;
+  deliveredBytes: number;
+  frameBytes: number;
+  serverCpuSeconds: number | null;
+  clientCpuCores: number;
+  machineBusyCores: number | null;
+  machineSoftirqCores: number | null;
+}
 
-async function redisOutputBytes(redis: Redis): Promise<number> {
+export async function redisOutputBytes(redis: Redis): Promise<number> {
   const info = await redis.info('stats');
   return Number(/total_net_output_bytes:(\d+)/.exec(info)?.[1] ?? NaN);
 }
 
-interface Tally {
-  slow: boolean;
-  frames: number;
-  latencies: number[];
+const rssOf = (pids: number[]): number => pids.reduce((s, pid) => s + rssBytes(pid), 0);
+
+function runClient(target: Target, o: FanoutOptions, onLine: (line: string) => void): Promise<ClientReport> {
+  const args = ['--port', String(target.port), '--path', target.path, '--viewers', String(o.clients), '--warmup', String(o.warmupSeconds), '--seconds', String(o.seconds)];
+  args.push('--probes', String(o.probes), '--server-pids', target.pids.join(','));
+  if (o.slowFraction > 0) args.push('--slow-fraction', String(o.slowFraction), '--slow-rate', String(o.slowRate));
+  const child = spawn(cProgram('load-client'), args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const stop = tracked(async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  createInterface({ input: child.stderr }).on('line', (line) => {
+    stderr += `${line}\n`;
+    onLine(line);
+  });
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code) => {
+      void stop();
+      if (code !== 0) reject(new Error(`load client exited ${code}: ${stderr}`));
+      else resolve(JSON.parse(stdout) as ClientReport);
+    });
+  });
 }
 
-/**
- * Time to first frame as a viewer arriving at a busy server sees it: probes connect one after another
- * while the N viewers stream (connecting N at once would measure the accept queue instead).
- */
-async function probeFirstFrames(target: Target, count: number): Promise<number[]> {
-  const out: number[] = [];
-  for (let i = 0; i < count; i++) {
-    const probe = new LoadViewer({ port: target.port, path: target.path });
-    const until = performance.now() + 2000;
-    while (probe.firstPartAt === null && performance.now() < until) await sleep(1);
-    out.push(probe.firstPartAt === null ? Number.NaN : probe.firstPartAt - probe.connectedAt);
-    probe.close();
-    await sleep(20);
-  }
-  return out;
-}
+const num = (x: number | null): number => x ?? Number.NaN;
 
 export async function fanout(target: Target, o: FanoutOptions): Promise<FanoutResult> {
-  const slowCount = Math.round(o.clients * o.slowFraction);
-  let measuring = false;
-  let frameBytes = 0;
-  const tallies: Tally[] = [];
-  const viewers: LoadViewer[] = [];
-  for (let i = 0; i < o.clients; i++) {
-    const t: Tally = { slow: i < slowCount, frames: 0, latencies: [] };
-    tallies.push(t);
-    viewers.push(
-      new LoadViewer({
-        port: target.port,
-        path: target.path,
-        ...(t.slow ? { readBytesPerSecond: o.slowRate } : {}),
-        onPart: (latency, bytes) => {
-          if (!measuring) return;
-          t.frames++;
-          t.latencies.push(latency);
-          frameBytes = bytes;
-        },
-      }),
-    );
-    if (i % 50 === 49) await sleep(5); // let the server accept in batches, as real arrivals would be spread
-  }
-  await sleep(o.warmupSeconds * 1000);
-  const cpu0 = target.pids.map(cpuSeconds);
-  const rss0 = target.pids.reduce((s, pid) => s + rssBytes(pid), 0);
-  const self0 = process.cpuUsage();
-  const out0 = await redisOutputBytes(o.redis);
-  const t0 = performance.now();
-  measuring = true;
-  for (let s = 1; s <= o.seconds; s++) {
-    await sleep(1000);
-    const delivered = tallies.reduce((a, t) => a + t.frames, 0);
-    o.progress(`  ${target.name} ${o.clients} viewers: ${s}/${o.seconds} s, ${Math.round(delivered / s / Math.max(1, o.clients))} fps/viewer`);
-  }
-  measuring = false;
-  const elapsed = (performance.now() - t0) / 1000;
-  const ttff = await probeFirstFrames(target, 20);
-  const cpu = target.pids.reduce((sum, pid, i) => sum + cpuSeconds(pid) - cpu0[i]!, 0);
-  const self = process.cpuUsage(self0);
-  const out = await redisOutputBytes(o.redis);
-  const rss = target.pids.reduce((sum, pid) => sum + rssBytes(pid), 0);
-  const disconnected = viewers.filter((v) => v.closed).length;
-  for (const v of viewers) v.close();
-  const fast = tallies.filter((t) => !t.slow);
-  const slow = tallies.filter((t) => t.slow);
-  const fps = (ts: Tally[]): number[] => ts.map((t) => t.frames / elapsed);
-  const lat = fast.flatMap((t) => t.latencies);
-  const delivered = tallies.reduce((a, t) => a + t.frames, 0);
-  await sleep(1500);
+  const rssBefore = rssOf(target.pids);
+  let rss0 = 0;
+  let out0: Promise<number> = Promise.resolve(NaN);
+  let rss1 = 0;
+  let out1: Promise<number> = Promise.resolve(NaN);
+  let t0 = 0;
+  let timer: NodeJS.Timeout | null = null;
+  const r = await runClient(target, o, (line) => {
+    if (line === 'window start') {
+      rss0 = rssOf(target.pids);
+      out0 = redisOutputBytes(o.redis);
+      t0 = performance.now();
+      o.onWindow?.('start');
+      timer = setInterval(() => o.progress?.(`  ${target.name} ${o.clients} viewers: ${Math.round((performance.now() - t0) / 1000)}/${o.seconds} s`), 1000);
+    } else if (line === 'window end') {
+      rss1 = rssOf(target.pids);
+      out1 = redisOutputBytes(o.redis);
+      o.onWindow?.('end');
+      if (timer) clearInterval(timer);
+    }
+  });
+  if (timer) clearInterval(timer);
+  const cpu = num(r.serverCpuSeconds);
   return {
     target: target.name,
+    pass: 0,
+    client: 'c',
     clients: o.clients,
-    slowClients: slowCount,
+    slowClients: r.slowViewers,
     processes: target.pids.length,
-    seconds: elapsed,
-    fpsMin: fps(fast).reduce((a, b) => Math.min(a, b), Infinity),
-    fpsP50: median(fps(fast)),
-    latencyP50: median(lat),
-    latencyP99: percentile(lat, 99),
-    latencyMax: lat.reduce((a, b) => Math.max(a, b), -Infinity),
-    slowFpsP50: slow.length ? median(fps(slow)) : null,
-    slowLatencyP50: slow.length ? median(slow.flatMap((t) => t.latencies)) : null,
-    ttffP50: median(ttff),
-    ttffP99: percentile(ttff, 99),
-    invalidParts: viewers.reduce((a, v) => a + v.invalid, 0),
-    disconnected,
-    deliveredFrames: delivered,
-    cpuPer1000Frames: (cpu / delivered) * 1000,
-    cpuCores: cpu / elapsed,
-    rssMB: rss / 2 ** 20,
-    rssGrowthMB: (rss - rss0) / 2 ** 20,
-    rssPerClientKB: (rss - o.baselineRss) / 1024 / o.clients,
-    redisEgressMBps: (out - out0) / elapsed / 2 ** 20,
-    loadClientCpuCores: (self.user + self.system) / 1e6 / elapsed,
-    frameBytes,
+    seconds: r.seconds,
+    fpsMin: num(r.fpsMin),
+    fpsP50: num(r.fpsP50),
+    latencyP50: num(r.latencyP50),
+    latencyP99: num(r.latencyP99),
+    latencyMax: num(r.latencyMax),
+    slowFpsP50: r.slowViewers ? num(r.slowFpsP50) : null,
+    slowLatencyP50: r.slowViewers ? num(r.slowLatencyP50) : null,
+    // null from the client: a probe got no frame (infinitely slow), unless there were no probes at all.
+    ttffP50: o.probes ? (r.ttffP50 ?? Infinity) : NaN,
+    ttffP99: o.probes ? (r.ttffP99 ?? Infinity) : NaN,
+    ttffTimeouts: r.probeTimeouts,
+    connectSeconds: r.connectSeconds,
+    invalidParts: r.invalidParts,
+    disconnected: r.disconnected + r.refused + r.connectFailed,
+    refused: r.refused,
+    deliveredFrames: r.deliveredFrames,
+    deliveredBytes: r.deliveredBytes,
+    cpuPer1000Frames: (cpu / r.deliveredFrames) * 1000,
+    cpuPerGB: cpu / (r.deliveredBytes / 1e9),
+    cpuCores: cpu / r.seconds,
+    rssMB: rss1 / 2 ** 20,
+    rssGrowthMB: (rss1 - rss0) / 2 ** 20,
+    rssPerClientKB: (rss1 - rssBefore) / 1024 / o.clients,
+    redisEgressMBps: ((await out1) - (await out0)) / r.seconds / 2 ** 20,
+    loadClientCpuCores: r.clientCpuCores,
+    machineBusyCores: num(r.machineBusyCores),
+    machineSoftirqCores: num(r.machineSoftirqCores),
+    frameBytes: r.frameBytes,
   };
 }

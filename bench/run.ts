@@ -1,238 +1,219 @@
 /**
- * npm run bench [-- options]
- *   --clients 1,50,200,500   viewer counts to measure        --seconds 10     measured window per count
- *   --width 1280 --height 720 --fps 30 --quality 80          capture settings (test pattern)
- *   --gateways 1             gateway processes on one port (SO_REUSEPORT)
- *   --slow 0.2 --slow-rate 300000   fraction of viewers reading at most that many bytes/s
- *   --baseline               also measure a plain Node net server writing the same Buffer (CPU ratio)
- *   --notsent-lowat 131072   set net.ipv4.tcp_notsent_lowat for the run (root), restored afterwards
- *   --section NAME           which section of BENCHMARKS.md to rewrite (default: main)
- *   --no-encode              skip the JPEG encode timings      --no-write   leave BENCHMARKS.md alone
- *   --soak 600 --churn 2 --sample 30   instead of the fan-out sweep: a soak with the first --clients
- *                            count, replacing --churn viewers every second, sampled every --sample seconds
- *                            (section soak-churn unless --section is given)
+ * npm run bench [-- options]            (npm run bench -- --help lists every option with its default)
  *
- * Starts redis-server, a capture (test pattern) and the gateways on free ports, opens the viewers from
- * this process (bench/load-client.ts) and writes bench/results/<section>.json and .svg and the section.
+ * Starts its own redis-server and capture on free ports, then measures the servers one at a time: camfan's
+ * gateway (--gateways N processes on one port) and, with --baseline, the C epoll+writev baseline server
+ * (bench/c/baseline-server.c: same Redis channel, same part bytes), so every ratio is against the kernel.
+ * Viewers are opened by the C load client (bench/c/load-client.c, epoll + recv(MSG_TRUNC): about 8 µs of
+ * CPU per 90 KB part, kernel included, e.g. 0.2 core for 3,000 viewers at 12 fps); --node-client uses the
+ * Node one instead, to cross-check. Both C programs are built with gcc on first use into dist/bench/c
+ * (missing gcc: `sudo apt-get install -y gcc`).
+ *
+ * Modes:
+ *   (default)      fan-out sweep: --clients 1,50,200,500 --seconds 10 --warmup 3, capture test pattern
+ *                  --width 1280 --height 720 --fps 30 --quality 80, --slow 0.2 --slow-rate 300000 for slow viewers;
+ *                  --repeat 3 runs it three times interleaved (e.g. `--clients 200 --baseline --repeat 5`
+ *                  for camfan's CPU per GB against the baseline's, with the median ratio)
+ *   --overload     --clients 200,800,1600,3000 of a 720p testsrc2 clip at --quality 95 (~90 KB frames),
+ *                  camfan with --gateways 1,2 and the C baseline; adds /healthz p99 under load (probed every
+ *                  100 ms, failures counted), the subscriber's Redis output-buffer peak (CLIENT LIST omem)
+ *   --soak 600 --churn 2 --sample 30   a soak with the first --clients count (Node client), churn per second
+ *
+ * Output: the tables on stdout, and bench/results/last/<section>.json and .svg (not in git; section: main,
+ * overload, soak-churn, or --section NAME). Only with --write does it rewrite that one section of
+ * BENCHMARKS.md and bench/results/<section>.json and .svg, so a trial run cannot replace published figures.
+ *
+ * Root only: --notsent-lowat 131072 sets net.ipv4.tcp_notsent_lowat for the run (sysctl -w) and restores
+ * it afterwards; without root it fails before anything starts.
  */
-import { fork, execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
-import { DIST, freePort, ROOT, sleep, startCapture, startGateway, startRedis, waitForFrames, type GatewayHandle } from '../test/helpers/procs.js';
+import { ROOT, sleep } from '../test/helpers/procs.js';
+import { cProgram } from './c-build.js';
 import { benchEncode, type EncodeResult } from './encode.js';
-import { fanout, type FanoutResult, type Target } from './fanout.js';
+import { fanout, type FanoutOptions, type FanoutResult } from './fanout.js';
+import { fanoutNode } from './fanout-node.js';
+import { resolveOptions, usage, type BenchOptions } from './options.js';
+import { overloadSweep, type OverloadRow } from './overload.js';
 import { plot } from './plot.js';
-import { slope, soak, type SoakResult } from './soak.js';
-import { fmt, median, rssBytes } from './stats.js';
+import { encodeTable, fanoutTable, measuredLine, overloadTable, ratioSummary, soakReport, writeSection, type RunInfo } from './report.js';
+import { soak } from './soak.js';
+import { startGateways, startStack, stopAll } from './stack.js';
+import { fmt, median } from './stats.js';
+import { checkSameBytes, runTrials } from './trials.js';
+import type { SameBytes } from './verify.js';
 
-const { values: args } = parseArgs({
-  options: {
-    clients: { type: 'string', default: '1,50,200,500' },
-    seconds: { type: 'string', default: '10' },
-    warmup: { type: 'string', default: '3' },
-    width: { type: 'string', default: '1280' },
-    height: { type: 'string', default: '720' },
-    fps: { type: 'string', default: '30' },
-    quality: { type: 'string', default: '80' },
-    gateways: { type: 'string', default: '1' },
-    slow: { type: 'string', default: '0' },
-    'slow-rate': { type: 'string', default: '300000' },
-    baseline: { type: 'boolean', default: false },
-    'notsent-lowat': { type: 'string' },
-    section: { type: 'string', default: 'main' },
-    'no-encode': { type: 'boolean', default: false },
-    'no-write': { type: 'boolean', default: false },
-    soak: { type: 'string' },
-    churn: { type: 'string', default: '2' },
-    sample: { type: 'string', default: '30' },
-  },
-});
-const num = (k: 'seconds' | 'warmup' | 'width' | 'height' | 'fps' | 'quality' | 'gateways' | 'slow' | 'slow-rate'): number => Number(args[k]);
-
-function encodeTable(rows: EncodeResult[]): string {
-  return [
-    '| picture | size | quality | encode median (ms) | encode p90 (ms) | JPEG size (KB) |',
-    '|---|---|---|---|---|---|',
-    ...rows.map((r) => `| ${r.picture} | ${r.size} | ${r.quality} | ${fmt(r.medianMs, 2)} | ${fmt(r.p90Ms, 2)} | ${fmt(r.bytes / 1024, 0)} |`),
-  ].join('\n');
-}
-
-function fanoutTable(rows: FanoutResult[], ratios: Map<number, number>): string {
-  const slow = rows.some((r) => r.slowClients > 0);
-  return [
-    `| server | viewers${slow ? ' (slow)' : ''} | fps min / p50 | latency p50 / p99 / max (ms) |${slow ? ' slow viewers: fps p50, latency p50 (ms) |' : ''} first frame p50 / p99 (ms) | invalid parts | CPU s per 1,000 frames | CPU cores | RSS MB (growth in window) | RSS per viewer (KB) | Redis egress (MB/s) | load client cores |`,
-    `|---|---|---|---|${slow ? '---|' : ''}---|---|---|---|---|---|---|---|`,
-    ...rows.map((r) => {
-      const ratio = r.target === 'gateway' && ratios.has(r.clients) ? ` (${fmt(ratios.get(r.clients)!, 2)}× baseline)` : '';
-      const cells = [
-        `${r.target}${r.processes > 1 ? ` ×${r.processes}` : ''}`,
-        `${r.clients}${slow ? ` (${r.slowClients})` : ''}`,
-        `${fmt(r.fpsMin)} / ${fmt(r.fpsP50)}`,
-        `${fmt(r.latencyP50)} / ${fmt(r.latencyP99)} / ${fmt(r.latencyMax)}`,
-        ...(slow ? [r.slowFpsP50 === null ? '–' : `${fmt(r.slowFpsP50)}, ${fmt(r.slowLatencyP50!, 0)}`] : []),
-        `${fmt(r.ttffP50)} / ${fmt(r.ttffP99)}`,
-        `${r.invalidParts}`,
-        `${fmt(r.cpuPer1000Frames, 3)}${ratio}`,
-        fmt(r.cpuCores, 2),
-        `${fmt(r.rssMB)} (${r.rssGrowthMB >= 0 ? '+' : ''}${fmt(r.rssGrowthMB)})`,
-        fmt(r.rssPerClientKB),
-        fmt(r.redisEgressMBps, 2),
-        fmt(r.loadClientCpuCores, 2),
-      ];
-      return `| ${cells.join(' | ')} |`;
-    }),
-  ].join('\n');
-}
-
-function writeSection(name: string, body: string): void {
-  const file = path.join(ROOT, 'BENCHMARKS.md');
-  const start = `<!-- bench:${name}:start -->`;
-  const end = `<!-- bench:${name}:end -->`;
-  let md = readFileSync(file, 'utf8');
-  const i = md.indexOf(start);
-  const j = md.indexOf(end);
-  md = i >= 0 && j > i ? `${md.slice(0, i + start.length)}\n${body}\n${md.slice(j)}` : `${md.trimEnd()}\n\n${start}\n${body}\n${end}\n`;
-  writeFileSync(file, md);
-}
+const progress = (line: string): void => {
+  if (process.stdout.isTTY) process.stdout.write(`\r${line.padEnd(70)}`);
+};
 
 function setLowat(value: string): string {
   const before = execFileSync('sysctl', ['-n', 'net.ipv4.tcp_notsent_lowat']).toString().trim();
-  execFileSync('sysctl', ['-q', '-w', `net.ipv4.tcp_notsent_lowat=${value}`]);
+  try {
+    execFileSync('sysctl', ['-q', '-w', `net.ipv4.tcp_notsent_lowat=${value}`], { stdio: 'pipe' });
+  } catch (err) {
+    throw new Error(`--notsent-lowat needs root (sysctl -w net.ipv4.tcp_notsent_lowat failed: ${(err as Error).message.split('\n')[0]})`);
+  }
   return before;
 }
 
-async function startBaseline(redisUrl: string): Promise<{ pid: number; port: number; stop: () => void }> {
-  const port = await freePort();
-  const child = fork(path.join(DIST, 'bench', 'baseline-server.js'), [redisUrl, 'cam0', String(port)], { stdio: 'ignore' });
-  await new Promise<void>((resolve, reject) => {
-    child.once('message', () => resolve());
-    child.once('exit', (code) => reject(new Error(`baseline server exited ${code}`)));
-  });
-  return { pid: child.pid!, port, stop: () => child.kill('SIGTERM') };
+/** bench/results/ holds what BENCHMARKS.md shows; a run without --write goes to bench/results/last/ (not in git). */
+function resultsBase(o: BenchOptions): string {
+  const dir = o.write ? path.join(ROOT, 'bench', 'results') : path.join(ROOT, 'bench', 'results', 'last');
+  mkdirSync(dir, { recursive: true });
+  return path.join(dir, o.section);
 }
 
-function soakReport(r: SoakResult, c: { date: string; machine: string; command: string; clients: number; churn: number; w: number; h: number; fps: number; quality: number }): string {
-  const first = r.samples[0]!;
-  const last = r.samples[r.samples.length - 1]!;
-  const minutes = last.atSeconds / 60;
-  const later = r.samples.slice(Math.floor(r.samples.length / 2));
-  const secondHalfSlope = slope(later.map((x) => x.atSeconds / 60), later.map((x) => x.rssMB));
-  return [
-    `Measured ${c.date.slice(0, 16).replace('T', ' ')} UTC on ${c.machine}.`,
-    '',
-    `\`${c.command}\` — capture: test pattern ${c.w}x${c.h} at ${c.fps} fps, quality ${c.quality}; ${c.clients} viewers over loopback for ${fmt(minutes, 0)} min, ${c.churn} of them replaced every second (${r.connects} connections in all).`,
-    '',
-    `- RSS (gateway): ${fmt(first.rssMB)} MB at ${first.atSeconds} s, ${fmt(last.rssMB)} MB at ${last.atSeconds} s; fitted slope ${fmt(r.rssSlopeMBPerMin, 2)} MB/min over the run, ${fmt(secondHalfSlope, 2)} MB/min over its second half.`,
-    `- File descriptors: ${r.fdsBefore} before the viewers, ${first.fds} at ${first.atSeconds} s, ${last.fds} at ${last.atSeconds} s, ${r.fdsAfter} after they left.`,
-    `- Latency p99: ${fmt(first.latencyP99)} ms in the first interval, ${fmt(last.latencyP99)} ms in the last; median of intervals ${fmt(median(r.samples.map((x) => x.latencyP99)))} ms.`,
-    `- Invalid parts: ${r.invalidParts}; viewers closed by the server: ${r.droppedByServer}.`,
-    '',
-    '| at (s) | viewers | fps p50 | latency p50 / p99 (ms) | RSS (MB) | fds |',
-    '|---|---|---|---|---|---|',
-    ...r.samples.map((x) => `| ${x.atSeconds} | ${x.connected} | ${fmt(x.fpsP50)} | ${fmt(x.latencyP50)} / ${fmt(x.latencyP99)} | ${fmt(x.rssMB)} | ${x.fds} |`),
-  ].join('\n');
+function saveResults(o: BenchOptions, result: object, svg: string | null): void {
+  const base = resultsBase(o);
+  writeFileSync(`${base}.json`, JSON.stringify(result, null, 2));
+  if (svg) writeFileSync(`${base}.svg`, svg);
+}
+
+function publish(o: BenchOptions, body: string): void {
+  console.log('\n' + body);
+  const where = path.relative(ROOT, resultsBase(o));
+  if (!o.write) {
+    console.log(`\nwrote ${where}.json; BENCHMARKS.md unchanged (pass --write to rewrite its section ${o.section})`);
+    return;
+  }
+  writeSection(o.section, body);
+  console.log(`\nwrote BENCHMARKS.md (section ${o.section}) and ${where}.json`);
+}
+
+const captureLine = (o: BenchOptions): string =>
+  `capture: ${o.source === 'clip' ? 'testsrc2 clip (ffmpeg), looped' : 'test pattern'} ${o.width}x${o.height} at ${o.fps} fps, JPEG_QUALITY ${o.quality}`;
+
+const sameBytesNote = (r: SameBytes | null): string =>
+  r ? ` Same bytes: ${r.identical} of ${r.compared} parts that camfan and the C baseline both sent were compared byte for byte and ${r.identical === r.compared ? 'all were' : 'NOT all were'} identical.` : '';
+
+async function runSweep(o: BenchOptions, run: RunInfo, sysctls: string[]): Promise<void> {
+  let encode: EncodeResult[] = [];
+  if (o.encode) {
+    console.log('JPEG encode at 640x480, 1280x720, 1920x1080 …');
+    encode = await benchEncode([[640, 480], [1280, 720], [1920, 1080]], o.quality);
+    console.log(encodeTable(encode) + '\n');
+  }
+  const stack = await startStack(o);
+  let rows: FanoutResult[];
+  let sameBytes: SameBytes | null = null;
+  try {
+    if (o.baseline) sameBytes = await checkSameBytes(stack);
+    const rc = stack.redis.client();
+    const base: Omit<FanoutOptions, 'clients'> = { slowFraction: o.slow, slowRate: o.slowRate, warmupSeconds: o.warmup, seconds: o.seconds, probes: o.probes, redis: rc, progress };
+    rows = await runTrials(stack, o, (server, clients) => (o.nodeClient ? fanoutNode : fanout)(server.target, { ...base, clients }));
+  } finally {
+    await stack.stop();
+  }
+  saveResults(o, { ...run, sysctls, settings: o, encode, sameBytes, fanouts: rows }, plot(rows, o.fps));
+  publish(
+    o,
+    [
+      measuredLine(run, `; net.ipv4.tcp_notsent_lowat=${sysctls[0]}, tcp_wmem=${sysctls[1]}`),
+      '',
+      `\`${run.command}\` — ${captureLine(o)}; viewers read classic framing over loopback from the ${o.nodeClient ? 'Node' : 'C'} load client.${sameBytesNote(sameBytes)}`,
+      '',
+      ...(encode.length ? ['JPEG encode time per frame (OpenCV `imencodeAsync`, libjpeg-turbo):', '', encodeTable(encode), ''] : []),
+      fanoutTable(rows),
+      '',
+      ...(ratioSummary(rows) ? [ratioSummary(rows), ''] : []),
+      `![fps and latency against viewers](bench/results/${o.section}.svg)`,
+    ].join('\n'),
+  );
+}
+
+async function runOverload(o: BenchOptions, run: RunInfo, sysctls: string[]): Promise<void> {
+  if (o.nodeClient) throw new Error('--overload uses the C load client only (the Node one would measure itself)');
+  const stack = await startStack(o);
+  let rows: OverloadRow[];
+  let sameBytes: SameBytes | null = null;
+  try {
+    if (o.baseline) sameBytes = await checkSameBytes(stack);
+    rows = await overloadSweep(stack, o, stack.redis.client(), progress);
+  } finally {
+    await stack.stop();
+  }
+  const frameKB = median(rows.map((r) => r.frameBytes)) / 1024;
+  saveResults(o, { ...run, sysctls, settings: o, frameBytesMedian: frameKB * 1024, sameBytes, overload: rows }, plot(rows, o.fps, true));
+  publish(
+    o,
+    [
+      measuredLine(run, `; net.ipv4.tcp_notsent_lowat=${sysctls[0]}, tcp_wmem=${sysctls[1]}`),
+      '',
+      `\`${run.command}\` — ${captureLine(o)}: frames of ${fmt(frameKB, 0)} KB (median over the trials). Each server in turn, alone, with the same capture; viewers from the C load client; ${o.seconds} s windows after ${o.warmup} s of warm-up.${sameBytesNote(sameBytes)}`,
+      '',
+      overloadTable(rows),
+      '',
+      ...(ratioSummary(rows) ? [ratioSummary(rows), ''] : []),
+      `![fps and latency against viewers, overload](bench/results/${o.section}.svg)`,
+    ].join('\n'),
+  );
+}
+
+async function runSoak(o: BenchOptions, run: RunInfo): Promise<void> {
+  const stack = await startStack(o);
+  const clients = o.clients[0]!;
+  let result;
+  try {
+    const server = await startGateways(stack.redis.url, o.gateways[0]!);
+    try {
+      await sleep(1000); // subscribed, and the capture back at full rate
+      result = await soak(server.target, { clients, seconds: o.soakSeconds, churnPerSecond: o.churn, sampleEverySeconds: o.sampleSeconds, progress: (l) => console.log(l) });
+    } finally {
+      await server.stop();
+    }
+  } finally {
+    await stack.stop();
+  }
+  saveResults(o, { ...run, settings: o, ...result }, null);
+  publish(o, soakReport(result, run, { clients, churn: o.churn, w: o.width, h: o.height, fps: o.fps, quality: o.quality }));
 }
 
 async function main(): Promise<void> {
-  const [w, h, fps, quality] = [num('width'), num('height'), num('fps'), num('quality')];
-  const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
-  const cpu = os.cpus();
-  const machine = `${cpu[0]?.model ?? 'cpu'} × ${cpu.length} cores, ${fmt(os.totalmem() / 2 ** 30, 0)} GiB, ${os.type()} ${os.release()}, Node ${process.version}`;
-  const date = new Date().toISOString();
-  const section = args.soak && !process.argv.includes('--section') ? 'soak-churn' : String(args.section);
-  console.log(`camfan bench — ${date}\n${machine}\n${command}\n`);
-  const lowatBefore = args['notsent-lowat'] ? setLowat(args['notsent-lowat']) : null;
-  const sysctls = execFileSync('sysctl', ['-n', 'net.ipv4.tcp_notsent_lowat', 'net.ipv4.tcp_wmem']).toString().trim().split('\n');
-
-  let encode: EncodeResult[] = [];
-  if (!args['no-encode'] && !args.soak) {
-    console.log('JPEG encode at 640x480, 1280x720, 1920x1080 …');
-    encode = await benchEncode([[640, 480], [1280, 720], [1920, 1080]], quality);
-    console.log(encodeTable(encode) + '\n');
+  let o: BenchOptions | null;
+  try {
+    o = resolveOptions(process.argv.slice(2));
+  } catch (err) {
+    console.error(`${(err as Error).message}\n\nnpm run bench -- [options]\n${usage()}`);
+    process.exit(2);
   }
-
-  const redis = await startRedis();
-  const capture = startCapture({ REDIS_URL: redis.url, CAPTURE_SOURCE: 'test', CAPTURE_WIDTH: String(w), CAPTURE_HEIGHT: String(h), CAPTURE_FPS: String(fps), JPEG_QUALITY: String(quality), LOG_LEVEL: 'warn' });
-  const port = await freePort();
-  const gateways: GatewayHandle[] = [];
-  for (let i = 0; i < num('gateways'); i++) gateways.push(await startGateway({ REDIS_URL: redis.url, PORT: String(port), LOG_LEVEL: 'info' }));
-  const baseline = args.baseline ? await startBaseline(redis.url) : null;
-  await waitForFrames(redis, 'cam0');
-  await sleep(1000);
-  const gatewayTarget: Target = { name: 'gateway', port, path: '/video_feed?framing=classic', pids: gateways.map((g) => g.child.pid!) };
-  const baselineTarget: Target | null = baseline ? { name: 'baseline', port: baseline.port, path: '/', pids: [baseline.pid] } : null;
-  const rows: FanoutResult[] = [];
-  const ratios = new Map<number, number>();
-  const rc = redis.client();
-  const progress = (line: string): void => {
-    if (process.stdout.isTTY) process.stdout.write(`\r${line.padEnd(70)}`);
-  };
-  if (args.soak) {
-    const clients = Number(String(args.clients).split(',')[0]);
-    const churn = Number(args.churn);
-    let result: SoakResult;
-    try {
-      result = await soak(gatewayTarget, { clients, seconds: Number(args.soak), churnPerSecond: churn, sampleEverySeconds: Number(args.sample), progress: (l) => console.log(l) });
-    } finally {
-      await Promise.all([...gateways.map((g) => g.stop()), capture.stop()]);
-      await redis.stop();
-      if (lowatBefore !== null) setLowat(lowatBefore);
-    }
-    const body = soakReport(result, { date, machine, command, clients, churn, w, h, fps, quality });
-    console.log('\n' + body);
-    writeFileSync(path.join(ROOT, 'bench', 'results', `${section}.json`), JSON.stringify({ date, machine, command, settings: { width: w, height: h, fps, quality, clients, churn }, ...result }, null, 2));
-    if (!args['no-write']) writeSection(section, body);
+  if (!o) {
+    console.log(`npm run bench -- [options]\n${usage()}`);
     return;
   }
+  const cpu = os.cpus();
+  const run: RunInfo = {
+    date: new Date().toISOString(),
+    machine: `${cpu[0]?.model ?? 'cpu'} × ${cpu.length} cores, ${fmt(os.totalmem() / 2 ** 30, 0)} GiB, ${os.type()} ${os.release()}, Node ${process.version}`,
+    command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+  };
+  console.log(`camfan bench — ${run.date}\n${run.machine}\n${run.command}\n`);
+  if (o.mode !== 'soak') cProgram('load-client'); // build (or fail on a missing gcc) before starting anything
+  if (o.baseline || o.mode === 'overload') cProgram('baseline-server');
+  const lowatBefore = o.notsentLowat ? setLowat(o.notsentLowat) : null;
   try {
-    for (const clients of String(args.clients).split(',').map(Number)) {
-      for (const target of [gatewayTarget, baselineTarget]) {
-        if (!target) continue;
-        const baselineRss = target.pids.reduce((s, pid) => s + rssBytes(pid), 0);
-        const r = await fanout(target, { clients, slowFraction: num('slow'), slowRate: num('slow-rate'), warmupSeconds: num('warmup'), seconds: num('seconds'), baselineRss, redis: rc, progress });
-        rows.push(r);
-        if (process.stdout.isTTY) process.stdout.write('\r');
-        console.log(`${target.name.padEnd(8)} ${String(clients).padStart(4)} viewers: fps p50 ${fmt(r.fpsP50)} (min ${fmt(r.fpsMin)}), latency p50 ${fmt(r.latencyP50)} p99 ${fmt(r.latencyP99)} ms, CPU ${fmt(r.cpuPer1000Frames, 3)} s/1000 frames, invalid ${r.invalidParts}`);
-      }
-      const g = rows.find((r) => r.target === 'gateway' && r.clients === clients);
-      const b = rows.find((r) => r.target === 'baseline' && r.clients === clients);
-      if (g && b) ratios.set(clients, g.cpuPer1000Frames / b.cpuPer1000Frames);
-    }
+    const sysctls = execFileSync('sysctl', ['-n', 'net.ipv4.tcp_notsent_lowat', 'net.ipv4.tcp_wmem']).toString().trim().split('\n');
+    if (o.mode === 'soak') await runSoak(o, run);
+    else if (o.mode === 'overload') await runOverload(o, run, sysctls);
+    else await runSweep(o, run, sysctls);
   } finally {
-    baseline?.stop();
-    await Promise.all([...gateways.map((g) => g.stop()), capture.stop()]);
-    await redis.stop();
     if (lowatBefore !== null) setLowat(lowatBefore);
   }
-  const table = fanoutTable(rows, ratios);
-  console.log('\n' + table);
-  const result = { date, machine, command, sysctls, settings: { width: w, height: h, fps, quality }, encode, fanouts: rows, cpuRatioToBaseline: Object.fromEntries(ratios) };
-  const base = path.join(ROOT, 'bench', 'results', section);
-  writeFileSync(`${base}.json`, JSON.stringify(result, null, 2));
-  writeFileSync(`${base}.svg`, plot(rows.filter((r) => r.target === 'gateway'), fps));
-  if (args['no-write']) return;
-  writeSection(
-    section,
-    [
-      `Measured ${date.slice(0, 16).replace('T', ' ')} UTC on ${machine}; net.ipv4.tcp_notsent_lowat=${sysctls[0]}, tcp_wmem=${sysctls[1]}.`,
-      '',
-      `\`${command}\` — capture: test pattern ${w}x${h} at ${fps} fps, quality ${quality}; viewers read classic framing over loopback from the bench process.`,
-      '',
-      ...(encode.length ? ['JPEG encode time per frame (OpenCV `imencodeAsync`, libjpeg-turbo):', '', encodeTable(encode), ''] : []),
-      table,
-      '',
-      `![fps and latency against viewers](bench/results/${section}.svg)`,
-    ].join('\n'),
-  );
-  console.log(`\nwrote BENCHMARKS.md (section ${section}), bench/results/${section}.json and .svg`);
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    console.error(`\n${signal}: stopping the processes the bench started`);
+    void stopAll().finally(() => process.exit(130));
+  });
 }
 
 main().then(
   () => process.exit(0),
   (err: unknown) => {
-    console.error(err);
+    console.error(err instanceof Error ? err.message : err);
     process.exit(1);
   },
 );

@@ -18,6 +18,13 @@ export function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
 }
 
+/** Seconds the whole machine was busy (all but idle and iowait), and its softirq part, from /proc/stat. */
+export function machineCpu(): { busy: number; softirq: number } {
+  const v = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const at = (i: number): number => v[i] ?? 0;
+  return { busy: (at(0) + at(1) + at(2) + at(5) + at(6) + at(7)) / TICKS_PER_SECOND, softirq: at(6) / TICKS_PER_SECOND };
+}
+
 export function rssBytes(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) * 1024 : Number.NaN;
