@@ -127,7 +127,7 @@ export function installRoutes(app: TemplatedApp, o: HttpOptions): void {
     if (!access.allows(creds, camera)) return unauthorized(res, { aborted: false, creds, cors });
     if (!framing) return sendText(res, '400 Bad Request', 'framing must be advance or classic', cors);
     if (fps === null) return sendText(res, '400 Bad Request', `fps must be a whole number from 1 to ${MAX_VIEWER_FPS}`, cors);
-    const remote = Buffer.from(res.getRemoteAddressAsText()).toString();
+    const remote = readClient(res, req, access.trusted).address; // TRUSTED_PROXIES: the forwarded client, for limits and stats
     const admission = access.admit(remote);
     if (admission === 'max_viewers') return sendText(res, '503 Service Unavailable', 'this gateway serves its maximum number of viewers', [['Retry-After', '5'], ...cors]);
     if (admission === 'max_viewers_per_ip') return sendText(res, '429 Too Many Requests', 'too many streams from your address', [['Retry-After', '5'], ...cors]);
