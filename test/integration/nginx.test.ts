@@ -10,6 +10,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import net from 'node:net';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -156,6 +157,23 @@ describe('nginx in front of two gateways (deploy/nginx.conf on a stock Debian ng
     const many = await probe(`${front}/healthz`, { headers: Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`x-big-${i}`, 'a'.repeat(7000)])) });
     assert.equal(many.status, 400, 'headers over 4 x 8 kB in all');
     assert.equal((await probe(`${front}/healthz`, { headers: { 'x-ok': 'a'.repeat(6000) } })).status, 200);
+  });
+
+  test('HTTP/1.0 and requests with many header lines are answered through nginx, and leave both gateways in rotation', async () => {
+    const http10 = await new Promise<string>((resolve) => {
+      let text = '';
+      const c = net.connect(listen, '127.0.0.1', () => c.write('GET /healthz HTTP/1.0\r\n\r\n'));
+      c.on('data', (d: Buffer) => (text += d.toString()));
+      c.on('close', () => resolve(text));
+      c.setTimeout(5000, () => c.destroy());
+    });
+    assert.match(http10, /^HTTP\/1\.1 200 OK/);
+    const many = Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`x-h${i}`, 'a']));
+    const answers = await Promise.all(Array.from({ length: 4 }, () => probe(`${front}/healthz`, { headers: many, timeoutMs: 5000 })));
+    assert.deepEqual(answers.map((a) => a.status), [200, 200, 200, 200]);
+    const pids = new Set<number>();
+    for (let i = 0; i < 20; i++) pids.add((JSON.parse((await probe(`${front}/healthz`)).body) as { pid: number }).pid);
+    assert.equal(pids.size, 2, 'both gateways still in rotation');
   });
 
   test('one gateway killed: new viewers are still served', async () => {
