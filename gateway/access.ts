@@ -164,9 +164,9 @@ export class Access {
    * page's own requests need no token in their URLs (the page then strips it from the address bar).
    * Secure when a trusted proxy says the client used HTTPS.
    */
-  tokenCookie(c: Credentials, forwardedProto: string): Array<[string, string]> {
-    if (!c.tokenInQuery) return [];
-    const secure = this.trusted && forwardedProto === 'https' ? '; Secure' : '';
+  tokenCookie(c: Credentials, client: ClientAddress, forwardedProto: string): Array<[string, string]> {
+    if (!c.tokenInQuery || this.open) return [];
+    const secure = client.viaTrustedProxy && forwardedProto === 'https' ? '; Secure' : '';
     return [['Set-Cookie', `${TOKEN_COOKIE}=${encodeURIComponent(c.token)}; Path=/; HttpOnly; SameSite=Strict${secure}`]];
   }
 

@@ -64,6 +64,8 @@ export interface ClientAddress {
   peer: string;
   /** The request carries forwarding headers its peer is not trusted to set: the real client is unknown. */
   untrustedForward: boolean;
+  /** The peer is in TRUSTED_PROXIES: its X-Forwarded-* headers count. */
+  viaTrustedProxy: boolean;
 }
 
 export interface ForwardingHeaders {
@@ -74,14 +76,14 @@ export interface ForwardingHeaders {
 export function resolveClient(peerRaw: string, h: ForwardingHeaders, trusted: BlockList | null): ClientAddress {
   const peer = normalizeAddress(peerRaw);
   const forwarded = h.forwardedFor !== '' || h.realIp !== '';
-  if (!trusted || !inList(trusted, peer)) return { address: peer, peer, untrustedForward: forwarded };
+  if (!trusted || !inList(trusted, peer)) return { address: peer, peer, untrustedForward: forwarded, viaTrustedProxy: false };
   const hops = h.forwardedFor.split(',').map(normalizeAddress).filter((a) => a !== '');
   for (let i = hops.length - 1; i >= 0; i--) {
     const hop = hops[i]!;
     if (familyOf(hop) === null) break; // garbage: do not look further left than what we can read
-    if (!inList(trusted, hop)) return { address: hop, peer, untrustedForward: false };
+    if (!inList(trusted, hop)) return { address: hop, peer, untrustedForward: false, viaTrustedProxy: true };
   }
   const realIp = normalizeAddress(h.realIp);
-  if (familyOf(realIp) !== null && !inList(trusted, realIp)) return { address: realIp, peer, untrustedForward: false };
-  return { address: hops.length > 0 && familyOf(hops[0]!) !== null ? hops[0]! : peer, peer, untrustedForward: false };
+  if (familyOf(realIp) !== null && !inList(trusted, realIp)) return { address: realIp, peer, untrustedForward: false, viaTrustedProxy: true };
+  return { address: hops.length > 0 && familyOf(hops[0]!) !== null ? hops[0]! : peer, peer, untrustedForward: false, viaTrustedProxy: true };
 }

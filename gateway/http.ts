@@ -223,7 +223,7 @@ export function installRoutes(app: TemplatedApp, o: HttpOptions): void {
   app.get(
     '/',
     route('viewer', (res, req, ctx) => {
-      const cookie = access.tokenCookie(ctx.creds, req.getHeader('x-forwarded-proto'));
+      const cookie = access.tokenCookie(ctx.creds, ctx.client, req.getHeader('x-forwarded-proto'));
       send(res, '200 OK', 'text/html; charset=utf-8', renderPage(o.defaultCamera), [['Referrer-Policy', 'same-origin'], ...cookie]);
     }),
   );

@@ -12,7 +12,7 @@ const none = { forwardedFor: '', realIp: '' };
 
 test('TRUSTED_PROXIES: forwarded addresses count only from trusted peers, right-most untrusted hop wins', () => {
   const trusted = blockListOf(addressRangeList('127.0.0.1,10.0.0.0/8'));
-  assert.deepEqual(resolveClient('203.0.113.9', { forwardedFor: '1.2.3.4', realIp: '' }, trusted), { address: '203.0.113.9', peer: '203.0.113.9', untrustedForward: true });
+  assert.deepEqual(resolveClient('203.0.113.9', { forwardedFor: '1.2.3.4', realIp: '' }, trusted), { address: '203.0.113.9', peer: '203.0.113.9', untrustedForward: true, viaTrustedProxy: false });
   assert.equal(resolveClient('127.0.0.1', { forwardedFor: '6.6.6.6, 198.51.100.7', realIp: '' }, trusted).address, '198.51.100.7');
   assert.equal(resolveClient('127.0.0.1', { forwardedFor: '198.51.100.7, 10.1.2.3', realIp: '' }, trusted).address, '198.51.100.7', 'a second trusted proxy is skipped');
   assert.equal(resolveClient('::ffff:127.0.0.1', { forwardedFor: '', realIp: '192.0.2.1' }, trusted).address, '192.0.2.1');
@@ -50,7 +50,7 @@ test('ALLOWED_HOSTS and the same-origin rule of /ws', () => {
 
 const base = { authToken: '', authBasic: '', cameraTokens: new Map<string, string>(), operatorToken: '', corsOrigins: [], allowedHosts: [], trustedProxies: [], maxViewers: 0, maxViewersPerIp: 0 };
 const creds = (authorization = '', token = ''): Credentials => ({ authorization, token, tokenInQuery: false });
-const client = (address: string, untrustedForward = false) => ({ address, peer: address, untrustedForward });
+const client = (address: string, untrustedForward = false, viaTrustedProxy = false) => ({ address, peer: address, untrustedForward, viaTrustedProxy });
 
 test('operator data: OPERATOR_TOKEN from anywhere, else local addresses (with the gateway-wide credentials when set)', () => {
   const open = new Access(base);
@@ -70,12 +70,14 @@ test('operator data: OPERATOR_TOKEN from anywhere, else local addresses (with th
 
 test('the page trades ?token= for an HttpOnly SameSite cookie (Secure only when a trusted proxy says https)', () => {
   const a = new Access({ ...base, authToken: 'tok;en=1"x' });
-  assert.deepEqual(a.tokenCookie(creds(), ''), []);
-  const [[name, value]] = a.tokenCookie({ authorization: '', token: 'tok;en=1"x', tokenInQuery: true }, 'https') as [[string, string]];
+  assert.deepEqual(new Access(base).tokenCookie({ authorization: '', token: 'whatever-1', tokenInQuery: true }, client('127.0.0.1'), ''), [], 'open mode: no cookie');
+  assert.deepEqual(a.tokenCookie(creds(), client('127.0.0.1'), ''), []);
+  const [[name, value]] = a.tokenCookie({ authorization: '', token: 'tok;en=1"x', tokenInQuery: true }, client('127.0.0.1'), 'https') as [[string, string]];
   assert.equal(name, 'Set-Cookie');
   assert.equal(value, 'camfan_token=tok%3Ben%3D1%22x; Path=/; HttpOnly; SameSite=Strict');
-  const behindProxy = new Access({ ...base, authToken: 'token-123456', trustedProxies: addressRangeList('127.0.0.1') });
-  assert.match(behindProxy.tokenCookie({ authorization: '', token: 'token-123456', tokenInQuery: true }, 'https')[0]![1], /; Secure$/);
+  const query = { authorization: '', token: 'token-123456', tokenInQuery: true };
+  assert.match(a.tokenCookie(query, client('198.51.100.1', false, true), 'https')[0]![1], /; Secure$/);
+  assert.doesNotMatch(a.tokenCookie(query, client('198.51.100.1', false, false), 'https')[0]![1], /Secure/, 'X-Forwarded-Proto from an untrusted peer');
 });
 
 test('a rejected secret is never shown in the error, only described', () => {
