@@ -93,7 +93,9 @@ export class Access {
   }
 
   describe(): string {
-    const operator = this.operator ? 'operator endpoints: OPERATOR_TOKEN' : 'operator endpoints: loopback and private addresses only';
+    const hosts = this.o.allowedHosts.length ? `hosts: ${this.o.allowedHosts.join(',')}` : 'hosts: any (ALLOWED_HOSTS unset)';
+    const proxies = this.o.trustedProxies.length ? `, trusted proxies: ${this.o.trustedProxies.map((r) => `${r.address}/${r.prefix}`).join(',')}` : '';
+    const operator = `${this.operator ? 'operator endpoints: OPERATOR_TOKEN' : 'operator endpoints: loopback and private addresses only'}; ${hosts}${proxies}`;
     if (this.open) return `open: no AUTH_TOKEN, AUTH_BASIC or CAMERA_TOKENS set, every client may watch every camera; ${operator}`;
     const kinds = [this.token && 'AUTH_TOKEN', this.basic && 'AUTH_BASIC', this.cameraTokens.size && `CAMERA_TOKENS (${this.cameraTokens.size} cameras)`].filter(Boolean);
     return `credentials required: ${kinds.join(', ')}; ${operator}`;
