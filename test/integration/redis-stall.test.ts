@@ -4,7 +4,8 @@
  * - bad entries in the camera list (`HSET camfan:cameras evil 1` and friends) are skipped and counted; a
  *   gateway started afterwards lists the good cameras, and a running one still learns new cameras;
  * - Redis frozen with SIGSTOP: /readyz, /api/cameras and /snapshot answer 503 within about the command
- *   timeout instead of hanging, and everything is back once Redis runs again.
+ *   timeout instead of hanging, /metrics answers in about the same time, and everything is back once
+ *   Redis runs again.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -77,6 +78,9 @@ describe('a bus not trusted blindly, a Redis that stalls', () => {
         assert.equal(r.status, 503, `${path}: ${r.status} ${r.body}`);
         assert.ok(r.ms < TIMEOUT_MS * 2 + 500, `${path} answered after ${r.ms} ms`);
       }
+      const metrics = await timed(`${first.base}/metrics`);
+      assert.equal(metrics.status, 200, 'metrics still answer (capture figures from the last camera list)');
+      assert.ok(metrics.ms < TIMEOUT_MS * 2 + 500, `/metrics answered after ${metrics.ms} ms`);
       const health = await timed(`${first.base}/healthz`);
       assert.equal(health.status, 200, 'the process itself is fine');
       assert.ok(health.ms < 200);
