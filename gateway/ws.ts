@@ -177,7 +177,9 @@ export function installWebSocket(app: TemplatedApp, hub: CameraHub, access: Acce
       if (!access.hostAllowed(host)) return refuse('421 Misdirected Request', 'this gateway does not answer to that host name (ALLOWED_HOSTS)');
       // Cross-site WebSocket hijacking: a page elsewhere must not ride this browser's cookie or address.
       if (!access.webSocketOriginAllowed(origin, host)) {
-        log.info({ origin: origin.slice(0, 200), remote }, 'websocket refused: origin not allowed');
+        // Counted always (camfan_requests_refused_total{reason="origin"}); logged at the first and every 100th.
+        const n = access.refused.origin;
+        if (n === 1 || n % 100 === 0) log.info({ origin: origin.slice(0, 200), remote, refused: n }, 'websocket refused: origin not allowed');
         return refuse('403 Forbidden', 'origin not allowed (same origin or CORS_ORIGINS only)');
       }
       if (!access.allows(creds)) {
