@@ -32,6 +32,8 @@ export interface BusStats {
   publishFailed: number;
   received: number;
   malformed: number;
+  /** Camera-list entries skipped because they were not valid camera records (bus/camera-info.ts). */
+  invalidCameraEntries: number;
   /** Times a Redis connection came back after being lost. */
   reconnects: number;
 }
@@ -51,13 +53,15 @@ export interface FrameBus {
   requestFrames(camera: string): Promise<void>;
   /** Capture side: calls onRequest whenever some gateway asks for the camera's frames. */
   onFramesRequested(camera: string, onRequest: () => void): Promise<Unsubscribe>;
-  /** True while the bus can publish and deliver. */
+  /** True while the bus can publish and deliver (its connections are up; says nothing about a frozen server). */
   isReady(): boolean;
+  /** Connected and a PING came back within the command timeout: what /readyz answers. Never rejects. */
+  checkReady(): Promise<boolean>;
   readonly stats: Readonly<BusStats>;
   /** Idempotent. */
   close(): Promise<void>;
 }
 
 export function newStats(): BusStats {
-  return { published: 0, publishFailed: 0, received: 0, malformed: 0, reconnects: 0 };
+  return { published: 0, publishFailed: 0, received: 0, malformed: 0, invalidCameraEntries: 0, reconnects: 0 };
 }

@@ -1,5 +1,6 @@
 /** The bus in-process, for unit tests: same wire format and semantics as RedisBus, no network. */
 import type { CameraInfo, FrameBus, FrameHandler, Unsubscribe } from './bus.js';
+import { parseCameraList } from './camera-info.js';
 import { newStats } from './bus.js';
 import { decodeFrame, encodeFrame, type Frame } from './frame.js';
 
@@ -7,7 +8,8 @@ export class MemoryBus implements FrameBus {
   readonly stats = newStats();
   private readonly handlers = new Map<string, Set<FrameHandler>>();
   private readonly latestFrames = new Map<string, { message: Buffer; expiresAt: number }>();
-  private readonly infos = new Map<string, CameraInfo>();
+  /** Camera list entries as JSON, like the Redis hash, so the same checks apply. */
+  private readonly infos = new Map<string, string>();
   private readonly wakeHandlers = new Map<string, Set<() => void>>();
   private closed = false;
 
@@ -53,11 +55,16 @@ export class MemoryBus implements FrameBus {
   }
 
   async announce(info: CameraInfo): Promise<void> {
-    this.infos.set(info.camera, { ...info });
+    this.infos.set(info.camera, JSON.stringify(info));
+  }
+
+  /** Writes a raw camera-list entry, as a foreign or broken writer would (tests). */
+  announceRaw(field: string, json: string): void {
+    this.infos.set(field, json);
   }
 
   async cameras(): Promise<CameraInfo[]> {
-    return [...this.infos.values()].sort((a, b) => a.camera.localeCompare(b.camera));
+    return parseCameraList(Object.fromEntries(this.infos), () => this.stats.invalidCameraEntries++);
   }
 
   async watchers(camera: string): Promise<number> {
@@ -79,6 +86,13 @@ export class MemoryBus implements FrameBus {
 
   isReady(): boolean {
     return !this.closed;
+  }
+
+  /** Tests freeze the in-process bus to play a stalled Redis. */
+  frozen = false;
+
+  async checkReady(): Promise<boolean> {
+    return this.isReady() && !this.frozen;
   }
 
   async close(): Promise<void> {

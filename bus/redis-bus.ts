@@ -9,6 +9,7 @@
 import type { Logger } from '../lib/log.js';
 import type { CameraInfo, FrameBus, FrameHandler, Unsubscribe } from './bus.js';
 import { newStats } from './bus.js';
+import { parseCameraList } from './camera-info.js';
 import { channels } from './channels.js';
 import { decodeFrame, encodeFrame, type Frame } from './frame.js';
 import { Cluster } from 'ioredis';
@@ -28,6 +29,8 @@ export class RedisBus implements FrameBus {
   private readonly channelHandlers = new Map<string, (message: Buffer) => void>();
   private readonly frameHandlers = new Map<string, Set<FrameHandler>>();
   private closing: Promise<void> | null = null;
+  /** Invalid camera-list entries already logged (field and reason). */
+  private readonly reportedEntries = new Set<string>();
 
   constructor(private readonly options: RedisBusOptions) {
     this.sharded = options.target.kind === 'cluster';
@@ -147,15 +150,30 @@ export class RedisBus implements FrameBus {
 
   async cameras(): Promise<CameraInfo[]> {
     const all = await this.commands.hgetall(channels.cameras);
-    const out: CameraInfo[] = [];
-    for (const json of Object.values(all)) {
-      try {
-        out.push(JSON.parse(json) as CameraInfo);
-      } catch {
-        this.stats.malformed++;
-      }
+    return parseCameraList(all, (field, reason) => {
+      this.stats.invalidCameraEntries++;
+      // Listed every 250 ms or so: say once per bad entry and reason, not at every listing.
+      const key = `${field}\0${reason}`;
+      if (this.reportedEntries.has(key)) return;
+      if (this.reportedEntries.size > 1000) this.reportedEntries.clear();
+      this.reportedEntries.add(key);
+      this.options.log.warn({ field: field.slice(0, 80), reason, skipped: this.stats.invalidCameraEntries }, `skipped an invalid entry of ${channels.cameras}`);
+    });
+  }
+
+  /** A PING within the command timeout (REDIS_COMMAND_TIMEOUT_MS) on top of isReady(). */
+  async checkReady(): Promise<boolean> {
+    if (!this.isReady()) return false;
+    // The command timeout answers first; this timer only covers a bus built without one.
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<string>((resolve) => (timer = setTimeout(() => resolve('timeout'), this.options.target.commandTimeoutMs ?? 2000)));
+    try {
+      return (await Promise.race([this.commands.ping(), late])) === 'PONG';
+    } catch {
+      return false;
+    } finally {
+      clearTimeout(timer);
     }
-    return out.sort((a, b) => a.camera.localeCompare(b.camera));
   }
 
   /** The first connection to Redis, within timeoutMs (see firstReady). */

@@ -9,14 +9,17 @@ import type { Logger } from '../lib/log.js';
 import { redactUrl } from '../lib/settings.js';
 
 /** tlsCa: PEM of a private CA for rediss:// (REDIS_TLS_CA); Node's own CA list covers public ones. */
-export type RedisTarget =
+/** commandTimeoutMs: a command not answered this long fails (REDIS_COMMAND_TIMEOUT_MS; none when absent). */
+export type RedisTarget = (
   | { kind: 'standalone'; url: string; tlsCa?: string }
-  | { kind: 'cluster'; nodes: Array<{ host: string; port: number }>; username?: string; password?: string; tls?: boolean; tlsCa?: string };
+  | { kind: 'cluster'; nodes: Array<{ host: string; port: number }>; username?: string; password?: string; tls?: boolean; tlsCa?: string }
+) & { commandTimeoutMs?: number };
 
 export interface RedisSettings {
   redisUrl: string;
   redisClusterNodes: ReadonlyArray<{ host: string; port: number }>;
   redisTlsCa: string;
+  redisCommandTimeoutMs?: number;
 }
 
 export type Connection = Redis | Cluster;
@@ -28,9 +31,9 @@ const retry = (times: number): number => Math.min(50 * 2 ** Math.min(times, 5), 
  * REDIS_CLUSTER_NODES wins when set; credentials (and rediss:// for TLS) for the cluster come from
  * REDIS_URL. The settings parser has already checked that REDIS_TLS_CA is readable.
  */
-export function redisTarget({ redisUrl: url, redisClusterNodes: clusterNodes, redisTlsCa }: RedisSettings): RedisTarget {
-  const tlsCa = redisTlsCa ? { tlsCa: readFileSync(redisTlsCa, 'utf8') } : {};
-  if (clusterNodes.length === 0) return { kind: 'standalone', url, ...tlsCa };
+export function redisTarget({ redisUrl: url, redisClusterNodes: clusterNodes, redisTlsCa, redisCommandTimeoutMs }: RedisSettings): RedisTarget {
+  const extra = { ...(redisTlsCa ? { tlsCa: readFileSync(redisTlsCa, 'utf8') } : {}), ...(redisCommandTimeoutMs ? { commandTimeoutMs: redisCommandTimeoutMs } : {}) };
+  if (clusterNodes.length === 0) return { kind: 'standalone', url, ...extra };
   const u = new URL(url);
   return {
     kind: 'cluster',
@@ -38,7 +41,7 @@ export function redisTarget({ redisUrl: url, redisClusterNodes: clusterNodes, re
     ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
     ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
     ...(u.protocol === 'rediss:' ? { tls: true } : {}),
-    ...tlsCa,
+    ...extra,
   };
 }
 
@@ -63,7 +66,10 @@ export interface ConnectOptions {
 export function connect(target: RedisTarget, o: ConnectOptions): Connection {
   const useTls = target.kind === 'standalone' ? /^rediss:/i.test(target.url) : target.tls === true;
   const tls = useTls ? { tls: target.tlsCa ? { ca: target.tlsCa } : {} } : {};
-  const base: RedisOptions = { connectionName: o.name, reconnectOnError: () => true, ...tls };
+  // A frozen Redis (SIGSTOP, a full host) keeps its TCP connections open: without a timeout every command
+  // would wait for it. Subscribers are exempt: SUBSCRIBE is queued until Redis answers, then delivery resumes.
+  const timeout = !o.subscriber && target.commandTimeoutMs ? { commandTimeout: target.commandTimeoutMs } : {};
+  const base: RedisOptions = { connectionName: o.name, reconnectOnError: () => true, ...tls, ...timeout };
   let conn: Connection;
   if (target.kind === 'standalone') {
     conn = new Redis(target.url, {

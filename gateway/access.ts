@@ -1,17 +1,25 @@
 /**
- * Who may watch, and how many. Credentials: AUTH_TOKEN (Authorization: Bearer …, or ?token= for <img>
- * tags and WebSockets), AUTH_BASIC (user:password), and CAMERA_TOKENS that open one camera each. Secrets
- * are compared in constant time and never logged. Limits: MAX_VIEWERS per gateway process and
- * MAX_VIEWERS_PER_IP. CORS: only origins in CORS_ORIGINS get Access-Control-Allow-Origin.
+ * Who may watch, and how many. Credentials: AUTH_TOKEN (Authorization: Bearer …, ?token= for <img>
+ * tags and WebSockets, or the camfan_token cookie the page sets in exchange for ?token=), AUTH_BASIC
+ * (user:password), CAMERA_TOKENS that open one camera each, and OPERATOR_TOKEN for /metrics and
+ * /api/stats. Secrets are compared in constant time and never logged. Limits: MAX_VIEWERS per gateway
+ * process and MAX_VIEWERS_PER_IP, per client address (TRUSTED_PROXIES: client-address.ts). CORS: only
+ * origins in CORS_ORIGINS get Access-Control-Allow-Origin. Host names: ALLOWED_HOSTS (origins.ts).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { HttpRequest } from './uws.js';
+import type { BlockList } from 'node:net';
+import { blockListOf, isLocalAddress, resolveClient, type AddressRange, type ClientAddress } from './client-address.js';
+import { hostAllowed, webSocketOriginAllowed } from './origins.js';
+import type { HttpRequest, HttpResponse } from './uws.js';
 
 export interface AccessOptions {
   authToken: string;
   authBasic: string;
   cameraTokens: ReadonlyMap<string, string>;
+  operatorToken: string;
   corsOrigins: readonly string[];
+  allowedHosts: readonly string[];
+  trustedProxies: readonly AddressRange[];
   maxViewers: number;
   maxViewersPerIp: number;
 }
@@ -19,8 +27,16 @@ export interface AccessOptions {
 /** What a request presented, read synchronously (a uWS HttpRequest is gone after the first await). */
 export interface Credentials {
   authorization: string;
+  /** ?token=, else the camfan_token cookie. */
   token: string;
+  /** The token came in the URL: the page trades it for a cookie. */
+  tokenInQuery: boolean;
 }
+
+/** The HttpOnly cookie that carries a token once the page has seen it in ?token=. */
+export const TOKEN_COOKIE = 'camfan_token';
+
+export type OperatorVerdict = 'ok' | 'unauthorized' | 'forbidden';
 
 export type Admission = 'ok' | 'max_viewers' | 'max_viewers_per_ip';
 
@@ -30,14 +46,38 @@ function sameSecret(given: string, expected: Buffer): boolean {
   return given !== '' && timingSafeEqual(digest(given), expected);
 }
 
+function cookieToken(header: string): string {
+  for (const part of header.split(';')) {
+    const i = part.indexOf('=');
+    if (i > 0 && part.slice(0, i).trim() === TOKEN_COOKIE) {
+      try {
+        return decodeURIComponent(part.slice(i + 1).trim());
+      } catch {
+        return '';
+      }
+    }
+  }
+  return '';
+}
+
 export function readCredentials(req: HttpRequest): Credentials {
-  return { authorization: req.getHeader('authorization'), token: req.getQuery('token') ?? '' };
+  const query = req.getQuery('token') ?? '';
+  return { authorization: req.getHeader('authorization'), token: query || cookieToken(req.getHeader('cookie')), tokenInQuery: query !== '' };
+}
+
+/** The client's address (behind TRUSTED_PROXIES: the forwarded one), read synchronously like credentials. */
+export function readClient(res: HttpResponse, req: HttpRequest, trusted: BlockList | null): ClientAddress {
+  const peer = Buffer.from(res.getRemoteAddressAsText()).toString();
+  return resolveClient(peer, { forwardedFor: req.getHeader('x-forwarded-for'), realIp: req.getHeader('x-real-ip') }, trusted);
 }
 
 export class Access {
   readonly open: boolean;
-  readonly refused = { auth: 0, max_viewers: 0, max_viewers_per_ip: 0 };
+  readonly refused = { auth: 0, max_viewers: 0, max_viewers_per_ip: 0, host: 0, origin: 0, operator_address: 0 };
+  /** TRUSTED_PROXIES as a lookup; null when none are trusted. */
+  readonly trusted: BlockList | null;
   private readonly token: Buffer | null;
+  private readonly operator: Buffer | null;
   private readonly basic: Buffer | null;
   private readonly cameraTokens: Map<string, Buffer>;
   private readonly viewersByIp = new Map<string, number>();
@@ -46,14 +86,19 @@ export class Access {
   constructor(private readonly o: AccessOptions) {
     this.token = o.authToken ? digest(o.authToken) : null;
     this.basic = o.authBasic ? digest(o.authBasic) : null;
+    this.operator = o.operatorToken ? digest(o.operatorToken) : null;
+    this.trusted = o.trustedProxies.length > 0 ? blockListOf(o.trustedProxies) : null;
     this.cameraTokens = new Map([...o.cameraTokens].map(([cam, t]) => [cam, digest(t)]));
     this.open = !this.token && !this.basic && this.cameraTokens.size === 0;
   }
 
   describe(): string {
-    if (this.open) return 'open: no AUTH_TOKEN, AUTH_BASIC or CAMERA_TOKENS set, every client may watch every camera';
+    const hosts = this.o.allowedHosts.length ? `hosts: ${this.o.allowedHosts.join(',')}` : 'hosts: any (ALLOWED_HOSTS unset)';
+    const proxies = this.o.trustedProxies.length ? `, trusted proxies: ${this.o.trustedProxies.map((r) => `${r.address}/${r.prefix}`).join(',')}` : '';
+    const operator = `${this.operator ? 'operator endpoints: OPERATOR_TOKEN' : 'operator endpoints: loopback and private addresses only'}; ${hosts}${proxies}`;
+    if (this.open) return `open: no AUTH_TOKEN, AUTH_BASIC or CAMERA_TOKENS set, every client may watch every camera; ${operator}`;
     const kinds = [this.token && 'AUTH_TOKEN', this.basic && 'AUTH_BASIC', this.cameraTokens.size && `CAMERA_TOKENS (${this.cameraTokens.size} cameras)`].filter(Boolean);
-    return `credentials required: ${kinds.join(', ')}`;
+    return `credentials required: ${kinds.join(', ')}; ${operator}`;
   }
 
   /** Gateway-wide credentials (token or Basic): everything. */
@@ -84,9 +129,47 @@ export class Access {
     return [...this.cameraTokens.values()].some((t) => sameSecret(given, t));
   }
 
-  /** Operator endpoints (/metrics, /api/stats): gateway-wide credentials only. */
-  allowsOperator(c: Credentials): boolean {
-    return this.open || this.isAdmin(c);
+  /**
+   * Operator endpoints (/metrics, /api/stats list viewers' addresses). With OPERATOR_TOKEN set: that token
+   * as a Bearer header, from anywhere. Without it: loopback and private client addresses only (a request
+   * relayed by a proxy that is not in TRUSTED_PROXIES does not count as local: its client is unknown), and
+   * the gateway-wide credentials when AUTH_TOKEN or AUTH_BASIC is set.
+   */
+  operatorVerdict(c: Credentials, client: ClientAddress): OperatorVerdict {
+    if (this.operator) {
+      const bearer = /^Bearer (.+)$/i.exec(c.authorization)?.[1] ?? '';
+      return sameSecret(bearer, this.operator) ? 'ok' : 'unauthorized';
+    }
+    if (client.untrustedForward || !isLocalAddress(client.address)) {
+      this.refused.operator_address++;
+      return 'forbidden';
+    }
+    return this.token || this.basic ? (this.isAdmin(c) ? 'ok' : 'unauthorized') : 'ok';
+  }
+
+  /** ALLOWED_HOSTS (empty: any). */
+  hostAllowed(hostHeader: string): boolean {
+    if (hostAllowed(this.o.allowedHosts, hostHeader)) return true;
+    this.refused.host++;
+    return false;
+  }
+
+  /** Same origin or CORS_ORIGINS for a WebSocket handshake; no Origin (not a browser) passes. */
+  webSocketOriginAllowed(origin: string, hostHeader: string): boolean {
+    if (webSocketOriginAllowed(origin, hostHeader, this.o.corsOrigins)) return true;
+    this.refused.origin++;
+    return false;
+  }
+
+  /**
+   * The page was opened with a valid ?token=: hand it back as an HttpOnly, SameSite=Strict cookie so the
+   * page's own requests need no token in their URLs (the page then strips it from the address bar).
+   * Secure when a trusted proxy says the client used HTTPS.
+   */
+  tokenCookie(c: Credentials, client: ClientAddress, forwardedProto: string): Array<[string, string]> {
+    if (!c.tokenInQuery || this.open) return [];
+    const secure = client.viaTrustedProxy && forwardedProto === 'https' ? '; Secure' : '';
+    return [['Set-Cookie', `${TOKEN_COOKIE}=${encodeURIComponent(c.token)}; Path=/; HttpOnly; SameSite=Strict${secure}`]];
   }
 
   /** Response headers for a 401. */

@@ -1,5 +1,7 @@
 /** The gateway process's settings: env vars or --flags, each with its default and one line of doc. */
-import { basicCredentials, cameraId, cameraTokenList, commonSettings, loadOrExit, integer, loadSettings, matching, number, originList, secret, type Settings } from '../lib/settings.js';
+import { basicCredentials, cameraId, cameraTokenList, commonSettings, loadOrExit, integer, loadSettings, matching, number, originList, redactToken, secret, type Settings } from '../lib/settings.js';
+import { addressRangeList, type AddressRange } from './client-address.js';
+import { hostList } from './origins.js';
 
 export const gatewaySettings = {
   port: { env: 'PORT', doc: 'HTTP port; every gateway instance on a host listens on it (SO_REUSEPORT)', default: 8080, parse: integer(1, 65535) },
@@ -41,10 +43,41 @@ export const gatewaySettings = {
     default: 60000,
     parse: integer(3000, 86_400_000),
   },
-  authToken: { env: 'AUTH_TOKEN', doc: 'require this token (Authorization: Bearer … or ?token=) for everything but /healthz and /readyz', default: '', parse: secret('a token of 8 to 256 visible characters') },
-  authBasic: { env: 'AUTH_BASIC', doc: 'require HTTP Basic credentials user:password', default: '', parse: basicCredentials },
-  cameraTokens: { env: 'CAMERA_TOKENS', doc: 'camera=token,… : tokens that open one camera each', default: new Map<string, string>() as ReadonlyMap<string, string>, parse: cameraTokenList },
-  corsOrigins: { env: 'CORS_ORIGINS', doc: 'origins allowed to read responses cross-origin (comma-separated, or *); CORS is off when empty', default: [] as string[], parse: originList },
+  authToken: {
+    env: 'AUTH_TOKEN',
+    doc: 'require this token (8 to 256 visible characters; Authorization: Bearer …, ?token= or the page cookie) for everything but /healthz and /readyz',
+    default: '',
+    parse: secret('a token of 8 to 256 visible characters'),
+    redact: redactToken,
+  },
+  authBasic: { env: 'AUTH_BASIC', doc: 'require HTTP Basic credentials user:password', default: '', parse: basicCredentials, redact: redactToken },
+  cameraTokens: {
+    env: 'CAMERA_TOKENS',
+    doc: 'camera=token,… : tokens (8 to 256 visible characters) that open one camera each',
+    default: new Map<string, string>() as ReadonlyMap<string, string>,
+    parse: cameraTokenList,
+    redact: redactToken,
+  },
+  operatorToken: {
+    env: 'OPERATOR_TOKEN',
+    doc: 'token (8 to 256 visible characters, Authorization: Bearer …) for /metrics and /api/stats from anywhere; unset: they answer loopback and private addresses only',
+    default: '',
+    parse: secret('a token of 8 to 256 visible characters'),
+    redact: redactToken,
+  },
+  corsOrigins: { env: 'CORS_ORIGINS', doc: 'origins allowed to read responses cross-origin and to open /ws (comma-separated, or *); CORS is off when empty', default: [] as string[], parse: originList },
+  allowedHosts: {
+    env: 'ALLOWED_HOSTS',
+    doc: 'Host names the gateway answers to (comma-separated, .example.com for subdomains; 421 otherwise; /healthz and /readyz exempt); empty: any (DNS rebinding can reach a LAN gateway)',
+    default: [] as string[],
+    parse: hostList,
+  },
+  trustedProxies: {
+    env: 'TRUSTED_PROXIES',
+    doc: 'proxy addresses or CIDRs (127.0.0.1,10.0.0.0/8) whose X-Forwarded-For / X-Real-IP name the client, for limits, logs and stats',
+    default: [] as AddressRange[],
+    parse: addressRangeList,
+  },
   maxViewers: {
     env: 'MAX_VIEWERS',
     doc: 'viewers (streams and WebSockets) this process serves at most, 503 beyond (0: no limit); auto: as many as it can serve at the cameras\' rate (see AUTO_MAX_LOAD)',

@@ -9,7 +9,8 @@ import type { Capacity } from './capacity.js';
 import type { CameraHub } from './cameras.js';
 import { MjpegViewer } from './mjpeg-viewer.js';
 import { chooseFraming, STREAM_CONTENT_TYPE } from './packet.js';
-import { readCredentials, type Access, type Credentials } from './access.js';
+import { readClient, readCredentials, type Access, type Credentials } from './access.js';
+import type { ClientAddress } from './client-address.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { DeliveryObserver } from './viewer.js';
 import { renderPage } from './page.js';
@@ -39,7 +40,7 @@ const STREAM_HEADERS: ReadonlyArray<readonly [string, string]> = [
 ];
 
 /** Paths a GET serves, to tell 405 (known path, wrong method) from 404. */
-const ROUTES = [/^\/$/, /^\/video_feed$/, /^\/stream\/[^/]+$/, /^\/snapshot\/[^/]+$/, /^\/healthz$/, /^\/readyz$/, /^\/api\/cameras$/, /^\/api\/stats$/, /^\/metrics$/];
+const ROUTES = [/^\/ws$/, /^\/$/, /^\/video_feed$/, /^\/stream\/[^/]+$/, /^\/snapshot\/[^/]+$/, /^\/healthz$/, /^\/readyz$/, /^\/api\/cameras$/, /^\/api\/stats$/, /^\/metrics$/];
 
 function send(res: HttpResponse, status: string, contentType: string, body: string | Buffer, extra: Headers = []): void {
   res.cork(() => {
@@ -59,21 +60,42 @@ function sendJson(res: HttpResponse, status: string, value: unknown): void {
 
 type Headers = ReadonlyArray<readonly [string, string]>;
 
-/** What a handler gets besides res: abort state, the request's credentials and its CORS headers. */
-interface Ctx {
+/** What a handler gets besides res: abort state, the request's credentials, client and CORS headers. */
+interface BaseCtx {
   aborted: boolean;
   creds: Credentials;
   cors: Headers;
 }
+interface Ctx extends BaseCtx {
+  client: ClientAddress;
+}
 
-type Guard = 'public' | 'viewer' | 'operator';
+/** health: anyone, any Host (load balancers probe by address); public: anyone on an ALLOWED_HOSTS name. */
+type Guard = 'health' | 'public' | 'viewer' | 'operator';
 
 export function installRoutes(app: TemplatedApp, o: HttpOptions): void {
   const { hub, bus, log, access, capacity } = o;
 
-  const unauthorized = (res: HttpResponse, ctx: Ctx): void => {
+  const unauthorized = (res: HttpResponse, ctx: BaseCtx): void => {
     access.refuseAuth();
     sendText(res, '401 Unauthorized', 'credentials required', [...access.challenge(), ...ctx.cors]);
+  };
+
+  /** ALLOWED_HOSTS: false (and a 421 sent) for a Host this gateway does not answer to. */
+  const hostOk = (res: HttpResponse, req: HttpRequest): boolean => {
+    if (access.hostAllowed(req.getHeader('host'))) return true;
+    sendText(res, '421 Misdirected Request', 'this gateway does not answer to that host name (ALLOWED_HOSTS)');
+    return false;
+  };
+
+  /** false when refused (and the refusal sent). */
+  const guardOk = (res: HttpResponse, guard: Guard, ctx: Ctx): boolean => {
+    if (guard === 'viewer' && !access.allows(ctx.creds)) return unauthorized(res, ctx), false;
+    if (guard !== 'operator') return true;
+    const verdict = access.operatorVerdict(ctx.creds, ctx.client);
+    if (verdict === 'unauthorized') return unauthorized(res, ctx), false;
+    if (verdict === 'forbidden') return sendText(res, '403 Forbidden', 'operator data answers loopback and private addresses only; set OPERATOR_TOKEN to reach it from elsewhere'), false;
+    return true;
   };
 
   /**
@@ -83,11 +105,12 @@ export function installRoutes(app: TemplatedApp, o: HttpOptions): void {
   const route =
     (guard: Guard, fn: (res: HttpResponse, req: HttpRequest, ctx: Ctx) => Promise<void> | void) =>
     (res: HttpResponse, req: HttpRequest): void => {
-      const ctx: Ctx = { aborted: false, creds: readCredentials(req), cors: access.cors(req.getHeader('origin')) };
+      if (guard !== 'health' && !hostOk(res, req)) return;
+      const ctx: Ctx = { aborted: false, creds: readCredentials(req), client: readClient(res, req, access.trusted), cors: access.cors(req.getHeader('origin')) };
       res.onAborted(() => {
         ctx.aborted = true;
       });
-      if ((guard === 'viewer' && !access.allows(ctx.creds)) || (guard === 'operator' && !access.allowsOperator(ctx.creds))) return unauthorized(res, ctx);
+      if (!guardOk(res, guard, ctx)) return;
       const fail = (err: unknown): void => {
         log.error({ err }, 'request handler failed');
         if (!ctx.aborted) sendText(res, '500 Internal Server Error', 'internal error', ctx.cors);
@@ -110,7 +133,7 @@ export function installRoutes(app: TemplatedApp, o: HttpOptions): void {
     if (!framing) return sendText(res, '400 Bad Request', 'framing must be advance or classic', cors);
     if (fps === null) return sendText(res, '400 Bad Request', `fps must be a whole number from 1 to ${MAX_VIEWER_FPS}`, cors);
     if (!capacity.admit(Math.min(fps ?? Infinity, hub.frameRate(camera)))) return sendText(res, '503 Service Unavailable', 'this gateway is at capacity; try another', [['Retry-After', '5'], ...cors]);
-    const remote = Buffer.from(res.getRemoteAddressAsText()).toString();
+    const remote = readClient(res, req, access.trusted).address; // TRUSTED_PROXIES: the forwarded client, for limits and stats
     const admission = access.admit(remote);
     if (admission === 'max_viewers') return sendText(res, '503 Service Unavailable', 'this gateway serves its maximum number of viewers', [['Retry-After', '5'], ...cors]);
     if (admission === 'max_viewers_per_ip') return sendText(res, '429 Too Many Requests', 'too many streams from your address', [['Retry-After', '5'], ...cors]);
@@ -141,8 +164,12 @@ export function installRoutes(app: TemplatedApp, o: HttpOptions): void {
     });
   };
 
-  app.get('/video_feed', (res, req) => stream(res, req, o.defaultCamera));
-  app.get('/stream/:camera', (res, req) => stream(res, req, decodeParam(req.getParameter(0))));
+  app.get('/video_feed', (res, req) => {
+    if (hostOk(res, req)) stream(res, req, o.defaultCamera);
+  });
+  app.get('/stream/:camera', (res, req) => {
+    if (hostOk(res, req)) stream(res, req, decodeParam(req.getParameter(0)));
+  });
 
   app.get(
     '/snapshot/:camera',
@@ -151,8 +178,10 @@ export function installRoutes(app: TemplatedApp, o: HttpOptions): void {
       if (!CAMERA_ID_RE.test(camera)) return sendText(res, '404 Not Found', `no such camera: ${JSON.stringify(camera.slice(0, 64))}`, ctx.cors);
       if (!access.allows(ctx.creds, camera)) return unauthorized(res, ctx);
       if (!(await hub.isKnown(camera))) {
-        if (!ctx.aborted) sendText(res, '404 Not Found', `no such camera: ${camera}`, ctx.cors);
-        return;
+        const redisDown = !(await bus.checkReady());
+        if (ctx.aborted) return;
+        if (redisDown) return sendText(res, '503 Service Unavailable', 'Redis does not answer: the camera list is unknown', [['Retry-After', '1'], ...ctx.cors]);
+        return sendText(res, '404 Not Found', `no such camera: ${camera}`, ctx.cors);
       }
       const packet = await hub.snapshot(camera);
       if (ctx.aborted) return;
@@ -162,11 +191,13 @@ export function installRoutes(app: TemplatedApp, o: HttpOptions): void {
     }),
   );
 
-  app.get('/healthz', route('public', (res) => sendJson(res, '200 OK', { status: 'ok', pid: process.pid })));
+  app.get('/healthz', route('health', (res) => sendJson(res, '200 OK', { status: 'ok', pid: process.pid })));
   app.get(
     '/readyz',
-    route('public', (res) => {
-      if (!bus.isReady()) return sendJson(res, '503 Service Unavailable', { status: 'redis unreachable' });
+    route('health', async (res, _req, ctx) => {
+      const ready = await bus.checkReady();
+      if (ctx.aborted) return;
+      if (!ready) return sendJson(res, '503 Service Unavailable', { status: 'redis unreachable or not answering' });
       // Saturated: a load balancer should send new viewers elsewhere (the ones here keep their rate).
       if (capacity.full) return sendJson(res, '503 Service Unavailable', { status: 'saturated', ...capacity.describe() });
       sendJson(res, '200 OK', { status: 'ready', load: capacity.describe().load });
@@ -176,8 +207,11 @@ export function installRoutes(app: TemplatedApp, o: HttpOptions): void {
   app.get(
     '/api/cameras',
     route('viewer', async (res, _req, ctx) => {
-      const list = (await hub.cameras()).filter((c) => access.allows(ctx.creds, c.camera));
+      // The hub falls back to the last list it had; a Redis that does not answer is a 503, not stale data.
+      const [cameras, ready] = await Promise.all([hub.cameras(), bus.checkReady()]);
       if (ctx.aborted) return;
+      if (!ready) return sendText(res, '503 Service Unavailable', 'Redis does not answer', [['Retry-After', '1'], ...ctx.cors]);
+      const list = cameras.filter((c) => access.allows(ctx.creds, c.camera));
       const body = { defaultCamera: o.defaultCamera, cameras: list.map((c) => ({ ...c, live: hub.isFresh(c.lastFrameAt), viewersHere: hub.viewerCount(c.camera) })) };
       send(res, '200 OK', 'application/json', JSON.stringify(body), ctx.cors);
     }),
@@ -198,7 +232,13 @@ export function installRoutes(app: TemplatedApp, o: HttpOptions): void {
     }),
   );
 
-  app.get('/', route('viewer', (res) => send(res, '200 OK', 'text/html; charset=utf-8', renderPage(o.defaultCamera))));
+  app.get(
+    '/',
+    route('viewer', (res, req, ctx) => {
+      const cookie = access.tokenCookie(ctx.creds, ctx.client, req.getHeader('x-forwarded-proto'));
+      send(res, '200 OK', 'text/html; charset=utf-8', renderPage(o.defaultCamera), [['Referrer-Policy', 'same-origin'], ...cookie]);
+    }),
+  );
 
   app.options(
     '/*',

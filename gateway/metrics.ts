@@ -125,7 +125,7 @@ export function createMetrics(hub: CameraHub, bus: FrameBus, access: Access, cap
   busCounter('camfan_viewers_stall_closed_total', 'Viewers closed because their socket took nothing for STALL_CLOSE_MS', () => hub.stallClosed);
   new client.Counter({
     name: 'camfan_requests_refused_total',
-    help: 'Requests refused: missing or wrong credentials, over MAX_VIEWERS / MAX_VIEWERS_PER_IP, or saturated (MAX_VIEWERS=auto)',
+    help: 'Requests refused, by reason: auth, max_viewers, max_viewers_per_ip, saturated (MAX_VIEWERS=auto), host (ALLOWED_HOSTS), origin (/ws), operator_address',
     labelNames: ['reason'],
     registers: [registry],
     collect() {

@@ -4,7 +4,8 @@
  * streams stalls past that (Motion#1333, ZoneMinder#2940). ?view=img shows plain <img src="/stream/…">
  * tiles instead, the way any other page can embed a camera. Each tile shows name, size, frame rate and the
  * latency from capture to screen, enlarges on click, downloads a snapshot, says "offline" when its camera
- * has no live frame, and the page reconnects by itself after a gateway restart.
+ * has no live frame, and the page reconnects by itself after a gateway restart. A ?token= in its URL is
+ * traded for a cookie by the gateway (access.ts tokenCookie) and removed from the address bar here.
  */
 
 function escapeHtml(s: string): string {
@@ -35,9 +36,14 @@ const SCRIPT = `
 (() => {
   const params = new URLSearchParams(location.search);
   const view = params.get('view') === 'img' ? 'img' : 'canvas';
-  // With AUTH_TOKEN set, open the page as /?token=…: the token travels on to every request it makes.
-  const token = params.get('token');
-  const withToken = (u) => token ? u + (u.includes('?') ? '&' : '?') + 'token=' + encodeURIComponent(token) : u;
+  // With AUTH_TOKEN set, open the page as /?token=…: the gateway answered with an HttpOnly cookie that
+  // carries the token on every request the page makes, so the token leaves the address bar (and with it
+  // history, bookmarks, screenshots and Referer headers) and appears in no URL the page requests.
+  if (params.has('token')) {
+    params.delete('token');
+    const rest = params.toString();
+    history.replaceState(null, '', location.pathname + (rest ? '?' + rest : '') + location.hash);
+  }
   const grid = document.getElementById('grid');
   const statusEl = document.getElementById('status');
   const tiles = new Map();
@@ -59,7 +65,7 @@ const SCRIPT = `
     const name = document.createElement('span'); name.className = 'name'; name.textContent = cam.camera;
     const meta = document.createElement('span'); meta.className = 'meta';
     const snap = document.createElement('a'); snap.textContent = 'snapshot';
-    snap.href = withToken('/snapshot/' + encodeURIComponent(cam.camera));
+    snap.href = '/snapshot/' + encodeURIComponent(cam.camera);
     snap.download = cam.camera + '.jpg';
     snap.onclick = (e) => e.stopPropagation();
     cap.append(name, meta, snap);
@@ -78,12 +84,12 @@ const SCRIPT = `
     t.media.onload = () => { t.lastFrameAt = Date.now(); };
     t.media.src = streamUrl(t.info.camera);
   }
-  function streamUrl(c) { return withToken('/stream/' + encodeURIComponent(c) + '?t=' + Date.now()); }
+  function streamUrl(c) { return '/stream/' + encodeURIComponent(c) + '?t=' + Date.now(); }
 
   function subscribe(camera) { ws.send(JSON.stringify({ subscribe: camera })); }
 
   function connect() {
-    ws = new WebSocket(withToken((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/ws'));
+    ws = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/ws');
     ws.binaryType = 'arraybuffer';
     ws.onopen = () => { wsBackoff = 500; setStatus('live', true); for (const c of tiles.keys()) subscribe(c); };
     ws.onmessage = (e) => { if (typeof e.data === 'string') return; onFrame(e.data); };
@@ -131,7 +137,7 @@ const SCRIPT = `
 
   async function refresh() {
     try {
-      const r = await fetch(withToken('/api/cameras'), { cache: 'no-store' });
+      const r = await fetch('/api/cameras', { cache: 'no-store' });
       const { cameras } = await r.json();
       for (const cam of cameras) tile(cam).info = cam;
       if (view === 'img') setStatus('live', true);

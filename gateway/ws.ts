@@ -9,7 +9,7 @@
  */
 import type { Logger } from '../lib/log.js';
 import { CAMERA_ID_RE } from '../lib/settings.js';
-import { readCredentials, type Access } from './access.js';
+import { readClient, readCredentials, type Access } from './access.js';
 import type { Capacity } from './capacity.js';
 import type { CameraHub } from './cameras.js';
 import type { TemplatedApp, WebSocket } from './uws.js';
@@ -79,21 +79,36 @@ export function installWebSocket(app: TemplatedApp, o: WebSocketOptions): void {
     maxBackpressure: 16 * 1024 * 1024,
     upgrade: (res, req, context) => {
       const creds = readCredentials(req);
-      const remote = Buffer.from(res.getRemoteAddressAsText()).toString();
-      const refuse = (status: string, text: string): void => {
-        res.cork(() => res.writeStatus(status).writeHeader('Content-Type', 'text/plain; charset=utf-8').end(`${text}\n`));
+      const remote = readClient(res, req, access.trusted).address;
+      const host = req.getHeader('host');
+      const origin = req.getHeader('origin');
+      // The same headers as the HTTP refusals (http.ts): nosniff always, the challenge on a 401.
+      const refuse = (status: string, text: string, extra: ReadonlyArray<readonly [string, string]> = []): void => {
+        res.cork(() => {
+          res.writeStatus(status).writeHeader('Content-Type', 'text/plain; charset=utf-8').writeHeader('Cache-Control', 'no-store').writeHeader('X-Content-Type-Options', 'nosniff');
+          for (const [k, v] of extra) res.writeHeader(k, v);
+          res.end(`${text}\n`);
+        });
       };
+      if (!access.hostAllowed(host)) return refuse('421 Misdirected Request', 'this gateway does not answer to that host name (ALLOWED_HOSTS)');
+      // Cross-site WebSocket hijacking: a page elsewhere must not ride this browser's cookie or address.
+      if (!access.webSocketOriginAllowed(origin, host)) {
+        // Counted always (camfan_requests_refused_total{reason="origin"}); logged at the first and every 100th.
+        const n = access.refused.origin;
+        if (n === 1 || n % 100 === 0) log.info({ origin: origin.slice(0, 200), remote, refused: n }, 'websocket refused: origin not allowed');
+        return refuse('403 Forbidden', 'origin not allowed (same origin or CORS_ORIGINS only)');
+      }
       if (!access.allows(creds)) {
         access.refuseAuth();
-        return refuse('401 Unauthorized', 'credentials required');
+        return refuse('401 Unauthorized', 'credentials required', access.challenge());
       }
       if (capacity.full) {
         capacity.refused++;
         return refuse('503 Service Unavailable', 'this gateway is at capacity; try another');
       }
       const admission = access.admit(remote);
-      if (admission === 'max_viewers') return refuse('503 Service Unavailable', 'this gateway serves its maximum number of viewers');
-      if (admission === 'max_viewers_per_ip') return refuse('429 Too Many Requests', 'too many connections from your address');
+      if (admission === 'max_viewers') return refuse('503 Service Unavailable', 'this gateway serves its maximum number of viewers', [['Retry-After', '5']]);
+      if (admission === 'max_viewers_per_ip') return refuse('429 Too Many Requests', 'too many connections from your address', [['Retry-After', '5']]);
       const state: SocketState = { viewers: new Map(), open: true, remote, creds };
       res.upgrade(state, req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context);
     },

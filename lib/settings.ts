@@ -20,6 +20,8 @@ export interface Setting<T> {
   default: T;
   /** Parses the raw string; throws Error with a message saying what is allowed. */
   parse: (raw: string) => T;
+  /** For secrets: how a rejected value is shown in the error (never verbatim; see redactToken, redactUrlText). */
+  redact?: (raw: string) => string;
 }
 
 type Table = Record<string, Setting<unknown>>;
@@ -53,7 +55,8 @@ export function loadSettings<T extends Table>(
     try {
       out[key] = s.parse(raw);
     } catch (err) {
-      throw new ConfigError(`${s.env} (--${flagName(s.env)}) = ${JSON.stringify(raw)} is invalid: ${(err as Error).message}`);
+      const shown = s.redact ? s.redact(raw) : JSON.stringify(raw);
+      throw new ConfigError(`${s.env} (--${flagName(s.env)}) = ${shown} is invalid: ${(err as Error).message}`);
     }
   }
   return Object.freeze(out) as Settings<T>;
@@ -185,9 +188,30 @@ export function redactUrl(raw: string): string {
   }
 }
 
+/**
+ * A rejected secret is described, never shown: an exit message goes to pm2's log files on every restart.
+ * The length helps with the usual mistake (a token shorter than 8 characters).
+ */
+export function redactToken(raw: string): string {
+  return `<secret, ${raw.length} characters>`;
+}
+
+/**
+ * redactUrl for text that may not even parse as a URL (REDIS_URL=redis://u:pw@h:99999 is rejected by
+ * new URL()): whatever sits between :// and the last @ before the path is userinfo; its password goes.
+ */
+export function redactUrlText(raw: string): string {
+  const m = /^([A-Za-z][A-Za-z0-9+.-]*:\/\/)([^/?#]*)@/.exec(raw);
+  if (!m) return JSON.stringify(raw);
+  const userinfo = m[2]!;
+  const colon = userinfo.indexOf(':');
+  const shown = colon < 0 ? '***' : `${userinfo.slice(0, colon)}:***`;
+  return JSON.stringify(`${m[1]}${shown}@${raw.slice(m[0].length)}`);
+}
+
 /** Settings both processes take, declared once. */
 export const commonSettings = {
-  redisUrl: { env: 'REDIS_URL', doc: 'Redis (redis:// or rediss://, with user:password if needed)', default: 'redis://127.0.0.1:6379', parse: redisUrl },
+  redisUrl: { env: 'REDIS_URL', doc: 'Redis (redis:// or rediss://, with user:password if needed)', default: 'redis://127.0.0.1:6379', parse: redisUrl, redact: redactUrlText },
   redisClusterNodes: {
     env: 'REDIS_CLUSTER_NODES',
     doc: 'host:port,… of a Redis Cluster (sharded pub/sub, Redis >= 7); REDIS_URL then only supplies user:password',
@@ -205,6 +229,12 @@ export const commonSettings = {
     doc: 'exit (pm2 restarts us) if Redis is unreachable this long after start; outages after the first connection are retried forever',
     default: 30000,
     parse: integer(1000, 3600000),
+  },
+  redisCommandTimeoutMs: {
+    env: 'REDIS_COMMAND_TIMEOUT_MS',
+    doc: 'a Redis command not answered within this long fails (a frozen Redis: /readyz, snapshots and the camera list answer 503 instead of hanging)',
+    default: 1500,
+    parse: integer(100, 60000),
   },
   shutdownTimeoutMs: { env: 'SHUTDOWN_TIMEOUT_MS', doc: 'forced exit after this long on SIGTERM (keep below pm2 kill_timeout)', default: 4000, parse: integer(100, 60000) },
   logLevel: { env: 'LOG_LEVEL', doc: 'log level', default: 'info', parse: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent') },

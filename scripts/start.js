@@ -15,7 +15,11 @@ if (!existsSync(pm2) || !existsSync(path.join(root, 'dist', 'gateway', 'main.js'
 const r = spawnSync(pm2, ['start', path.join(root, 'ecosystem.config.js')], { stdio: 'inherit', cwd: root });
 if (r.status !== 0) process.exit(r.status ?? 1);
 
-const port = process.env.PORT || '8080';
+// Where the gateways listen and what they want to be asked, as pm2 recorded it (as npm run status does).
+const { askGateway, camfanApps, gatewayTarget } = require('./pm2-apps.js');
+const gatewayApp = camfanApps().find((a) => a.name === 'camfan-gateway');
+const target = gatewayApp ? gatewayTarget(gatewayApp) : { host: '127.0.0.1', port: Number(process.env.PORT || 8080), viewer: '', hostHeader: '' };
+const port = String(target.port);
 const deadline = Date.now() + 45000;
 let said = '';
 const say = (text) => {
@@ -33,12 +37,8 @@ function appsNotOnline() {
 }
 
 async function json(p) {
-  try {
-    const res = await fetch(`http://127.0.0.1:${port}${p}`);
-    return { ok: res.ok, body: await res.json() };
-  } catch {
-    return null;
-  }
+  const r = await askGateway(target, p, target.viewer);
+  return r.status ? { ok: r.status === 200, body: r.body ?? {} } : null;
 }
 
 (async function poll() {
@@ -53,8 +53,8 @@ async function json(p) {
   else {
     const cam = process.env.CAMERA_ID || cams?.body.defaultCamera || 'cam0';
     console.log(`\ncamfan is running${live.length ? ` (live: ${live.join(', ')})` : ' (no camera has a live frame yet: see npx pm2 logs)'}.`);
-    console.log(`  open:     http://127.0.0.1:${port}/   (or http://<this host>:${port}/)`);
-    console.log(`  stream:   http://127.0.0.1:${port}/video_feed   snapshot: http://127.0.0.1:${port}/snapshot/${cam}`);
+    console.log(`  open:     http://${target.host}:${port}/   (or http://<this host>:${port}/)`);
+    console.log(`  stream:   http://${target.host}:${port}/video_feed   snapshot: http://${target.host}:${port}/snapshot/${cam}`);
     console.log('  status:   npm run status   logs: npx pm2 logs   stop: npm stop');
     return;
   }

@@ -23,6 +23,10 @@ interface Harness {
   injectRaw(camera: string, message: Buffer): Promise<void>;
   /** Lets in-flight messages arrive. */
   settle(): Promise<void>;
+  /** Writes a raw camera-list entry, as a foreign or broken writer would. */
+  injectCameraEntry(field: string, json: string): Promise<void>;
+  /** Freezes the server (SIGSTOP for Redis); resolves with the function that thaws it. */
+  freeze?: () => Promise<() => Promise<void>>;
 }
 
 function contract(name: string, make: () => Promise<Harness>): void {
@@ -83,6 +87,41 @@ function contract(name: string, make: () => Promise<Harness>): void {
       assert.deepEqual((await h.bus.cameras()).find((c) => c.camera === 'f'), info);
     });
 
+    test('camera-list entries are checked one by one: bad ones are skipped and counted, the rest listed', async () => {
+      const good = { camera: 'h', source: 'test pattern', width: 4, height: 3, fps: 30, targetFps: 30, lastFrameAt: 1, lastFrameBytes: 5, idle: false, encodeMsP50: null, updatedAt: 2 };
+      await h.bus.announce(good);
+      const before = h.bus.stats.invalidCameraEntries;
+      const bad: Array<[string, string]> = [
+        ['evil', '1'],
+        ['evil2', '{not json'],
+        ['evil3', JSON.stringify({ ...good, camera: 'evil3', width: 'wide' })],
+        ['evil4', JSON.stringify({ ...good, camera: 'evil4', source: undefined })],
+        ['evil5', JSON.stringify({ ...good, camera: 'other' })],
+        ['../x', JSON.stringify({ ...good, camera: '../x' })],
+        ['evil6', 'null'],
+      ];
+      for (const [field, json] of bad) await h.injectCameraEntry(field, json);
+      const list = await h.bus.cameras();
+      assert.deepEqual(list.find((c) => c.camera === 'h'), good);
+      assert.deepEqual(list.filter((c) => c.camera.startsWith('evil') || c.camera === '../x' || c.camera === 'other'), []);
+      assert.equal(h.bus.stats.invalidCameraEntries, before + bad.length);
+      assert.deepEqual(list.map((c) => c.camera), [...list.map((c) => c.camera)].sort());
+    });
+
+    test('checkReady: true while the server answers, false within the command timeout when it is frozen', async (t) => {
+      assert.equal(await h.bus.checkReady(), true);
+      if (!h.freeze) return t.skip('this harness cannot freeze its server');
+      const thaw = await h.freeze();
+      try {
+        const started = Date.now();
+        assert.equal(await h.bus.checkReady(), false);
+        assert.ok(Date.now() - started < 1500, `answered after ${Date.now() - started} ms`);
+      } finally {
+        await thaw();
+      }
+      assert.equal(await waitFor('ready again', () => h.bus.checkReady(), 5000), true);
+    });
+
     test('watchers counts subscribed gateways, and a frames request reaches the capture', async () => {
       assert.equal(await h.bus.watchers('g'), 0);
       const unsubscribe = await h.bus.subscribe('g', () => undefined);
@@ -108,7 +147,18 @@ function contract(name: string, make: () => Promise<Harness>): void {
 
 contract('MemoryBus', async () => {
   const bus = new MemoryBus();
-  return { bus, injectRaw: async (camera, msg) => bus.deliverRaw(camera, msg), settle: async () => undefined };
+  return {
+    bus,
+    injectRaw: async (camera, msg) => bus.deliverRaw(camera, msg),
+    settle: async () => undefined,
+    injectCameraEntry: async (field, json) => bus.announceRaw(field, json),
+    freeze: async () => {
+      bus.frozen = true;
+      return async () => {
+        bus.frozen = false;
+      };
+    },
+  };
 });
 
 let redis: RedisHandle | null = null;
@@ -118,15 +168,25 @@ after(async () => {
 
 contract('RedisBus (real redis-server)', async () => {
   redis ??= await startRedis();
-  const bus = new RedisBus({ target: { kind: 'standalone', url: redis.url }, log });
+  const bus = new RedisBus({ target: { kind: 'standalone', url: redis.url, commandTimeoutMs: 500 }, log });
   await waitFor('redis bus ready', () => bus.isReady(), 5000);
   const raw = redis.client();
+  const server = redis;
   return {
     bus,
     injectRaw: async (camera, msg) => {
       await raw.publish(channels.frames(camera), msg);
     },
     settle: () => sleep(100),
+    injectCameraEntry: async (field, json) => {
+      await raw.hset(channels.cameras, field, json);
+    },
+    freeze: async () => {
+      server.child.kill('SIGSTOP');
+      return async () => {
+        server.child.kill('SIGCONT');
+      };
+    },
   };
 });
 
@@ -149,5 +209,8 @@ contract('RedisBus (3-master Redis Cluster, sharded pub/sub)', async () => {
       await raw.spublish(channels.frames(camera), msg);
     },
     settle: () => sleep(150),
+    injectCameraEntry: async (field, json) => {
+      await raw.hset(channels.cameras, field, json);
+    },
   };
 });

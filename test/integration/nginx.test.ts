@@ -1,80 +1,116 @@
 /**
- * The shipped deploy/nginx.conf, for real: Debian's nginx in front of two gateways on different addresses
- * (127.0.0.2 and 127.0.0.3, as two hosts would be), viewers through nginx, one gateway killed, new viewers
- * still served.
+ * The shipped deploy/nginx.conf, installed the way its header says on Debian's stock nginx layout (the
+ * package's own nginx.conf and default site, copied into a temporary prefix; only ports, paths under
+ * /etc, /run and /var/log, and the upstream list are rewritten). Two gateways on different addresses
+ * (127.0.0.2 and 127.0.0.3, as two hosts would be) behind it; clients on several loopback addresses
+ * (127.0.0.11–13). Checks: the conflict with Debian's default site is an error, not a silent welcome
+ * page; streams, WebSockets and HTTPS pass; client addresses reach the gateways (TRUSTED_PROXIES) for
+ * MAX_VIEWERS_PER_IP and /api/stats; the access log has no query strings; the header-size guard;
+ * failover when a gateway dies.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { openStream } from '../helpers/mjpeg-client.js';
+import { holdStream, probe, wsHandshake, type HeldStream } from '../helpers/http-probe.js';
 import { freePort, requireTool, ROOT, run, startCapture, startGateway, startRedis, waitFor, waitForFrames, type GatewayHandle, type Proc, type RedisHandle } from '../helpers/procs.js';
 
-/** deploy/nginx.conf with this test's gateways, ports and certificate, inside a minimal main config. */
-function nginxConfig(dir: string, listen: number, tlsListen: number, upstreams: string[]): string {
-  const example = readFileSync(path.join(ROOT, 'deploy', 'nginx.conf'), 'utf8');
-  let server = example.replace(/^\s*server \d+\.\d+\.\d+\.\d+:\d+ (.*);$/gm, '');
-  server = server.replace(/upstream camfan_gateways \{/, `upstream camfan_gateways {\n${upstreams.map((u) => `    server ${u} max_fails=1 fail_timeout=10s;`).join('\n')}`);
-  server = server.replace(/listen 80;/, `listen 127.0.0.1:${listen};`);
-  // The example's HTTPS lines, switched on with a certificate made for the test.
-  server = server.replace(/# listen 443 ssl;/, `listen 127.0.0.1:${tlsListen} ssl;`);
-  server = server.replace(/# ssl_certificate +\S+;/, `ssl_certificate ${dir}/cert.pem;`);
-  server = server.replace(/# ssl_certificate_key +\S+;/, `ssl_certificate_key ${dir}/key.pem;`);
-  assert.match(server, /ssl_certificate_key .*key\.pem;/);
-  assert.match(server, new RegExp(`server ${upstreams[1]!.replace(/\./g, '\\.')}`));
-  return `daemon off;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-worker_processes 1;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fcgi; uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
-${server}
-}
-`;
+const ETC = '/etc/nginx';
+
+/** Debian's nginx layout in `dir`, with paths and ports moved there; returns the conf.d/ and sites-enabled/ dirs. */
+function installStockNginx(dir: string, listen: number): void {
+  for (const f of ['nginx.conf', 'mime.types']) cpSync(path.join(ETC, f), path.join(dir, f));
+  for (const d of ['modules-enabled', 'conf.d', 'sites-enabled', 'log']) mkdirSync(path.join(dir, d), { recursive: true });
+  cpSync(path.join(ETC, 'modules-enabled'), path.join(dir, 'modules-enabled'), { recursive: true, dereference: true });
+  const main = readFileSync(path.join(dir, 'nginx.conf'), 'utf8');
+  writeFileSync(path.join(dir, 'nginx.conf'), relocate(main, dir));
+  const site = readFileSync(path.join(ETC, 'sites-available', 'default'), 'utf8');
+  writeFileSync(path.join(dir, 'sites-enabled', 'default'), relocate(site, dir, listen));
 }
 
-describe('nginx in front of two gateways (deploy/nginx.conf)', () => {
+/** Paths under /etc/nginx, /run and /var/log into `dir`; port 80 (IPv4 only: the test has loopback only) to `listen`. */
+function relocate(conf: string, dir: string, listen?: number, tlsListen?: number): string {
+  let out = conf.replaceAll('/etc/nginx/', `${dir}/`).replace(/\/run\/nginx\.pid/, `${dir}/nginx.pid`).replaceAll('/var/log/nginx/', `${dir}/log/`);
+  if (listen !== undefined) {
+    out = out.replace(/^(\s*)listen 80 default_server;/m, `$1listen 127.0.0.1:${listen} default_server;`).replace(/^\s*listen \[::\]:80 default_server;\n/m, '');
+  }
+  if (tlsListen !== undefined) {
+    out = out.replace(/^(\s*)# listen 443 ssl default_server;/m, `$1listen 127.0.0.1:${tlsListen} ssl default_server;`);
+    out = out.replace(/# ssl_certificate +\S+;/, `ssl_certificate ${dir}/cert.pem;`).replace(/# ssl_certificate_key +\S+;/, `ssl_certificate_key ${dir}/key.pem;`);
+  }
+  return out;
+}
+
+/** deploy/nginx.conf as conf.d/camfan.conf, its upstream list replaced by this test's gateways. */
+function installCamfan(dir: string, listen: number, tlsListen: number, upstreams: string[]): void {
+  const example = readFileSync(path.join(ROOT, 'deploy', 'nginx.conf'), 'utf8');
+  const servers = example.match(/^\s*server \d+\.\d+\.\d+\.\d+:\d+ (.*);$/m);
+  assert.ok(servers, 'the example lists its gateways as server lines');
+  let conf = example.replace(/^\s*server \d+\.\d+\.\d+\.\d+:\d+ .*;\n/gm, '');
+  conf = conf.replace(/(upstream camfan_gateways \{[^}]*?least_conn;\n)/, `$1${upstreams.map((u) => `    server ${u} ${servers[1]};`).join('\n')}\n`);
+  conf = relocate(conf, dir, listen, tlsListen);
+  assert.match(conf, /ssl_certificate_key .*key\.pem;/);
+  assert.match(conf, new RegExp(`server ${upstreams[1]!.replace(/\./g, '\\.')} max_fails=3 fail_timeout=10s;`));
+  writeFileSync(path.join(dir, 'conf.d', 'camfan.conf'), conf);
+}
+
+describe('nginx in front of two gateways (deploy/nginx.conf on a stock Debian nginx)', () => {
   let redis: RedisHandle;
   let capture: Proc;
   let nginx: Proc;
+  let dir = '';
   const gws: GatewayHandle[] = [];
   let front = '';
+  let listen = 0;
   let secure = '';
   let ca: Buffer;
 
   before(async () => {
     requireTool('nginx', 'sudo apt-get install -y nginx');
+    requireTool('openssl', 'sudo apt-get install -y openssl');
     redis = await startRedis();
     capture = startCapture({ REDIS_URL: redis.url, CAPTURE_SOURCE: 'test', CAPTURE_WIDTH: '320', CAPTURE_HEIGHT: '240', CAPTURE_FPS: '15' });
     const port = await freePort();
-    for (const host of ['127.0.0.2', '127.0.0.3']) gws.push(await startGateway({ REDIS_URL: redis.url, HOST: host, PORT: String(port)}));
+    // As the example's header says: nginx (connecting from 127.0.0.1) is trusted, the server_name is the allowed host.
+    const env = { REDIS_URL: redis.url, PORT: String(port), TRUSTED_PROXIES: '127.0.0.1', ALLOWED_HOSTS: 'camfan.example.com,127.0.0.1', MAX_VIEWERS_PER_IP: '2' };
+    for (const host of ['127.0.0.2', '127.0.0.3']) gws.push(await startGateway({ ...env, HOST: host }));
     await waitForFrames(redis, 'cam0');
-    const dir = mkdtempSync(path.join(tmpdir(), 'camfan-nginx-'));
-    for (const d of ['body', 'proxy', 'fcgi', 'uwsgi', 'scgi']) mkdirSync(path.join(dir, d));
-    const listen = await freePort();
+    dir = mkdtempSync(path.join(tmpdir(), 'camfan-nginx-'));
+    listen = await freePort();
     const tlsListen = await freePort();
-    requireTool('openssl', 'sudo apt-get install -y openssl');
     const cert = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1']);
     assert.equal(cert.status, 0, String(cert.stderr));
     ca = readFileSync(path.join(dir, 'cert.pem'));
-    writeFileSync(path.join(dir, 'nginx.conf'), nginxConfig(dir, listen, tlsListen, gws.map((g) => `${g.host}:${g.port}`)));
+    installStockNginx(dir, listen);
+    installCamfan(dir, listen, tlsListen, gws.map((g) => `${g.host}:${g.port}`));
     secure = `https://127.0.0.1:${tlsListen}`;
-    nginx = run('nginx', ['-p', dir, '-c', path.join(dir, 'nginx.conf')]);
     front = `http://127.0.0.1:${listen}`;
-    await waitFor('nginx', async () => (await fetch(`${front}/healthz`)).ok, 10000);
   });
 
   after(async () => {
     await nginx?.stop();
     await Promise.all([...gws.map((g) => g.stop()), capture?.stop()]);
     await redis?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("with Debian's default site still enabled, nginx -t says so; removing it (as the header says) makes it valid", () => {
+    const check = (): ReturnType<typeof spawnSync> => spawnSync('nginx', ['-t', '-p', dir, '-c', path.join(dir, 'nginx.conf')], { encoding: 'utf8' });
+    const conflict = check();
+    assert.notEqual(conflict.status, 0);
+    assert.match(String(conflict.stderr), /duplicate default server/);
+    rmSync(path.join(dir, 'sites-enabled', 'default'));
+    const ok = check();
+    assert.equal(ok.status, 0, String(ok.stderr));
   });
 
   test('viewers through nginx get whole frames at once, from both gateways', async () => {
+    nginx = run('nginx', ['-p', dir, '-c', path.join(dir, 'nginx.conf'), '-g', 'daemon off;']);
+    await waitFor('nginx', async () => (await fetch(`${front}/healthz`)).ok, 10000);
     const pids = new Set<number>();
     for (let i = 0; i < 20; i++) pids.add(((await (await fetch(`${front}/healthz`)).json()) as { pid: number }).pid);
     assert.equal(pids.size, 2, 'nginx spreads requests over both gateways');
@@ -86,12 +122,58 @@ describe('nginx in front of two gateways (deploy/nginx.conf)', () => {
     assert.ok(latency[Math.floor(latency.length / 2)]! < 100, 'nginx passes parts on without buffering');
   });
 
+  test('WebSockets pass through nginx, same-origin; other Host names are refused by the gateways', async () => {
+    const h = await wsHandshake(`ws://127.0.0.1:${listen}/ws`, { headers: { origin: front } });
+    assert.ok(h.open, 'same-origin WebSocket through nginx');
+    if (h.open) {
+      let frames = 0;
+      h.ws.on('message', (_d, binary) => binary && frames++);
+      h.ws.send(JSON.stringify({ subscribe: 'cam0' }));
+      await waitFor('frames over /ws through nginx', () => frames >= 3, 5000);
+      h.ws.close();
+    }
+    const evil = await wsHandshake(`ws://127.0.0.1:${listen}/ws`, { headers: { origin: 'https://evil.example' } });
+    assert.equal(evil.open ? 'open' : evil.status, 403);
+    assert.equal((await probe(`${front}/api/cameras`, { headers: { host: 'evil.example' } })).status, 421);
+    assert.equal((await probe(`${front}/api/cameras`, { headers: { host: 'camfan.example.com' } })).status, 200);
+  });
+
   test('HTTPS terminates at nginx: the stream arrives over TLS, whole', async () => {
     const s = openStream(`${secure}/video_feed`, { ca });
     assert.equal((await s.status).statusCode, 200);
     await waitFor('frames over TLS', () => s.count >= 10, 5000);
     s.close();
     assert.deepEqual(s.invalid, []);
+  });
+
+  test('the access log names each client and no query string; large headers stop at nginx', async () => {
+    assert.equal((await probe(`${front}/snapshot/cam0?token=SECRET-IN-URL`, { localAddress: '127.0.0.11' })).status, 200);
+    await waitFor('the access log line', () => readFileSync(path.join(dir, 'log', 'camfan.access.log'), 'utf8').includes('127.0.0.11'), 3000);
+    const log = readFileSync(path.join(dir, 'log', 'camfan.access.log'), 'utf8');
+    assert.match(log, /^127\.0\.0\.11 - - \[.*\] "GET \/snapshot\/cam0 HTTP\/1\.1" 200 /m);
+    assert.ok(!log.includes('SECRET-IN-URL') && !log.includes('token='), 'no query string in the access log');
+    const line = await probe(`${front}/healthz`, { headers: { 'x-big': 'a'.repeat(9000) } });
+    assert.equal(line.status, 400, 'a header line over 8 kB');
+    const many = await probe(`${front}/healthz`, { headers: Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`x-big-${i}`, 'a'.repeat(7000)])) });
+    assert.equal(many.status, 400, 'headers over 4 x 8 kB in all');
+    assert.equal((await probe(`${front}/healthz`, { headers: { 'x-ok': 'a'.repeat(6000) } })).status, 200);
+  });
+
+  test('HTTP/1.0 and requests with many header lines are answered through nginx, and leave both gateways in rotation', async () => {
+    const http10 = await new Promise<string>((resolve) => {
+      let text = '';
+      const c = net.connect(listen, '127.0.0.1', () => c.write('GET /healthz HTTP/1.0\r\n\r\n'));
+      c.on('data', (d: Buffer) => (text += d.toString()));
+      c.on('close', () => resolve(text));
+      c.setTimeout(5000, () => c.destroy());
+    });
+    assert.match(http10, /^HTTP\/1\.1 200 OK/);
+    const many = Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`x-h${i}`, 'a']));
+    const answers = await Promise.all(Array.from({ length: 4 }, () => probe(`${front}/healthz`, { headers: many, timeoutMs: 5000 })));
+    assert.deepEqual(answers.map((a) => a.status), [200, 200, 200, 200]);
+    const pids = new Set<number>();
+    for (let i = 0; i < 20; i++) pids.add((JSON.parse((await probe(`${front}/healthz`)).body) as { pid: number }).pid);
+    assert.equal(pids.size, 2, 'both gateways still in rotation');
   });
 
   test('one gateway killed: new viewers are still served', async () => {
@@ -102,6 +184,26 @@ describe('nginx in front of two gateways (deploy/nginx.conf)', () => {
       const s = openStream(`${front}/video_feed`);
       await waitFor(`viewer ${i} gets frames`, () => s.count >= 2, 5000);
       s.close();
+    }
+  });
+
+  test('TRUSTED_PROXIES: through nginx MAX_VIEWERS_PER_IP counts each client, and /api/stats lists them', async () => {
+    // One gateway is left (the previous test killed the other), so every stream lands on it.
+    const held: HeldStream[] = [];
+    try {
+      for (const client of ['127.0.0.11', '127.0.0.12', '127.0.0.13']) {
+        for (let i = 0; i < 2; i++) {
+          const s = await holdStream(`${front}/stream/cam0`, { localAddress: client });
+          held.push(s);
+          assert.equal(s.status, 200, `stream ${i + 1} of ${client}`);
+        }
+      }
+      const third = await probe(`${front}/stream/cam0`, { localAddress: '127.0.0.12' });
+      assert.equal(third.status, 429, 'the third stream of one client');
+      const stats = (await (await fetch(`${front}/api/stats`)).json()) as { viewers: Array<{ remote: string }> };
+      assert.deepEqual([...new Set(stats.viewers.map((v) => v.remote))].sort(), ['127.0.0.11', '127.0.0.12', '127.0.0.13']);
+    } finally {
+      for (const s of held) s.close();
     }
   });
 });

@@ -1,0 +1,56 @@
+/**
+ * One entry of the camera list (the camfan:cameras hash), checked before anyone uses it. Anyone who can
+ * write to Redis can write this hash: one bad entry (`HSET camfan:cameras evil 1`) must cost that entry
+ * only, not the whole list (it used to throw in the sort and empty /api/cameras for every camera).
+ */
+import { CAMERA_ID_RE } from '../lib/settings.js';
+import type { CameraInfo } from './bus.js';
+
+type FieldCheck = (v: unknown) => boolean;
+
+const isNumber: FieldCheck = (v) => typeof v === 'number' && Number.isFinite(v);
+const isCount: FieldCheck = (v) => isNumber(v) && (v as number) >= 0;
+
+const FIELDS: Record<keyof CameraInfo, FieldCheck> = {
+  camera: (v) => typeof v === 'string' && CAMERA_ID_RE.test(v),
+  source: (v) => typeof v === 'string' && v.length <= 2048,
+  width: isCount,
+  height: isCount,
+  fps: isCount,
+  targetFps: isCount,
+  lastFrameAt: isCount,
+  lastFrameBytes: isCount,
+  idle: (v) => typeof v === 'boolean',
+  encodeMsP50: (v) => v === null || isCount(v),
+  updatedAt: isCount,
+};
+
+/** The entry as CameraInfo (only the known fields), or a one-line reason it was skipped. */
+export function parseCameraEntry(field: string, json: string): CameraInfo | string {
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    return 'not JSON';
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'not a JSON object';
+  const v = value as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const [name, ok] of Object.entries(FIELDS)) {
+    if (!ok(v[name])) return `field ${name} missing or of the wrong type`;
+    out[name] = v[name];
+  }
+  if (out.camera !== field) return 'camera id does not match its hash field';
+  return out as unknown as CameraInfo;
+}
+
+/** Valid entries sorted by camera id; skipped ones reported to onInvalid. */
+export function parseCameraList(entries: Record<string, string>, onInvalid: (field: string, reason: string) => void): CameraInfo[] {
+  const out: CameraInfo[] = [];
+  for (const [field, json] of Object.entries(entries)) {
+    const info = parseCameraEntry(field, json);
+    if (typeof info === 'string') onInvalid(field, info);
+    else out.push(info);
+  }
+  return out.sort((a, b) => (a.camera < b.camera ? -1 : a.camera > b.camera ? 1 : 0));
+}

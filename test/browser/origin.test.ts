@@ -1,0 +1,86 @@
+/**
+ * In a real browser (Debian's Chromium): a page on another origin cannot open a gateway's /ws (cross-site
+ * WebSocket hijacking, issue 11 row 5), while the gateway's own page can; and the page opened as
+ * /?token=… keeps working on the HttpOnly cookie it got in exchange, with the token gone from the
+ * address bar, from page script (document.cookie) and from every URL the page requests.
+ */
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { chromium, type Browser } from 'playwright-core';
+import { startCapture, startGateway, startRedis, waitForFrames, type GatewayHandle, type Proc, type RedisHandle } from '../helpers/procs.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const TOKEN = 'browser-token-42';
+
+describe('browser: /ws origins and the token cookie', () => {
+  let redis: RedisHandle;
+  let capture: Proc;
+  let open: GatewayHandle;
+  let authed: GatewayHandle;
+  let attacker: http.Server;
+  let attackerUrl = '';
+  let browser: Browser;
+
+  before(async () => {
+    if (!existsSync(CHROMIUM)) throw new Error('Chromium is not installed: run `sudo apt-get install -y chromium` (or npm run setup)');
+    redis = await startRedis();
+    capture = startCapture({ REDIS_URL: redis.url, CAPTURE_SOURCE: 'test', CAPTURE_WIDTH: '160', CAPTURE_HEIGHT: '120', CAPTURE_FPS: '10' });
+    await waitForFrames(redis, 'cam0');
+    open = await startGateway({ REDIS_URL: redis.url });
+    authed = await startGateway({ REDIS_URL: redis.url, AUTH_TOKEN: TOKEN });
+    // Another site (127.0.0.2 is another origin and another site than 127.0.0.1) that tries the gateway's /ws.
+    attacker = http.createServer((_req, res) => {
+      res.setHeader('Content-Type', 'text/html');
+      res.end(`<!doctype html><script>
+        window.result = new Promise((resolve) => {
+          const ws = new WebSocket(${JSON.stringify(`ws://127.0.0.1:${open.port}/ws`)});
+          ws.binaryType = 'arraybuffer';
+          ws.onopen = () => ws.send(JSON.stringify({ subscribe: 'cam0' }));
+          ws.onmessage = (e) => { if (typeof e.data !== 'string') resolve('read a frame'); };
+          ws.onclose = (e) => resolve('closed ' + e.code);
+        });
+      </script>`);
+    });
+    await new Promise<void>((resolve) => attacker.listen(0, '127.0.0.2', resolve));
+    attackerUrl = `http://127.0.0.2:${(attacker.address() as AddressInfo).port}/`;
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
+  });
+
+  after(async () => {
+    await browser?.close();
+    attacker?.close();
+    await Promise.all([open?.stop(), authed?.stop(), capture?.stop()]);
+    await redis?.stop();
+  });
+
+  test("a page on another origin cannot open the gateway's /ws; the gateway's own page can", async () => {
+    const page = await browser.newPage();
+    await page.goto(attackerUrl);
+    assert.equal(await page.evaluate(() => (window as unknown as { result: Promise<string> }).result), 'closed 1006');
+    assert.match(open.output(), /"origin":"http:\/\/127\.0\.0\.2:\d+".*"msg":"websocket refused: origin not allowed"/);
+    await page.goto(`${open.base}/`);
+    await page.waitForFunction(() => [...document.querySelectorAll('figure canvas')].some((c) => (c as HTMLCanvasElement).width > 0), undefined, { timeout: 10000 });
+    await page.close();
+  });
+
+  test('/?token=… : the page runs on an HttpOnly cookie, the token leaves the address bar and every URL', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const requested: string[] = [];
+    page.on('request', (r) => requested.push(r.url()));
+    await page.goto(`${authed.base}/?token=${TOKEN}&view=canvas`);
+    await page.waitForFunction(() => [...document.querySelectorAll('figure canvas')].some((c) => (c as HTMLCanvasElement).width > 0), undefined, { timeout: 10000 });
+    assert.equal(page.url(), `${authed.base}/?view=canvas`);
+    assert.equal(await page.evaluate(() => document.cookie), '', 'HttpOnly: page script cannot read it');
+    const cookies = await context.cookies();
+    assert.deepEqual(cookies.map((c) => [c.name, c.httpOnly, c.sameSite]), [['camfan_token', true, 'Strict']]);
+    await page.goto(`${authed.base}/?view=img`);
+    await page.waitForFunction(() => [...document.querySelectorAll('figure img')].some((i) => (i as HTMLImageElement).naturalWidth > 0), undefined, { timeout: 10000 });
+    const withToken = requested.filter((u) => u.includes('token='));
+    assert.deepEqual(withToken, [`${authed.base}/?token=${TOKEN}&view=canvas`], 'only the URL the user opened carried the token');
+    await context.close();
+  });
+});

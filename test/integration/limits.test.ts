@@ -1,0 +1,84 @@
+/**
+ * What the gateway's uWebSockets.js build (v20.30, @trufflesuite) really does with oversized and non-HTTP
+ * input, measured against a real gateway so that the README's "Security and limits" states facts (issue 11
+ * rows 11 and 12, issue 16). If a test here fails after a uWS change, update the README with it.
+ * - request headers: no 4 kB cap (UWS_HTTP_MAX_HEADERS_SIZE has no effect on this build); a request head
+ *   up to about 128 kB is answered, a larger one gets the connection closed without an answer;
+ * - more header lines than uWS's fixed table (~50) are not answered: the connection idles until uWS's
+ *   idle timeout (~10 s) closes it;
+ * - a TLS ClientHello, HTTP/1.0 and a request without Host are not answered either, closed the same way.
+ * nginx in front (deploy/nginx.conf, large_client_header_buffers) is the guard; test/integration/nginx.test.ts
+ * checks it.
+ */
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import tls from 'node:tls';
+import { after, before, describe, test } from 'node:test';
+import { startGateway, startRedis, type GatewayHandle, type RedisHandle } from '../helpers/procs.js';
+
+interface RawAnswer {
+  /** What came back before the close (empty: no answer at all). */
+  text: string;
+  /** ms from sending to the server closing the connection. */
+  closedAfterMs: number;
+}
+
+function raw(port: number, payload: string, giveUpMs = 20000): Promise<RawAnswer> {
+  return new Promise((resolve) => {
+    const started = Date.now();
+    let text = '';
+    const c = net.connect(port, '127.0.0.1', () => c.write(payload));
+    c.on('data', (d: Buffer) => (text += d.toString('latin1')));
+    c.on('error', () => undefined); // a reset is one of the answers we measure
+    c.on('close', () => resolve({ text, closedAfterMs: Date.now() - started }));
+    setTimeout(() => c.destroy(), giveUpMs).unref();
+  });
+}
+
+const head = (headers: string[]): string => `GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n${headers.map((h) => `${h}\r\n`).join('')}\r\n`;
+
+describe('limits of the HTTP server, measured', () => {
+  let redis: RedisHandle;
+  let gw: GatewayHandle;
+
+  before(async () => {
+    redis = await startRedis();
+    // Set as the README used to advise: it changes nothing on this build.
+    gw = await startGateway({ REDIS_URL: redis.url, UWS_HTTP_MAX_HEADERS_SIZE: '4096' });
+  });
+
+  after(async () => {
+    await gw?.stop();
+    await redis?.stop();
+  });
+
+  test('request headers: 65,000 and 100,000 bytes are answered, 200,000 bytes get a close without an answer', async () => {
+    for (const size of [65000, 100000]) {
+      const a = await raw(gw.port, head([`X-Big: ${'a'.repeat(size)}`]));
+      assert.match(a.text, /^HTTP\/1\.1 200 OK/, `${size}-byte header`);
+    }
+    const big = await raw(gw.port, head([`X-Big: ${'a'.repeat(200000)}`]));
+    assert.equal(big.text, '', 'no answer to a 200 kB request head');
+    assert.ok(big.closedAfterMs < 2000, `closed after ${big.closedAfterMs} ms`);
+  });
+
+  test('too many header lines, a TLS ClientHello, HTTP/1.0 and no Host: no answer, closed by the idle timeout (~10 s)', async () => {
+    const hello = new Promise<RawAnswer>((resolve) => {
+      const started = Date.now();
+      const c = tls.connect({ port: gw.port, host: '127.0.0.1', rejectUnauthorized: false });
+      c.on('error', () => resolve({ text: '', closedAfterMs: Date.now() - started }));
+      c.on('secureConnect', () => resolve({ text: 'handshake completed', closedAfterMs: Date.now() - started }));
+    });
+    const [many, clientHello, http10, noHost] = await Promise.all([
+      raw(gw.port, head(Array.from({ length: 60 }, (_, i) => `X-H${i}: a`))),
+      hello,
+      raw(gw.port, 'GET /healthz HTTP/1.0\r\n\r\n'),
+      raw(gw.port, 'GET /healthz HTTP/1.1\r\n\r\n'),
+    ]);
+    for (const [what, a] of Object.entries({ many, clientHello, http10, noHost })) {
+      assert.equal(a.text, '', `${what}: no answer`);
+      assert.ok(a.closedAfterMs > 3000 && a.closedAfterMs < 15000, `${what}: closed after ${a.closedAfterMs} ms`);
+    }
+    assert.match((await raw(gw.port, head(Array.from({ length: 40 }, (_, i) => `X-H${i}: a`)))).text, /^HTTP\/1\.1 200 OK/, '40 extra header lines are fine');
+  });
+});

@@ -1,0 +1,139 @@
+/**
+ * Who may talk to a gateway, against real gateways (issue 11 rows 5 and 6, issue 16's /ws contract):
+ * ALLOWED_HOSTS on every request but the health checks (DNS rebinding), the Origin of /ws handshakes
+ * (cross-site WebSocket hijacking), /ws refusals with the headers of HTTP refusals and 405 for other
+ * methods, operator data (OPERATOR_TOKEN, else local addresses only), TRUSTED_PROXIES for the client
+ * address, and the page trading ?token= for an HttpOnly cookie.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { holdStream, probe, wsHandshake } from '../helpers/http-probe.js';
+import { startCapture, startGateway, startRedis, waitFor, waitForFrames, type GatewayHandle, type Proc, type RedisHandle } from '../helpers/procs.js';
+
+const VIEWER_TOKEN = 'viewer-token-1';
+const OPERATOR_TOKEN = 'operator-token-1';
+
+describe('hosts, origins, operator data, client addresses, token cookie', () => {
+  let redis: RedisHandle;
+  let capture: Proc;
+  let hosts: GatewayHandle;
+  let op: GatewayHandle;
+  let proxied: GatewayHandle;
+
+  before(async () => {
+    redis = await startRedis();
+    capture = startCapture({ REDIS_URL: redis.url, CAPTURE_SOURCE: 'test', CAPTURE_WIDTH: '160', CAPTURE_HEIGHT: '120', CAPTURE_FPS: '10' });
+    await waitForFrames(redis, 'cam0');
+    hosts = await startGateway({ REDIS_URL: redis.url, ALLOWED_HOSTS: 'camfan.test,127.0.0.1', CORS_ORIGINS: 'https://allowed.example' });
+    op = await startGateway({ REDIS_URL: redis.url, AUTH_TOKEN: VIEWER_TOKEN, OPERATOR_TOKEN });
+    proxied = await startGateway({ REDIS_URL: redis.url, TRUSTED_PROXIES: '127.0.0.1' });
+  });
+
+  after(async () => {
+    await Promise.all([hosts, op, proxied, capture].map((p) => p?.stop()));
+    await redis?.stop();
+  });
+
+  const ws = (g: GatewayHandle, query = ''): string => `${g.base.replace('http:', 'ws:')}/ws${query}`;
+
+  test('ALLOWED_HOSTS: another Host gets 421 everywhere but /healthz and /readyz', async () => {
+    for (const path of ['/', '/api/cameras', '/stream/cam0', '/video_feed', '/snapshot/cam0', '/metrics', '/api/stats', '/nope']) {
+      const r = await probe(hosts.base + path, { headers: { host: 'evil.example' } });
+      assert.equal(r.status, 421, path);
+      assert.equal(r.headers['x-content-type-options'], 'nosniff');
+    }
+    for (const path of ['/healthz', '/readyz']) assert.equal((await probe(hosts.base + path, { headers: { host: 'evil.example' } })).status, 200, path);
+    assert.equal((await probe(`${hosts.base}/api/cameras`, { headers: { host: 'camfan.test:8080' } })).status, 200);
+    assert.equal((await probe(`${hosts.base}/api/cameras`)).status, 200, 'Host 127.0.0.1:port');
+    const h = await wsHandshake(ws(hosts), { headers: { host: 'evil.example' } });
+    assert.equal(h.open ? 'open' : h.status, 421);
+  });
+
+  test('/ws accepts its own origin, CORS_ORIGINS and non-browser clients, and refuses other origins', async () => {
+    for (const origin of [`http://127.0.0.1:${hosts.port}`, 'https://allowed.example', undefined]) {
+      const h = await wsHandshake(ws(hosts), origin ? { headers: { origin } } : {});
+      assert.ok(h.open, `origin ${origin}`);
+      if (h.open) h.ws.close();
+    }
+    for (const origin of ['https://evil.example', `http://127.0.0.1:${hosts.port + 1}`, 'null']) {
+      const h = await wsHandshake(ws(hosts), { headers: { origin } });
+      assert.ok(!h.open && h.status === 403, `origin ${origin}`);
+      if (!h.open) assert.equal(h.headers['x-content-type-options'], 'nosniff');
+    }
+    assert.match(hosts.output(), /websocket refused: origin not allowed/);
+    const metrics = (await probe(`${hosts.base}/metrics`)).body;
+    assert.match(metrics, /camfan_requests_refused_total\{reason="origin"\} 3/);
+    assert.match(metrics, /camfan_requests_refused_total\{reason="host"\} [1-9]/);
+  });
+
+  test('/ws refusals carry nosniff and the challenge; other methods get 405 with Allow: GET', async () => {
+    const h = await wsHandshake(ws(op));
+    assert.ok(!h.open);
+    if (!h.open) {
+      assert.equal(h.status, 401);
+      assert.equal(h.headers['www-authenticate'], 'Bearer realm="camfan"');
+      assert.equal(h.headers['x-content-type-options'], 'nosniff');
+    }
+    for (const method of ['POST', 'PUT', 'DELETE']) {
+      const r = await probe(`${hosts.base}/ws`, { method });
+      assert.equal(r.status, 405, method);
+      assert.equal(r.headers.allow, 'GET');
+    }
+  });
+
+  test('operator data: local addresses only without OPERATOR_TOKEN; with it, the token from anywhere', async () => {
+    for (const path of ['/api/stats', '/metrics']) {
+      assert.equal((await probe(hosts.base + path)).status, 200, `${path} from loopback`);
+      assert.equal((await probe(hosts.base + path, { headers: { 'x-forwarded-for': '203.0.113.7' } })).status, 403, `${path} relayed by an untrusted proxy`);
+      assert.equal((await probe(proxied.base + path, { headers: { 'x-forwarded-for': '203.0.113.7' } })).status, 403, `${path} for a public client of a trusted proxy`);
+      assert.equal((await probe(proxied.base + path, { headers: { 'x-forwarded-for': '192.168.1.5' } })).status, 200, `${path} for a LAN client of a trusted proxy`);
+      const none = await probe(op.base + path);
+      assert.equal(none.status, 401);
+      assert.equal(none.headers['www-authenticate'], 'Bearer realm="camfan"');
+      assert.equal((await probe(op.base + path, { headers: { authorization: `Bearer ${VIEWER_TOKEN}` } })).status, 401, 'viewers do not see operator data');
+      assert.equal((await probe(`${op.base}${path}?token=${OPERATOR_TOKEN}`)).status, 401, 'not in URLs');
+      const ok = await probe(op.base + path, { headers: { authorization: `Bearer ${OPERATOR_TOKEN}`, 'x-forwarded-for': '203.0.113.7' } });
+      assert.equal(ok.status, 200);
+    }
+  });
+
+  test('TRUSTED_PROXIES: viewers are counted and listed under the forwarded address', async () => {
+    const s = await holdStream(`${proxied.base}/stream/cam0`, { headers: { 'x-forwarded-for': '198.51.100.23' } });
+    const spoofed = await holdStream(`${hosts.base}/stream/cam0`, { headers: { 'x-forwarded-for': '198.51.100.24' } });
+    try {
+      assert.equal(s.status, 200);
+      const remotes = async (g: GatewayHandle): Promise<string[]> => ((await (await fetch(`${g.base}/api/stats`)).json()) as { viewers: Array<{ remote: string }> }).viewers.map((v) => v.remote);
+      await waitFor('the viewer listed', async () => (await remotes(proxied)).includes('198.51.100.23'), 3000);
+      await waitFor('the spoofed viewer listed', async () => (await remotes(hosts)).length === 1, 3000);
+      assert.deepEqual(await remotes(hosts), ['127.0.0.1'], 'forwarding headers from an untrusted peer are ignored');
+    } finally {
+      s.close();
+      spoofed.close();
+    }
+  });
+
+  test('the page trades ?token= for an HttpOnly SameSite cookie that opens the API and /ws', async () => {
+    const page = await probe(`${op.base}/?token=${VIEWER_TOKEN}`);
+    assert.equal(page.status, 200);
+    assert.equal(page.headers['referrer-policy'], 'same-origin');
+    const setCookie = page.headers['set-cookie']?.[0] ?? '';
+    assert.equal(setCookie, `camfan_token=${VIEWER_TOKEN}; Path=/; HttpOnly; SameSite=Strict`);
+    assert.match(page.body, /history\.replaceState/);
+    assert.doesNotMatch(page.body, /token=' \+/, 'the page puts the token in no URL');
+    const cookie = setCookie.split(';')[0]!;
+    assert.equal((await probe(`${op.base}/api/cameras`, { headers: { cookie } })).status, 200);
+    assert.equal((await probe(`${op.base}/api/cameras`, { headers: { cookie: 'camfan_token=wrong-token-0' } })).status, 401);
+    assert.equal((await probe(`${op.base}/?token=wrong-token-0`)).headers['set-cookie'], undefined);
+    assert.equal((await probe(`${op.base}/`, { headers: { cookie } })).headers['set-cookie'], undefined, 'no cookie without ?token=');
+    const h = await wsHandshake(ws(op), { headers: { cookie, origin: `http://127.0.0.1:${op.port}` } });
+    assert.ok(h.open);
+    if (h.open) {
+      let frames = 0;
+      h.ws.on('message', (_d, binary) => binary && frames++);
+      h.ws.send(JSON.stringify({ subscribe: 'cam0' }));
+      await waitFor('frames over the cookie-authenticated socket', () => frames >= 2, 5000);
+      h.ws.close();
+    }
+    assert.ok(!op.output().includes(VIEWER_TOKEN) && !op.output().includes(OPERATOR_TOKEN), 'tokens never logged');
+  });
+});

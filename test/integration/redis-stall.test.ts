@@ -1,0 +1,94 @@
+/**
+ * The bus is not trusted blindly, and a stalled Redis makes the gateway fail fast (issue 11 rows 3 and 4),
+ * against a real redis-server, capture and gateways:
+ * - bad entries in the camera list (`HSET camfan:cameras evil 1` and friends) are skipped and counted; a
+ *   gateway started afterwards lists the good cameras, and a running one still learns new cameras;
+ * - Redis frozen with SIGSTOP: /readyz, /api/cameras and /snapshot answer 503 within about the command
+ *   timeout instead of hanging, /metrics answers in about the same time, and everything is back once
+ *   Redis runs again.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { startCapture, startGateway, startRedis, waitFor, waitForFrames, type GatewayHandle, type Proc, type RedisHandle } from '../helpers/procs.js';
+
+const TIMEOUT_MS = 800;
+const CAPTURE = { CAPTURE_SOURCE: 'test', CAPTURE_WIDTH: '160', CAPTURE_HEIGHT: '120', CAPTURE_FPS: '5' };
+
+interface Timed {
+  status: number;
+  ms: number;
+  body: string;
+}
+
+async function timed(url: string): Promise<Timed> {
+  const started = Date.now();
+  const r = await fetch(url, { signal: AbortSignal.timeout(8000) });
+  const body = await r.text();
+  return { status: r.status, ms: Date.now() - started, body };
+}
+
+describe('a bus not trusted blindly, a Redis that stalls', () => {
+  let redis: RedisHandle;
+  let first: GatewayHandle;
+  const procs: Proc[] = [];
+
+  before(async () => {
+    redis = await startRedis();
+    procs.push(startCapture({ ...CAPTURE, REDIS_URL: redis.url, CAMERA_ID: 'cam0' }));
+    await waitForFrames(redis, 'cam0');
+    first = await startGateway({ REDIS_URL: redis.url, REDIS_COMMAND_TIMEOUT_MS: String(TIMEOUT_MS) });
+    procs.push(first);
+  });
+
+  after(async () => {
+    redis?.child.kill('SIGCONT');
+    await Promise.all(procs.map((p) => p.stop()));
+    await redis?.stop();
+  });
+
+  const cameraIds = async (base: string): Promise<string[]> => ((await (await fetch(`${base}/api/cameras`)).json()) as { cameras: Array<{ camera: string }> }).cameras.map((c) => c.camera);
+
+  test('bad camera-list entries are skipped and counted; gateways keep listing and learning cameras', async () => {
+    assert.deepEqual(await cameraIds(first.base), ['cam0']);
+    const c = redis.client();
+    await c.hset('camfan:cameras', 'evil', '1');
+    await c.hset('camfan:cameras', 'evil2', '{"camera":"evil2"}');
+    await c.hset('camfan:cameras', 'cam9', (await c.hget('camfan:cameras', 'cam0'))!);
+    const late = await startGateway({ REDIS_URL: redis.url });
+    procs.push(late);
+    assert.deepEqual(await cameraIds(late.base), ['cam0'], 'a gateway started after the bad entries lists the good camera');
+    assert.equal((await fetch(`${late.base}/snapshot/cam0`)).status, 200);
+    procs.push(startCapture({ ...CAPTURE, REDIS_URL: redis.url, CAMERA_ID: 'cam1' }));
+    await waitForFrames(redis, 'cam1');
+    for (const gw of [first, late]) await waitFor(`${gw.base} learns cam1`, async () => (await cameraIds(gw.base)).join() === 'cam0,cam1', 5000, 100);
+    const stats = (await (await fetch(`${late.base}/api/stats`)).json()) as { bus: { invalidCameraEntries: number } };
+    assert.ok(stats.bus.invalidCameraEntries >= 3, `invalidCameraEntries ${stats.bus.invalidCameraEntries}`);
+    assert.match(late.output(), /skipped an invalid entry of camfan:cameras.*"reason":"not a JSON object"|"reason":"not a JSON object".*skipped an invalid entry/);
+    const logged = late.output().split('\n').filter((l) => l.includes('"field":"evil"'));
+    assert.equal(logged.length, 1, 'each bad entry is logged once, not at every listing');
+    c.disconnect();
+  });
+
+  test('Redis frozen (SIGSTOP): /readyz, /api/cameras and /snapshot answer 503 at once, and recover', async () => {
+    assert.equal((await timed(`${first.base}/readyz`)).status, 200);
+    redis.child.kill('SIGSTOP');
+    try {
+      for (const path of ['/readyz', '/api/cameras', '/snapshot/cam0', '/snapshot/not-listed-yet']) {
+        const r = await timed(first.base + path);
+        assert.equal(r.status, 503, `${path}: ${r.status} ${r.body}`);
+        assert.ok(r.ms < TIMEOUT_MS * 2 + 500, `${path} answered after ${r.ms} ms`);
+      }
+      const metrics = await timed(`${first.base}/metrics`);
+      assert.equal(metrics.status, 200, 'metrics still answer (capture figures from the last camera list)');
+      assert.ok(metrics.ms < TIMEOUT_MS * 2 + 500, `/metrics answered after ${metrics.ms} ms`);
+      const health = await timed(`${first.base}/healthz`);
+      assert.equal(health.status, 200, 'the process itself is fine');
+      assert.ok(health.ms < 200);
+    } finally {
+      redis.child.kill('SIGCONT');
+    }
+    await waitFor('ready again', async () => (await timed(`${first.base}/readyz`)).status === 200, 5000, 100);
+    await waitFor('snapshots again', async () => (await timed(`${first.base}/snapshot/cam0`)).status === 200, 5000, 100);
+    assert.deepEqual(await cameraIds(first.base), ['cam0', 'cam1']);
+  });
+});
