@@ -22,7 +22,23 @@ export interface CameraInfo {
   encodeMsP50: number | null;
   /** When this record was written (ms since the epoch). */
   updatedAt: number;
+  /** Smaller pictures (RENDITION_WIDTHS) the capture encodes now because some gateway watches them. */
+  renditions?: RenditionInfo[];
 }
+
+export interface RenditionInfo {
+  width: number;
+  height: number;
+  /** Measured publish rate over the last second. */
+  fps: number;
+  lastFrameBytes: number;
+}
+
+/**
+ * Which picture of a camera: null for the camera's own size, else the width of one of its renditions
+ * (RENDITION_WIDTHS), scaled with the camera's aspect ratio and encoded once by its capture.
+ */
+export type Rendition = number | null;
 
 export type FrameHandler = (frame: Frame) => void;
 export type Unsubscribe = () => Promise<void>;
@@ -39,20 +55,20 @@ export interface BusStats {
 }
 
 export interface FrameBus {
-  /** Publishes the frame and stores it as the camera's latest frame for latestTtlMs. Rejects when the bus is down. */
-  publish(frame: Frame, latestTtlMs: number): Promise<void>;
+  /** Publishes the frame and stores it as the camera's (or rendition's) latest frame for latestTtlMs. Rejects when the bus is down. */
+  publish(frame: Frame, latestTtlMs: number, rendition?: Rendition): Promise<void>;
   /** Calls onFrame for each frame of the camera until the returned function is called. */
-  subscribe(camera: string, onFrame: FrameHandler): Promise<Unsubscribe>;
+  subscribe(camera: string, onFrame: FrameHandler, rendition?: Rendition): Promise<Unsubscribe>;
   /** The camera's latest frame if it is younger than its TTL, else null. */
-  latest(camera: string): Promise<Frame | null>;
+  latest(camera: string, rendition?: Rendition): Promise<Frame | null>;
   announce(info: CameraInfo): Promise<void>;
   cameras(): Promise<CameraInfo[]>;
   /** How many gateway processes are subscribed to the camera's frames, across the whole deployment. */
-  watchers(camera: string): Promise<number>;
+  watchers(camera: string, rendition?: Rendition): Promise<number>;
   /** Gateway side: a camera got its first viewer here; an idle capture should go back to full rate now. */
-  requestFrames(camera: string): Promise<void>;
+  requestFrames(camera: string, rendition?: Rendition): Promise<void>;
   /** Capture side: calls onRequest whenever some gateway asks for the camera's frames. */
-  onFramesRequested(camera: string, onRequest: () => void): Promise<Unsubscribe>;
+  onFramesRequested(camera: string, onRequest: (rendition: Rendition) => void): Promise<Unsubscribe>;
   /** True while the bus can publish and deliver (its connections are up; says nothing about a frozen server). */
   isReady(): boolean;
   /** Connected and a PING came back within the command timeout: what /readyz answers. Never rejects. */
@@ -64,4 +80,11 @@ export interface FrameBus {
 
 export function newStats(): BusStats {
   return { published: 0, publishFailed: 0, received: 0, malformed: 0, invalidCameraEntries: 0, reconnects: 0 };
+}
+
+/** A frame read from a camera's (or rendition's) channel or key must be that camera's, and that width. */
+export function checkRendition(frame: Frame, camera: string, rendition: Rendition): Frame {
+  if (frame.camera !== camera) throw new Error('camera id does not match channel');
+  if (rendition !== null && frame.width !== rendition) throw new Error(`frame is ${frame.width} wide on the ${rendition} rendition's channel`);
+  return frame;
 }

@@ -23,7 +23,15 @@ const FIELDS: Record<keyof CameraInfo, FieldCheck> = {
   idle: (v) => typeof v === 'boolean',
   encodeMsP50: (v) => v === null || isCount(v),
   updatedAt: isCount,
+  // Optional: absent in entries from captures that encode no renditions (or predate them).
+  renditions: (v) => v === undefined || (Array.isArray(v) && v.length <= 16 && v.every(isRendition)),
 };
+
+function isRendition(v: unknown): boolean {
+  if (typeof v !== 'object' || v === null) return false;
+  const r = v as Record<string, unknown>;
+  return isCount(r.width) && isCount(r.height) && isCount(r.fps) && isCount(r.lastFrameBytes);
+}
 
 /** The entry as CameraInfo (only the known fields), or a one-line reason it was skipped. */
 export function parseCameraEntry(field: string, json: string): CameraInfo | string {
@@ -38,7 +46,7 @@ export function parseCameraEntry(field: string, json: string): CameraInfo | stri
   const out: Record<string, unknown> = {};
   for (const [name, ok] of Object.entries(FIELDS)) {
     if (!ok(v[name])) return `field ${name} missing or of the wrong type`;
-    out[name] = v[name];
+    if (v[name] !== undefined) out[name] = v[name];
   }
   if (out.camera !== field) return 'camera id does not match its hash field';
   return out as unknown as CameraInfo;

@@ -3,11 +3,27 @@
  * camera's channel and latest-frame key live on one Redis Cluster slot.
  */
 export const channels = {
-  frames: (camera: string): string => `camfan:{${camera}}:frames`,
-  latest: (camera: string): string => `camfan:{${camera}}:latest`,
-  /** Gateways publish here when a camera gets its first viewer, so an idle capture speeds up at once. */
+  /** A camera's frames; with a rendition width, that smaller picture's frames (encoded only while watched). */
+  frames: (camera: string, rendition?: number | null): string => `camfan:{${camera}}:frames${rendition ? `:w${rendition}` : ''}`,
+  latest: (camera: string, rendition?: number | null): string => `camfan:{${camera}}:latest${rendition ? `:w${rendition}` : ''}`,
+  /**
+   * Gateways publish here when a camera (message "1") or one of its renditions (message "w<width>") gets
+   * its first viewer, so an idle capture speeds up, or starts encoding that rendition, at once.
+   */
   wake: (camera: string): string => `camfan:{${camera}}:wake`,
   /** Hash: camera id -> CameraInfo JSON, refreshed by each capture about once a second. */
   cameras: 'camfan:cameras',
 } as const;
 
+
+/** The wake channel's message: "1" for the camera's own picture, "w<width>" for a rendition. */
+export function wakeMessage(rendition: number | null): string {
+  return rendition ? `w${rendition}` : '1';
+}
+
+/** The rendition a wake message asks for; undefined for a message that is neither form. */
+export function parseWakeMessage(message: string): number | null | undefined {
+  if (message === '1') return null;
+  const m = /^w(\d{2,5})$/.exec(message);
+  return m ? Number(m[1]) : undefined;
+}

@@ -1,7 +1,8 @@
 /** The bus in-process, for unit tests: same wire format and semantics as RedisBus, no network. */
-import type { CameraInfo, FrameBus, FrameHandler, Unsubscribe } from './bus.js';
+import type { CameraInfo, FrameBus, FrameHandler, Rendition, Unsubscribe } from './bus.js';
 import { parseCameraList } from './camera-info.js';
-import { newStats } from './bus.js';
+import { checkRendition, newStats } from './bus.js';
+import { channels } from './channels.js';
 import { decodeFrame, encodeFrame, type Frame } from './frame.js';
 
 export class MemoryBus implements FrameBus {
@@ -10,27 +11,27 @@ export class MemoryBus implements FrameBus {
   private readonly latestFrames = new Map<string, { message: Buffer; expiresAt: number }>();
   /** Camera list entries as JSON, like the Redis hash, so the same checks apply. */
   private readonly infos = new Map<string, string>();
-  private readonly wakeHandlers = new Map<string, Set<() => void>>();
+  private readonly wakeHandlers = new Map<string, Set<(rendition: Rendition) => void>>();
   private closed = false;
 
-  async publish(frame: Frame, latestTtlMs: number): Promise<void> {
+  async publish(frame: Frame, latestTtlMs: number, rendition: Rendition = null): Promise<void> {
     if (this.closed) {
       this.stats.publishFailed++;
       throw new Error('bus closed');
     }
     const message = encodeFrame(frame);
-    this.latestFrames.set(frame.camera, { message, expiresAt: Date.now() + latestTtlMs });
+    this.latestFrames.set(channels.latest(frame.camera, rendition), { message, expiresAt: Date.now() + latestTtlMs });
     this.stats.published++;
-    this.deliverRaw(frame.camera, message);
+    this.deliverRaw(frame.camera, message, rendition);
   }
 
   /** Delivers a raw message as if it came off the wire (tests use it to inject malformed ones). */
-  deliverRaw(camera: string, message: Buffer): void {
-    const set = this.handlers.get(camera);
+  deliverRaw(camera: string, message: Buffer, rendition: Rendition = null): void {
+    const set = this.handlers.get(channels.frames(camera, rendition));
     if (!set || set.size === 0) return;
     let frame: Frame;
     try {
-      frame = decodeFrame(message);
+      frame = checkRendition(decodeFrame(message), camera, rendition);
     } catch {
       this.stats.malformed++;
       return;
@@ -39,17 +40,18 @@ export class MemoryBus implements FrameBus {
     for (const h of set) h(frame);
   }
 
-  async subscribe(camera: string, onFrame: FrameHandler): Promise<Unsubscribe> {
-    let set = this.handlers.get(camera);
-    if (!set) this.handlers.set(camera, (set = new Set()));
+  async subscribe(camera: string, onFrame: FrameHandler, rendition: Rendition = null): Promise<Unsubscribe> {
+    const channel = channels.frames(camera, rendition);
+    let set = this.handlers.get(channel);
+    if (!set) this.handlers.set(channel, (set = new Set()));
     set.add(onFrame);
     return async () => {
       set.delete(onFrame);
     };
   }
 
-  async latest(camera: string): Promise<Frame | null> {
-    const entry = this.latestFrames.get(camera);
+  async latest(camera: string, rendition: Rendition = null): Promise<Frame | null> {
+    const entry = this.latestFrames.get(channels.latest(camera, rendition));
     if (!entry || entry.expiresAt <= Date.now()) return null;
     return decodeFrame(entry.message);
   }
@@ -67,15 +69,15 @@ export class MemoryBus implements FrameBus {
     return parseCameraList(Object.fromEntries(this.infos), () => this.stats.invalidCameraEntries++);
   }
 
-  async watchers(camera: string): Promise<number> {
-    return this.handlers.get(camera)?.size ? 1 : 0;
+  async watchers(camera: string, rendition: Rendition = null): Promise<number> {
+    return this.handlers.get(channels.frames(camera, rendition))?.size ? 1 : 0;
   }
 
-  async requestFrames(camera: string): Promise<void> {
-    for (const h of this.wakeHandlers.get(camera) ?? []) h();
+  async requestFrames(camera: string, rendition: Rendition = null): Promise<void> {
+    for (const h of this.wakeHandlers.get(camera) ?? []) h(rendition);
   }
 
-  async onFramesRequested(camera: string, onRequest: () => void): Promise<Unsubscribe> {
+  async onFramesRequested(camera: string, onRequest: (rendition: Rendition) => void): Promise<Unsubscribe> {
     let set = this.wakeHandlers.get(camera);
     if (!set) this.wakeHandlers.set(camera, (set = new Set()));
     set.add(onRequest);

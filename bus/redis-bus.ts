@@ -7,10 +7,10 @@
  * piling frames up in memory.
  */
 import type { Logger } from '../lib/log.js';
-import type { CameraInfo, FrameBus, FrameHandler, Unsubscribe } from './bus.js';
-import { newStats } from './bus.js';
+import type { CameraInfo, FrameBus, FrameHandler, Rendition, Unsubscribe } from './bus.js';
+import { checkRendition, newStats } from './bus.js';
 import { parseCameraList } from './camera-info.js';
-import { channels } from './channels.js';
+import { channels, parseWakeMessage, wakeMessage } from './channels.js';
 import { decodeFrame, encodeFrame, type Frame } from './frame.js';
 import { Cluster } from 'ioredis';
 import { connect, firstReady, type Connection, type RedisTarget } from './redis-connection.js';
@@ -41,13 +41,13 @@ export class RedisBus implements FrameBus {
     return connect(this.options.target, { name, subscriber, log: this.options.log, isClosing: () => this.closing !== null, onReconnect: () => this.stats.reconnects++ });
   }
 
-  async publish(frame: Frame, latestTtlMs: number): Promise<void> {
+  async publish(frame: Frame, latestTtlMs: number, rendition: Rendition = null): Promise<void> {
     const message = encodeFrame(frame);
     try {
       const results = await this.commands
         .multi()
-        .set(channels.latest(frame.camera), message, 'PX', latestTtlMs)
-        [this.sharded ? 'spublish' : 'publish'](channels.frames(frame.camera), message)
+        .set(channels.latest(frame.camera, rendition), message, 'PX', latestTtlMs)
+        [this.sharded ? 'spublish' : 'publish'](channels.frames(frame.camera, rendition), message)
         .exec();
       const failed = results?.find(([err]) => err);
       if (!results || failed) throw failed?.[0] ?? new Error('transaction aborted');
@@ -79,13 +79,12 @@ export class RedisBus implements FrameBus {
     await (this.sharded ? sub.sunsubscribe(channel) : sub.unsubscribe(channel)).catch(() => undefined);
   }
 
-  private onFrameMessage(camera: string, message: Buffer): void {
-    const set = this.frameHandlers.get(camera);
+  private onFrameMessage(channel: string, camera: string, rendition: Rendition, message: Buffer): void {
+    const set = this.frameHandlers.get(channel);
     if (!set) return;
     let frame: Frame;
     try {
-      frame = decodeFrame(message);
-      if (frame.camera !== camera) throw new Error('camera id does not match channel');
+      frame = checkRendition(decodeFrame(message), camera, rendition);
     } catch (err) {
       this.stats.malformed++;
       if (this.stats.malformed === 1 || this.stats.malformed % 1000 === 0) {
@@ -97,23 +96,24 @@ export class RedisBus implements FrameBus {
     for (const h of set) h(frame);
   }
 
-  async subscribe(camera: string, onFrame: FrameHandler): Promise<Unsubscribe> {
-    let set = this.frameHandlers.get(camera);
+  async subscribe(camera: string, onFrame: FrameHandler, rendition: Rendition = null): Promise<Unsubscribe> {
+    const channel = channels.frames(camera, rendition);
+    let set = this.frameHandlers.get(channel);
     if (!set) {
-      this.frameHandlers.set(camera, (set = new Set()));
-      await this.listen(channels.frames(camera), (message) => this.onFrameMessage(camera, message));
+      this.frameHandlers.set(channel, (set = new Set()));
+      await this.listen(channel, (message) => this.onFrameMessage(channel, camera, rendition, message));
     }
     set.add(onFrame);
     return async () => {
       set.delete(onFrame);
-      if (set.size > 0 || this.frameHandlers.get(camera) !== set) return;
-      this.frameHandlers.delete(camera);
-      await this.unlisten(channels.frames(camera));
+      if (set.size > 0 || this.frameHandlers.get(channel) !== set) return;
+      this.frameHandlers.delete(channel);
+      await this.unlisten(channel);
     };
   }
 
-  async watchers(camera: string): Promise<number> {
-    const channel = channels.frames(camera);
+  async watchers(camera: string, rendition: Rendition = null): Promise<number> {
+    const channel = channels.frames(camera, rendition);
     if (this.commands instanceof Cluster) {
       // Shard subscribers live on the node that owns the slot; the others answer 0.
       const counts = await Promise.all(this.commands.nodes('master').map((n) => n.call('PUBSUB', 'SHARDNUMSUB', channel) as Promise<[string, number]>));
@@ -123,21 +123,25 @@ export class RedisBus implements FrameBus {
     return Number(n);
   }
 
-  async requestFrames(camera: string): Promise<void> {
-    await (this.sharded ? this.commands.spublish(channels.wake(camera), '1') : this.commands.publish(channels.wake(camera), '1'));
+  async requestFrames(camera: string, rendition: Rendition = null): Promise<void> {
+    const message = wakeMessage(rendition);
+    await (this.sharded ? this.commands.spublish(channels.wake(camera), message) : this.commands.publish(channels.wake(camera), message));
   }
 
-  async onFramesRequested(camera: string, onRequest: () => void): Promise<Unsubscribe> {
+  async onFramesRequested(camera: string, onRequest: (rendition: Rendition) => void): Promise<Unsubscribe> {
     const channel = channels.wake(camera);
-    await this.listen(channel, () => onRequest());
+    await this.listen(channel, (message) => {
+      const rendition = parseWakeMessage(message.toString('latin1'));
+      if (rendition !== undefined) onRequest(rendition);
+    });
     return () => this.unlisten(channel);
   }
 
-  async latest(camera: string): Promise<Frame | null> {
-    const message = await this.commands.getBuffer(channels.latest(camera));
+  async latest(camera: string, rendition: Rendition = null): Promise<Frame | null> {
+    const message = await this.commands.getBuffer(channels.latest(camera, rendition));
     if (!message) return null;
     try {
-      return decodeFrame(message);
+      return checkRendition(decodeFrame(message), camera, rendition);
     } catch {
       this.stats.malformed++;
       return null;

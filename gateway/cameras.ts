@@ -4,11 +4,11 @@
  * (fanout.ts) hands to every viewer of that camera, latest frame wins. A new viewer gets the freshest frame
  * at once (from memory, else Redis), not behind a fan-out round.
  */
-import type { CameraInfo, FrameBus, Unsubscribe } from '../bus/bus.js';
+import type { CameraInfo, FrameBus, Rendition, Unsubscribe } from '../bus/bus.js';
 import type { Frame } from '../bus/frame.js';
 import type { Logger } from '../lib/log.js';
 import { CameraList } from './camera-list.js';
-import { FanOut, Feed } from './fanout.js';
+import { FanOut, Feed, feedKey } from './fanout.js';
 import { FrameCheck } from './ingest.js';
 import { FramePacket } from './packet.js';
 import { PLACEHOLDER_SIZE, renderNoSignal } from './placeholder.js';
@@ -149,17 +149,17 @@ export class CameraHub {
 
   /** Adds a viewer; resolves once it has been offered the freshest frame there is. */
   async watch(viewer: Viewer): Promise<void> {
-    const feed = this.feed(viewer.camera);
+    const feed = this.feed(viewer.camera, viewer.rendition);
     feed.viewers.add(viewer);
     if (feed.linger) {
       clearTimeout(feed.linger);
       feed.linger = null;
     }
     if (!feed.subscribed) {
-      feed.subscribed = this.o.bus.subscribe(feed.camera, (frame) => this.onFrame(feed, frame));
+      feed.subscribed = this.o.bus.subscribe(feed.camera, (frame) => this.onFrame(feed, frame), feed.rendition);
       feed.subscribed.then(
         // An idle capture (nobody watching anywhere) goes back to full rate now, not at its next poll.
-        () => this.o.bus.requestFrames(feed.camera).catch(() => undefined),
+        () => this.o.bus.requestFrames(feed.camera, feed.rendition).catch(() => undefined),
         (err: Error) => {
           this.o.log.error({ camera: feed.camera, err: err.message }, 'subscribe failed');
           feed.subscribed = null;
@@ -171,16 +171,36 @@ export class CameraHub {
   }
 
   unwatch(viewer: Viewer): void {
-    const feed = this.feeds.get(viewer.camera);
+    const feed = this.feeds.get(feedKey(viewer.camera, viewer.rendition));
     if (!feed || !feed.viewers.delete(viewer)) return;
     this.sinceStart.viewerLeft(viewer);
     if (feed.viewers.size > 0) return;
     feed.linger = setTimeout(() => this.release(feed), this.o.unsubscribeLingerMs);
   }
 
-  /** The freshest live frame of a camera, from memory if we are subscribed, else from Redis. */
-  async snapshot(camera: string): Promise<FramePacket | null> {
-    return this.freshest(this.feeds.get(camera) ?? { camera, latest: null });
+  /**
+   * The freshest live frame of a camera (or rendition), from memory if we are subscribed, else from Redis.
+   * A rendition nobody watches is not being encoded: ask the capture for it and wait up to waitMs.
+   */
+  async snapshot(camera: string, rendition: Rendition = null, waitMs = 1500): Promise<FramePacket | null> {
+    const feed = this.feeds.get(feedKey(camera, rendition)) ?? { camera, rendition, latest: null };
+    const now = await this.freshest(feed);
+    if (now || rendition === null) return now;
+    await this.o.bus.requestFrames(camera, rendition).catch(() => undefined);
+    for (const until = Date.now() + waitMs; Date.now() < until; ) {
+      await new Promise((r) => setTimeout(r, 50));
+      const frame = await this.freshest(feed);
+      if (frame) return frame;
+    }
+    return null;
+  }
+
+  /** Moves a viewer to another picture of its camera (adaptation): the new feed's freshest frame goes at once. */
+  async move(viewer: Viewer, rendition: Rendition): Promise<void> {
+    if (viewer.rendition === rendition || viewer.closed) return;
+    this.unwatch(viewer);
+    viewer.rendition = rendition;
+    await this.watch(viewer);
   }
 
   /** Frames a second a viewer of this camera would get: what its capture last announced, else its target. */
@@ -189,10 +209,15 @@ export class CameraHub {
     return info ? Math.max(info.fps, 1) : 30;
   }
 
+  /** Viewers of a camera (all its pictures), or of every camera. */
+  /** The camera's own width as its capture announced it (0 when unknown). */
+  cameraWidth(camera: string): number {
+    return this.list.lastKnown(camera)?.width ?? 0;
+  }
+
   viewerCount(camera?: string): number {
-    if (camera !== undefined) return this.feeds.get(camera)?.viewers.size ?? 0;
     let n = 0;
-    for (const f of this.feeds.values()) n += f.viewers.size;
+    for (const f of this.feeds.values()) if (camera === undefined || f.camera === camera) n += f.viewers.size;
     return n;
   }
 
@@ -206,7 +231,7 @@ export class CameraHub {
     const now = performance.now();
     const feeds = [...this.feeds.values()];
     return {
-      cameras: feeds.map((f) => ({ camera: f.camera, subscribed: f.subscribed !== null, viewers: f.viewers.size, framesReceived: f.framesReceived, superseded: f.superseded, lastFrameAt: f.latest?.frame.timestamp ?? null })),
+      cameras: feeds.map((f) => ({ camera: f.camera, width: f.rendition, subscribed: f.subscribed !== null, viewers: f.viewers.size, framesReceived: f.framesReceived, superseded: f.superseded, lastFrameAt: f.latest?.frame.timestamp ?? null })),
       viewers: feeds.flatMap((f) => [...f.viewers].map((v) => v.snapshot(now))),
       stallClosed: this.stallClosed,
     };
@@ -221,11 +246,11 @@ export class CameraHub {
     for (const v of all) v.close();
   }
 
-  private async freshest(feed: Pick<WatchedFeed, 'camera' | 'latest'>): Promise<FramePacket | null> {
+  private async freshest(feed: Pick<WatchedFeed, 'camera' | 'rendition' | 'latest'>): Promise<FramePacket | null> {
     if (feed.latest && this.isFresh(feed.latest.frame.timestamp)) return feed.latest;
     let frame: Frame | null = null;
     try {
-      frame = await this.o.bus.latest(feed.camera);
+      frame = await this.o.bus.latest(feed.camera, feed.rendition);
     } catch (err) {
       this.o.log.warn({ camera: feed.camera, err: (err as Error).message }, 'cannot read latest frame');
     }
@@ -245,11 +270,12 @@ export class CameraHub {
     this.fanout.push(feed, packet);
   }
 
-  private feed(camera: string): WatchedFeed {
-    let feed = this.feeds.get(camera);
+  private feed(camera: string, rendition: Rendition): WatchedFeed {
+    const key = feedKey(camera, rendition);
+    let feed = this.feeds.get(key);
     if (!feed) {
-      feed = new WatchedFeed(camera);
-      this.feeds.set(camera, feed);
+      feed = new WatchedFeed(camera, rendition);
+      this.feeds.set(key, feed);
     }
     return feed;
   }
@@ -257,7 +283,7 @@ export class CameraHub {
   private release(feed: WatchedFeed): void {
     feed.linger = null;
     if (feed.viewers.size > 0) return;
-    this.feeds.delete(feed.camera);
+    this.feeds.delete(feedKey(feed.camera, feed.rendition));
     this.sinceStart.feedReleased(feed);
     const sub = feed.subscribed;
     feed.subscribed = null;

@@ -7,6 +7,7 @@
  * frame replaced before it reached every viewer is counted as superseded, and Redis's output buffer for
  * this gateway stays at about one frame whatever the load.
  */
+import type { Rendition } from '../bus/bus.js';
 import type { FramePacket } from './packet.js';
 import type { Viewer } from './viewer.js';
 
@@ -27,7 +28,15 @@ export class Feed {
   roundPacket: FramePacket | null = null;
   roundStartedAt = 0;
 
-  constructor(readonly camera: string) {}
+  constructor(
+    readonly camera: string,
+    readonly rendition: Rendition = null,
+  ) {}
+}
+
+/** A feed's key: the camera, or camera@width for one of its renditions. */
+export function feedKey(camera: string, rendition: Rendition): string {
+  return rendition === null ? camera : `${camera}@${rendition}`;
 }
 
 export interface FanOutOptions {

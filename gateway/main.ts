@@ -32,7 +32,7 @@ function main(): void {
   const capacity = new Capacity({ auto: config.maxViewers === 'auto', maxLoad: config.autoMaxLoad, deliveries: () => observer.count });
   const metrics = createMetrics(hub, bus, access, capacity, observer);
   const app = uWS.App();
-  installWebSocket(app, { hub, access, capacity, log, observer });
+  installWebSocket(app, { hub, access, capacity, log, observer, renditionWidths: config.renditionWidths });
   installRoutes(app, { hub, bus, access, capacity, observer, log, metrics, defaultCamera: config.defaultCamera });
 
   let listenSocket: us_listen_socket | null = null;

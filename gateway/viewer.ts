@@ -4,6 +4,7 @@
  * one frame in flight; while its transport is busy the newest frame waits as `pending`, replacing any
  * older one (counted as dropped); nothing queues. The ?fps cap is applied here too.
  */
+import type { Rendition } from '../bus/bus.js';
 import { Pacer } from '../lib/pacer.js';
 import type { FramePacket } from './packet.js';
 
@@ -19,10 +20,14 @@ export interface ViewerOptions {
   observer?: DeliveryObserver | null;
   /** Client address, for /api/stats. */
   remote?: string;
+  /** Which picture of the camera (null: its own size). */
+  rendition?: Rendition;
 }
 
 export abstract class Viewer {
   delivered = 0;
+  /** Frames the viewer should get (within its fps cap), whether or not its transport could take them. */
+  offered = 0;
   /** Frames replaced while waiting behind a busy transport. */
   dropped = 0;
   /** Frames skipped to honour the viewer's fps cap. */
@@ -31,6 +36,8 @@ export abstract class Viewer {
   readonly connectedAt = Date.now();
   readonly remote: string;
   readonly maxFps: number | null;
+  /** Which picture of the camera this viewer watches; the hub moves an adapting viewer between them. */
+  rendition: Rendition;
   /** Set by end(): no new frame starts; the one in flight finishes. */
   protected ending = false;
   private pending: FramePacket | null = null;
@@ -47,6 +54,7 @@ export abstract class Viewer {
     this.cap = this.maxFps ? new Pacer(this.maxFps) : null;
     this.observer = options.observer ?? null;
     this.remote = options.remote ?? '';
+    this.rendition = options.rendition ?? null;
   }
 
   abstract get closed(): boolean;
@@ -79,6 +87,7 @@ export abstract class Viewer {
       return;
     }
     if (!packet.placeholder) this.lastOrder = packet.order;
+    this.offered++;
     if (this.busy()) {
       if (this.pending !== null) this.dropped++;
       this.pending = packet;
@@ -111,6 +120,7 @@ export abstract class Viewer {
     const seconds = Math.max(0.001, (Date.now() - this.connectedAt) / 1000);
     return {
       camera: this.camera,
+      width: this.rendition,
       remote: this.remote,
       maxFps: this.maxFps,
       connectedAt: this.connectedAt,

@@ -2,11 +2,20 @@
  * A viewer of one camera on a /ws WebSocket (ws.ts). One socket carries any number of cameras; a camera's
  * frame is in flight while the socket has unsent data, so at most one frame per socket waits in uWS and
  * each camera keeps only its newest frame pending until the socket drains.
+ *
+ * With acknowledgements ({"subscribe":…,"ack":true}) a frame is also in flight until the client says it
+ * has drawn it ({"ack":"cam0"}), with at most ACK_WINDOW frames unacknowledged. Frames then never pile up
+ * in kernel buffers on a slow link: the link gets fewer frames, each fresh. The acknowledgements also
+ * measure the link, for adaptation (adapt.ts).
  */
 import type { Credentials } from './access.js';
+import type { Adaptation, LinkSample } from './adapt.js';
 import type { FramePacket } from './packet.js';
 import type { WebSocket } from './uws.js';
 import { Viewer, type ViewerOptions } from './viewer.js';
+
+/** Frames a subscription with acknowledgements may have unacknowledged: one drawn, one on the way. */
+export const ACK_WINDOW = 2;
 
 /** What the gateway keeps per WebSocket (uWS user data). */
 export interface SocketState {
@@ -16,15 +25,32 @@ export interface SocketState {
   creds: Credentials;
 }
 
+export interface WsViewerOptions extends ViewerOptions {
+  acks?: boolean;
+  /** Adaptation (needs acks), with the largest picture the viewer asked for as its ceiling. */
+  adaptation?: Adaptation | null;
+  /** The widest picture this subscription may get (its requested width; null: the camera's own). */
+  ceiling?: number | null;
+}
+
 export class WsViewer extends Viewer {
+  readonly acks: boolean;
+  readonly adaptation: Adaptation | null;
+  readonly ceiling: number | null;
+  /** Bytes and send times (performance.now()) of the frames not acknowledged yet, oldest first. */
+  private readonly unacked: Array<{ bytes: number; at: number }> = [];
   private unsubscribed = false;
+  private link = { frames: 0, bytes: 0, busyMs: 0, busySince: 0, offeredAtSample: 0, sampledAt: performance.now() };
 
   constructor(
     private readonly ws: WebSocket<SocketState>,
     camera: string,
-    options: ViewerOptions = {},
+    options: WsViewerOptions = {},
   ) {
     super(camera, options);
+    this.acks = options.acks ?? false;
+    this.adaptation = this.acks ? (options.adaptation ?? null) : null;
+    this.ceiling = options.ceiling ?? null;
   }
 
   get closed(): boolean {
@@ -32,7 +58,7 @@ export class WsViewer extends Viewer {
   }
 
   protected busy(): boolean {
-    return this.ws.getBufferedAmount() > 0;
+    return this.ws.getBufferedAmount() > 0 || (this.acks && this.unacked.length >= ACK_WINDOW);
   }
 
   protected transmit(packet: FramePacket): void {
@@ -42,16 +68,43 @@ export class WsViewer extends Viewer {
       this.dropped++;
       return;
     }
+    if (this.acks) {
+      const now = performance.now();
+      if (this.unacked.length === 0) this.link.busySince = now;
+      this.unacked.push({ bytes: msg.length, at: now });
+    }
     this.sent(packet, msg.length);
   }
 
-  /** The socket drained: this camera's pending frame goes if the socket is still free. */
+  /** The client drew a frame. False when nothing was waiting for an acknowledgement (a confused client). */
+  ack(): boolean {
+    const frame = this.unacked.shift();
+    if (!frame) return false;
+    this.link.frames++;
+    this.link.bytes += frame.bytes;
+    if (this.unacked.length === 0) this.link.busyMs += performance.now() - this.link.busySince;
+    this.drain();
+    return true;
+  }
+
+  /** What the link carried since the last sample (adaptation). */
+  sampleLink(): LinkSample {
+    const now = performance.now();
+    const l = this.link;
+    const busyMs = l.busyMs + (this.unacked.length > 0 ? now - l.busySince : 0);
+    const sample = { offered: this.offered - l.offeredAtSample, frames: l.frames, bytes: l.bytes, busyMs, elapsedMs: now - l.sampledAt };
+    this.link = { frames: 0, bytes: 0, busyMs: 0, busySince: now, offeredAtSample: this.offered, sampledAt: now };
+    return sample;
+  }
+
+  /** The socket drained (or a frame was acknowledged): this camera's pending frame goes if it may. */
   drain(): void {
     if (!this.closed && !this.busy()) this.sendPending();
   }
 
-  blockedFor(): number {
-    return 0; // uWS closes a WebSocket that stops answering pings (idleTimeout)
+  /** A subscription with acknowledgements is blocked while its window is full. */
+  blockedFor(now: number): number {
+    return this.acks && this.unacked.length >= ACK_WINDOW ? now - this.unacked[0]!.at : 0;
   }
 
   /** The client unsubscribed: no more frames, the socket stays open. */
@@ -67,7 +120,7 @@ export class WsViewer extends Viewer {
     if (state.open) this.ws.send(JSON.stringify({ error: 'camera gone', camera: this.camera }), false);
   }
 
-  /** Ends the whole socket (shutdown). */
+  /** Ends the whole socket (shutdown, or a subscription that stopped acknowledging). */
   end(): void {
     this.unsubscribe();
     const state = this.ws.getUserData();
@@ -81,7 +134,7 @@ export class WsViewer extends Viewer {
     this.end();
   }
 
-  snapshot(): Record<string, unknown> {
-    return { ...this.figures(), transport: 'websocket' };
+  snapshot(now: number): Record<string, unknown> {
+    return { ...this.figures(), transport: 'websocket', acks: this.acks, adapt: this.adaptation !== null, unacked: this.unacked.length, blockedMs: Math.round(this.blockedFor(now)) };
   }
 }

@@ -1,56 +1,40 @@
 /**
  * WebSocket delivery at /ws, for pages that show more cameras than a browser's ~6 HTTP/1.1 connections
  * per host allow as <img> streams. One socket carries any number of cameras:
- *   client -> server (text): {"subscribe":"cam0","fps":10} | {"unsubscribe":"cam0"}
+ *   client -> server (text): subscribe, ack, unsubscribe (ws-protocol.ts)
  *   server -> client (binary): one frame per message, in the bus wire format of bus/frame.ts
  *   server -> client (text): {"error":"…","camera":"…"} for a refused subscription
- * Latest frame wins per camera and socket: while the socket has unsent data, a camera keeps only its
- * newest frame pending and sends it when the socket drains.
+ * Latest frame wins per camera and socket (ws-viewer.ts).
  */
 import type { Logger } from '../lib/log.js';
-import { CAMERA_ID_RE } from '../lib/settings.js';
 import { readClient, readCredentials, type Access } from './access.js';
 import type { Capacity } from './capacity.js';
 import type { CameraHub } from './cameras.js';
 import type { TemplatedApp, WebSocket } from './uws.js';
 import type { DeliveryObserver } from './viewer.js';
+import { Adaptation } from './adapt.js';
+import { snapRendition } from './renditions.js';
 import { WsViewer, type SocketState } from './ws-viewer.js';
+import { parseCommand, type Subscribe } from './ws-protocol.js';
 
 const MAX_CAMERAS_PER_SOCKET = 64;
-const MAX_FPS = 120;
-
-type Command = { subscribe: string; fps?: number } | { unsubscribe: string };
-
-function parseCommand(message: ArrayBuffer): Command | string {
-  let value: unknown;
-  try {
-    value = JSON.parse(Buffer.from(message).toString('utf8'));
-  } catch {
-    return 'messages must be JSON: {"subscribe":"<camera>","fps":N} or {"unsubscribe":"<camera>"}';
-  }
-  if (typeof value !== 'object' || value === null) return 'expected a JSON object';
-  const v = value as Record<string, unknown>;
-  const camera = v.subscribe ?? v.unsubscribe;
-  if (typeof camera !== 'string' || !CAMERA_ID_RE.test(camera)) return 'camera must be 1 to 64 characters from A-Z a-z 0-9 _ -';
-  if (v.fps !== undefined && !(Number.isInteger(v.fps) && (v.fps as number) >= 1 && (v.fps as number) <= MAX_FPS)) return `fps must be a whole number from 1 to ${MAX_FPS}`;
-  return v.subscribe !== undefined ? { subscribe: camera, ...(v.fps !== undefined ? { fps: v.fps as number } : {}) } : { unsubscribe: camera };
-}
-
 export interface WebSocketOptions {
   hub: CameraHub;
   access: Access;
   capacity: Capacity;
   log: Logger;
   observer: DeliveryObserver;
+  renditionWidths: readonly number[];
 }
 
 export function installWebSocket(app: TemplatedApp, o: WebSocketOptions): void {
-  const { hub, access, capacity, log, observer } = o;
+  const { hub, access, capacity, log, observer, renditionWidths } = o;
   const reply = (ws: WebSocket<SocketState>, body: Record<string, unknown>): void => {
     if (ws.getUserData().open) ws.send(JSON.stringify(body), false);
   };
 
-  const subscribe = async (ws: WebSocket<SocketState>, camera: string, fps: number | undefined): Promise<void> => {
+  const subscribe = async (ws: WebSocket<SocketState>, cmd: Subscribe): Promise<void> => {
+    const { subscribe: camera, fps } = cmd;
     const state = ws.getUserData();
     if (state.viewers.has(camera)) return;
     if (state.viewers.size >= MAX_CAMERAS_PER_SOCKET) return reply(ws, { error: `at most ${MAX_CAMERAS_PER_SOCKET} cameras per socket`, camera });
@@ -58,7 +42,9 @@ export function installWebSocket(app: TemplatedApp, o: WebSocketOptions): void {
     if (!(await hub.isKnown(camera))) return reply(ws, { error: 'no such camera', camera });
     if (!state.open || state.viewers.has(camera)) return;
     if (!capacity.admit(Math.min(fps ?? Infinity, hub.frameRate(camera)))) return reply(ws, { error: 'this gateway is at capacity; try another', camera });
-    const viewer = new WsViewer(ws, camera, { maxFps: fps ?? null, observer, remote: state.remote });
+    const cameraWidth = hub.cameraWidth(camera);
+    const rendition = cmd.width === undefined ? null : snapRendition(cmd.width, cameraWidth, renditionWidths);
+    const viewer = new WsViewer(ws, camera, { maxFps: fps ?? null, observer, remote: state.remote, rendition, acks: cmd.ack, adaptation: cmd.adapt ? new Adaptation() : null, ceiling: rendition });
     state.viewers.set(camera, viewer);
     await hub.watch(viewer);
   };
@@ -116,9 +102,11 @@ export function installWebSocket(app: TemplatedApp, o: WebSocketOptions): void {
       const cmd = isBinary ? 'send commands as text' : parseCommand(message);
       if (typeof cmd === 'string') return reply(ws, { error: cmd });
       if ('subscribe' in cmd) {
-        subscribe(ws, cmd.subscribe, cmd.fps).catch((err: Error) => log.error({ err: err.message }, 'websocket subscribe failed'));
-      } else {
+        subscribe(ws, cmd).catch((err: Error) => log.error({ err: err.message }, 'websocket subscribe failed'));
+      } else if ('unsubscribe' in cmd) {
         unsubscribe(ws.getUserData(), cmd.unsubscribe);
+      } else if (ws.getUserData().viewers.get(cmd.ack)?.ack() !== true) {
+        reply(ws, { error: 'nothing to acknowledge (subscribe with "ack":true)', camera: cmd.ack });
       }
     },
     drain: (ws) => {

@@ -174,6 +174,14 @@ export function text(raw: string): string {
 }
 
 /** Camera ids appear in URLs, Redis keys and logs: keep them short and plain. */
+/** A comma-separated list of picture widths, ascending, without duplicates; `none` for an empty list. */
+export function widthList(raw: string): number[] {
+  if (raw.trim() === 'none') return [];
+  const widths = raw.split(',').map((w) => w.trim()).filter(Boolean).map((w) => integer(16, 8192)(w));
+  if (widths.length > 8) throw new Error('expected at most 8 widths');
+  return [...new Set(widths)].sort((a, b) => a - b);
+}
+
 export const CAMERA_ID_RE = /^[A-Za-z0-9_-]{1,64}$/;
 export const cameraId = matching(CAMERA_ID_RE, '1 to 64 characters from A-Z a-z 0-9 _ -');
 
@@ -211,6 +219,12 @@ export function redactUrlText(raw: string): string {
 
 /** Settings both processes take, declared once. */
 export const commonSettings = {
+  renditionWidths: {
+    env: 'RENDITION_WIDTHS',
+    doc: 'widths of the smaller pictures viewers may ask for (?width=, or "width" on /ws); each is encoded once, by the capture, only while watched (none: no renditions)',
+    default: [320, 640, 1280] as number[],
+    parse: widthList,
+  },
   redisUrl: { env: 'REDIS_URL', doc: 'Redis (redis:// or rediss://, with user:password if needed)', default: 'redis://127.0.0.1:6379', parse: redisUrl, redact: redactUrlText },
   redisClusterNodes: {
     env: 'REDIS_CLUSTER_NODES',

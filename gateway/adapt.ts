@@ -1,0 +1,56 @@
+/**
+ * Adaptation for viewers that acknowledge frames ({"subscribe":…,"ack":true,"adapt":true}): every couple
+ * of seconds, from what the viewer's link really carried, choose the picture it should get. A link that
+ * cannot carry the current picture at a useful rate moves down a rendition; one that carries it with room
+ * to spare for the next size up moves up, never past what the viewer asked for. As an HLS player does,
+ * but decided by the server from the viewer's acknowledgements.
+ */
+import type { Rendition } from '../bus/bus.js';
+
+/** What a viewer's link did since the last decision. */
+export interface LinkSample {
+  /** Frames the viewer should have got (after its fps cap): what the camera delivered. */
+  offered: number;
+  /** Frames acknowledged. */
+  frames: number;
+  bytes: number;
+  /** Time at least one frame was waiting for its acknowledgement (ms): transfer time plus round trips. */
+  busyMs: number;
+  elapsedMs: number;
+}
+
+export interface AdaptInput {
+  /** Pictures from smallest to largest the viewer may get (renditions.ts ladder). */
+  ladder: readonly Rendition[];
+  current: Rendition;
+  /** Bytes of one frame of a picture. */
+  bytesOf: (r: Rendition) => number;
+}
+
+const DECIDE_EVERY_MS = 2000;
+/** Below this share of the frames it was offered, the picture is too big for the link. */
+const DOWN_BELOW = 0.6;
+/** Move up only with the next picture fitting this many times into what the link carried. */
+const UP_HEADROOM = 1.4;
+
+export class Adaptation {
+  private lastDecision = performance.now();
+  private lastSwitch = 0;
+
+  /** The picture the viewer should get now (possibly the current one), or undefined when it is too early to tell. */
+  decide(now: number, sample: () => LinkSample, input: AdaptInput): Rendition | undefined {
+    if (now - this.lastDecision < DECIDE_EVERY_MS) return undefined;
+    this.lastDecision = now;
+    const s = sample();
+    const at = input.ladder.indexOf(input.current);
+    if (at < 0 || s.elapsedMs <= 0 || now - this.lastSwitch < DECIDE_EVERY_MS * 1.5) return undefined;
+    // Rates against what the camera offered, so a static scene (few frames) is not taken for a slow link.
+    const offeredFps = (s.offered * 1000) / s.elapsedMs;
+    const goodput = s.busyMs > 0 ? (s.bytes * 1000) / s.busyMs : Infinity;
+    let next = input.current;
+    if (s.frames < DOWN_BELOW * s.offered && at > 0) next = input.ladder[at - 1]!;
+    else if (at < input.ladder.length - 1 && s.frames >= 0.85 * s.offered && goodput >= UP_HEADROOM * input.bytesOf(input.ladder[at + 1]!) * offeredFps) next = input.ladder[at + 1]!;
+    if (next !== input.current) this.lastSwitch = now;
+    return next;
+  }
+}
