@@ -9,17 +9,21 @@ import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { backoffMs } from '../lib/backoff.js';
 import type { Logger } from '../lib/log.js';
+import type { OutputMode, PassthroughMode, SizeSetting } from './output.js';
 import type { FrameSink, PipelinePhase } from './pipeline.js';
+import { redactText } from './sources/describe.js';
 
 /** What the source process needs to build its pipeline. */
 export interface SourceInit {
   camera: string;
   source: string;
-  width: number;
-  height: number;
+  width: SizeSetting;
+  height: SizeSetting;
   fps: number;
   idleFps: number;
-  jpegQuality: number;
+  jpegQuality: number | null;
+  passthrough: PassthroughMode;
+  maxFrameBytes: number;
   stallTimeoutMs: number;
   retryMaxMs: number;
   logLevel: string;
@@ -30,7 +34,8 @@ export interface SourceInit {
 export type ToSource = { type: 'init'; init: SourceInit } | { type: 'watching'; watching: boolean } | { type: 'stop' };
 export type FromSource =
   | { type: 'phase'; phase: PipelinePhase }
-  | { type: 'frame'; seq: number; timestamp: number; width: number; height: number; jpeg: Uint8Array; encodeMs: number };
+  | { type: 'mode'; mode: OutputMode; reason: string }
+  | { type: 'frame'; seq: number; timestamp: number; width: number; height: number; jpeg: Uint8Array; encodeMs: number | null };
 
 export interface SourceProcessOptions {
   init: Omit<SourceInit, 'startSeq' | 'watching'>;
@@ -38,7 +43,10 @@ export interface SourceProcessOptions {
   log: Logger;
   /** For log lines; never contains a password. */
   description: string;
+  /** Strings of the raw source that must not reach the log (describe.ts secretsOf). */
+  secrets: readonly string[];
   openTimeoutMs: number;
+  onMode?: (mode: OutputMode, reason: string) => void;
 }
 
 const WARN_EVERY_MS = 5000;
@@ -62,8 +70,12 @@ export class SourceProcess {
   }
 
   start(): void {
-    const child = fork(path.join(__dirname, 'source-child.js'), [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(path.join(__dirname, 'source-child.js'), [], { serialization: 'advanced', stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
     this.child = child;
+    // OpenCV, FFmpeg and GStreamer print what they like (a URL with its password, say): every line the
+    // source process writes passes through redactText on its way to the capture's own output.
+    forwardRedacted(child.stdout!, process.stdout, this.o.secrets);
+    forwardRedacted(child.stderr!, process.stderr, this.o.secrets);
     this.openingSince = null;
     this.lastHeardAt = Date.now();
     child.on('message', (msg: FromSource) => this.onMessage(msg));
@@ -106,6 +118,8 @@ export class SourceProcess {
       this.restarts = 0;
       const jpeg = Buffer.from(msg.jpeg.buffer, msg.jpeg.byteOffset, msg.jpeg.byteLength);
       this.o.sink.offer({ camera: this.o.init.camera, seq: msg.seq, timestamp: msg.timestamp, width: msg.width, height: msg.height, jpeg }, msg.encodeMs);
+    } else if (msg.type === 'mode') {
+      this.o.onMode?.(msg.mode, msg.reason);
     } else {
       this.openingSince = msg.phase === 'opening' ? Date.now() : null;
       this.lastWarnAt = Date.now();
@@ -152,4 +166,23 @@ export class SourceProcess {
     const child = this.child;
     if (child?.connected) child.send(msg, (err) => err && this.o.log.debug({ err: err.message }, 'source process gone before a message'));
   }
+}
+
+/** Copies whole lines from the source process to our output with every secret replaced by ***. */
+function forwardRedacted(from: NodeJS.ReadableStream, to: NodeJS.WritableStream, secrets: readonly string[]): void {
+  let pending = '';
+  from.setEncoding('utf8');
+  from.on('data', (chunk: string) => {
+    pending += chunk;
+    const end = pending.lastIndexOf('\n');
+    if (end < 0) {
+      if (pending.length < 65536) return;
+      to.write(`${redactText(pending, secrets)}\n`);
+      pending = '';
+      return;
+    }
+    to.write(redactText(pending.slice(0, end + 1), secrets));
+    pending = pending.slice(end + 1);
+  });
+  from.on('end', () => pending && to.write(`${redactText(pending, secrets)}\n`));
 }
