@@ -30,7 +30,7 @@ function main(): void {
   }
 
   const target = redisTarget(config);
-  const size = `${config.width}x${config.height}`;
+  const size = config.width === 'source' && config.height === 'source' ? 'source' : `${config.width}x${config.height}`;
   log.info({ source: description, size, fps: config.fps, passthrough: config.passthrough, redis: describeTarget(target) }, 'starting capture');
   const bus = new RedisBus({ target, log });
   const publisher = new Publisher({

@@ -19,7 +19,7 @@ import type { Logger } from '../../lib/log.js';
 import { describeUrl } from './describe.js';
 import { jpegFrame } from './frames.js';
 import { inspectJpeg } from './jpeg.js';
-import { boundaryOf, MultipartParser } from './multipart.js';
+import { boundaryOf, MultipartParser, sniffBoundary } from './multipart.js';
 import { OpenCvSource } from './opencv.js';
 import { SourceError, type FrameSource, type SourceFrame } from './source.js';
 
@@ -54,10 +54,15 @@ export class HttpMjpegSource implements FrameSource {
   async open(): Promise<void> {
     this.close();
     const res = await this.connect();
-    const boundary = res.statusCode === 200 ? boundaryOf(res.headers['content-type']) : null;
+    let boundary = res.statusCode === 200 ? boundaryOf(res.headers['content-type']) : null;
+    let head: Buffer | null = null;
+    if (res.statusCode === 200 && !boundary) {
+      head = await firstChunk(res);
+      boundary = head && sniffBoundary(head);
+    }
     if (boundary) {
       this.delivers = `MJPEG over HTTP (boundary ${JSON.stringify(boundary)})`;
-      this.stream(res, boundary);
+      this.stream(res, boundary, head);
       return;
     }
     res.destroy();
@@ -89,11 +94,13 @@ export class HttpMjpegSource implements FrameSource {
     });
   }
 
-  private stream(res: http.IncomingMessage, boundary: string): void {
+  private stream(res: http.IncomingMessage, boundary: string, head: Buffer | null): void {
     const parser = new MultipartParser(boundary, this.o.maxFrameBytes, {
       part: ({ body }) => this.onJpeg(body),
       broken: (reason) => this.reportBroken(reason),
     });
+    if (head) parser.push(head);
+    res.resume();
     const req = this.request;
     res.on('data', (chunk: Buffer) => req === this.request && parser.push(chunk));
     res.once('end', () => this.failIfCurrent(req, new SourceError(`${this.description} ended the stream`)));
@@ -170,4 +177,27 @@ export class HttpMjpegSource implements FrameSource {
     this.waiter?.(null);
     this.waiter = null;
   }
+}
+
+/** The body's first bytes, up to the end of a first part header (or 1 KB); null if it ends first. The response is left paused. */
+function firstChunk(res: http.IncomingMessage): Promise<Buffer | null> {
+  return new Promise((resolve) => {
+    let head = Buffer.alloc(0);
+    const done = (value: Buffer | null): void => {
+      res.pause();
+      res.off('data', onData);
+      res.off('end', onEnd);
+      res.off('close', onEnd);
+      resolve(value);
+    };
+    // ffmpeg writes "--ffmpeg\r\n" on its own before the part header: wait for the header's end.
+    const onData = (chunk: Buffer): void => {
+      head = Buffer.concat([head, chunk]);
+      if (head.length >= 1024 || head.includes('\r\n\r\n') || head.includes('\n\n')) done(head);
+    };
+    const onEnd = (): void => done(null);
+    res.on('data', onData);
+    res.once('end', onEnd);
+    res.once('close', onEnd);
+  });
 }

@@ -32,6 +32,18 @@ export function boundaryOf(contentType: string | undefined): string | null {
   return raw.replace(/^--/, '');
 }
 
+/**
+ * For servers that send MJPEG under another Content-Type (ffmpeg's HTTP server says
+ * application/octet-stream unless told otherwise): the boundary of a body that starts like a multipart
+ * JPEG stream ("--name", then a part header naming image/jpeg), or null.
+ */
+export function sniffBoundary(head: Buffer): string | null {
+  const text = head.toString('latin1', 0, Math.min(head.length, 1024));
+  const m = /^(?:\r?\n)*--([!-~]{1,70})\r?\n/.exec(text);
+  if (!m || !/\ncontent-type:\s*image\/jpeg/i.test(text)) return null;
+  return m[1]!;
+}
+
 type State = { kind: 'seek' } | { kind: 'head' } | { kind: 'sized'; headers: Record<string, string>; body: Buffer; filled: number } | { kind: 'open'; headers: Record<string, string> } | { kind: 'skip'; left: number };
 
 export class MultipartParser {
