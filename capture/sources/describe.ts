@@ -56,7 +56,7 @@ export function describePipeline(pipeline: string): string {
 }
 
 /** Query parameter names that carry credentials by convention (pwd=, password=, pass=, token=, key=, …). */
-const SECRET_PARAM = /pass|pwd|token|key|secret|auth|sig|cred|session/i;
+const SECRET_PARAM = /pass|pw|token|key|secret|auth|sig|cred|session/i;
 
 /**
  * Every string of the raw source that must not appear in a log line: the raw source itself, userinfo,
