@@ -11,7 +11,7 @@ import { backoffMs } from '../lib/backoff.js';
 import type { Logger } from '../lib/log.js';
 import type { OutputMode, PassthroughMode, SizeSetting } from './output.js';
 import type { FrameSink, PipelinePhase } from './pipeline.js';
-import { redactText } from './sources/describe.js';
+import { forwardRedacted } from './sources/describe.js';
 
 /** What the source process needs to build its pipeline. */
 export interface SourceInit {
@@ -168,21 +168,3 @@ export class SourceProcess {
   }
 }
 
-/** Copies whole lines from the source process to our output with every secret replaced by ***. */
-function forwardRedacted(from: NodeJS.ReadableStream, to: NodeJS.WritableStream, secrets: readonly string[]): void {
-  let pending = '';
-  from.setEncoding('utf8');
-  from.on('data', (chunk: string) => {
-    pending += chunk;
-    const end = pending.lastIndexOf('\n');
-    if (end < 0) {
-      if (pending.length < 65536) return;
-      to.write(`${redactText(pending, secrets)}\n`);
-      pending = '';
-      return;
-    }
-    to.write(redactText(pending.slice(0, end + 1), secrets));
-    pending = pending.slice(end + 1);
-  });
-  from.on('end', () => pending && to.write(`${redactText(pending, secrets)}\n`));
-}

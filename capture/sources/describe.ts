@@ -95,6 +95,25 @@ export function redactText(text: string, secrets: readonly string[]): string {
   return out;
 }
 
+/** Copies whole lines from the source process to our output with every secret replaced by ***. */
+export function forwardRedacted(from: NodeJS.ReadableStream, to: NodeJS.WritableStream, secrets: readonly string[]): void {
+  let pending = '';
+  from.setEncoding('utf8');
+  from.on('data', (chunk: string) => {
+    pending += chunk;
+    const end = pending.lastIndexOf('\n');
+    if (end < 0) {
+      if (pending.length < 65536) return;
+      to.write(`${redactText(pending, secrets)}\n`);
+      pending = '';
+      return;
+    }
+    to.write(redactText(pending.slice(0, end + 1), secrets));
+    pending = pending.slice(end + 1);
+  });
+  from.on('end', () => pending && to.write(`${redactText(pending, secrets)}\n`));
+}
+
 function safeDecode(s: string): string {
   try {
     return decodeURIComponent(s.replace(/\+/g, ' '));

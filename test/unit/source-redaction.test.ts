@@ -1,7 +1,7 @@
 /** Issue 11, row 1: what the capture announces and logs about its source carries no credential. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { describeSpec, redactText, secretsOf } from '../../capture/sources/describe.js';
+import { describeSpec, forwardRedacted, redactText, secretsOf } from '../../capture/sources/describe.js';
 import { parseSourceSpec } from '../../capture/sources/source.js';
 
 const describe = (raw: string): string => describeSpec(parseSourceSpec(raw));
@@ -47,4 +47,18 @@ test('secretsOf finds every credential form, and redactText blanks them in any t
   }
   assert.deepEqual(secretsOf('test'), []);
   assert.deepEqual(secretsOf('/dev/video0'), []);
+});
+
+test("the source process's output is forwarded line by line with secrets blanked, even when a secret is cut between chunks", async () => {
+  const { PassThrough } = await import('node:stream');
+  const from = new PassThrough();
+  const to = new PassThrough();
+  let out = '';
+  to.on('data', (d: Buffer) => (out += d.toString()));
+  forwardRedacted(from, to, secretsOf('rtsp://admin:CutInTwo99@cam/stream'));
+  const text = '[ WARN] cannot open rtsp://admin:CutInTwo99@cam/stream\n{"msg":"again CutInTwo99"}\nlast line without newline CutInTwo99';
+  for (let i = 0; i < text.length; i += 7) from.write(text.slice(i, i + 7));
+  from.end();
+  await new Promise((r) => setImmediate(r));
+  assert.equal(out, '[ WARN] cannot open ***\n{"msg":"again ***"}\nlast line without newline ***\n');
 });
