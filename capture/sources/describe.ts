@@ -14,7 +14,7 @@ export function describeSpec(spec: SourceSpec): string {
     case 'test':
       return 'test pattern';
     case 'device':
-      return `camera ${spec.path}`;
+      return `camera ${spec.path} (index ${spec.index})`;
     case 'file':
       return `file ${path.basename(spec.path)}`;
     case 'url':

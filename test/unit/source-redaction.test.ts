@@ -21,7 +21,7 @@ test('GStreamer pipelines: element names only; files: base name only', () => {
   );
   assert.equal(describe('gst:rtsp://admin:pw9999@10.0.0.5/stream ! decodebin ! appsink'), 'GStreamer pipeline … ! decodebin ! appsink');
   assert.equal(describe(__filename), 'file source-redaction.test.js');
-  assert.equal(describe('/dev/video0'), 'camera /dev/video0');
+  assert.equal(describe('/dev/video0'), 'camera /dev/video0 (index 0)');
 });
 
 test('secretsOf finds every credential form, and redactText blanks them in any text', () => {
