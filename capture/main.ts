@@ -1,4 +1,4 @@
-/** camfan capture: config -> source process (OpenCV) -> publisher -> Redis; shutdown with a deadline. */
+/** camfan capture: config -> source process (OpenCV), or an HTTP camera passed through here -> publisher -> Redis; shutdown with a deadline. */
 import { RedisBus } from '../bus/redis-bus.js';
 import { describeTarget, redisTarget } from '../bus/redis-connection.js';
 import { createLogger } from '../lib/log.js';
@@ -6,6 +6,7 @@ import { installShutdown } from '../lib/shutdown.js';
 import { loadCaptureConfigOrExit } from './config.js';
 import { Demand } from './demand.js';
 import { Publisher } from './publisher.js';
+import { InProcessPassthrough, type SourceRunner } from './in-process.js';
 import { SourceProcess } from './source-process.js';
 import { mayPassThrough } from './output.js';
 import { secretsOf } from './sources/describe.js';
@@ -48,7 +49,13 @@ function main(): void {
   const init = { camera: config.cameraId, source: config.source, width, height, fps, idleFps, jpegQuality, passthrough, maxFrameBytes, stallTimeoutMs, retryMaxMs, logLevel };
   const secrets = secretsOf(config.source);
   const onMode = (mode: 'passthrough' | 'transcode'): void => publisher.setMode(mode);
-  const source = new SourceProcess({ init, sink: publisher, log, description, secrets, openTimeoutMs: config.openTimeoutMs, onMode });
+  const sourceProcess = (startSeq = 0): SourceProcess =>
+    new SourceProcess({ init, sink: publisher, log, description, secrets, openTimeoutMs: config.openTimeoutMs, onMode, startSeq });
+  // An HTTP camera is read here first (in-process.ts): passed through, it never needs a source process.
+  const source: SourceRunner =
+    spec.kind === 'url' && /^https?:\/\//i.test(spec.url) && passthrough !== 'off'
+      ? new InProcessPassthrough({ camera: config.cameraId, url: spec.url, output: { passthrough, width, height, jpegQuality }, fps, idleFps, maxFrameBytes, stallTimeoutMs, retryMaxMs, sink: publisher, log, onMode, handOff: sourceProcess })
+      : sourceProcess();
   const demand = new Demand(bus, config.cameraId, log, (watching) => {
     source.setWatching(watching);
     publisher.idle = !watching && config.idleFps > 0;

@@ -8,8 +8,8 @@ import { backoffMs } from '../lib/backoff.js';
 import { Pacer } from '../lib/pacer.js';
 import type { Frame } from '../bus/frame.js';
 import { decideOutput, type OutputDecision, type OutputMode, type OutputPolicy } from './output.js';
-import cv from './sources/cv.js';
-import type { FrameSource, SourceFrame } from './sources/index.js';
+import { loadCv } from './sources/lazy-cv.js';
+import { HandOffError, type FrameSource, type SourceFrame } from './sources/source.js';
 
 export interface PipelineOptions {
   camera: string;
@@ -23,6 +23,13 @@ export interface PipelineOptions {
   /** First sequence number: a replaced source process carries on from the last one. */
   startSeq?: number;
   onPhase?: (phase: PipelinePhase) => void;
+  /**
+   * False in the capture process, which never loads OpenCV: a frame that must be transcoded (or a source
+   * that needs OpenCV) ends this pipeline and onHandOff passes the camera, and the next sequence number, on
+   * to a source process.
+   */
+  canTranscode?: boolean;
+  onHandOff?: (reason: string, nextSeq: number) => void;
   /** Passthrough or transcoding, and why: called when it changes (for the announced camera info). */
   onMode?: (mode: OutputMode, reason: string) => void;
   /** Rate while nobody watches (0: never idle). */
@@ -74,6 +81,10 @@ export class CapturePipeline {
         await this.stream();
       } catch (err) {
         if (this.signal.stopped) break;
+        if (err instanceof HandOffError && this.o.onHandOff) {
+          this.o.onHandOff(err.reason, this.seq);
+          break;
+        }
         attempt++;
         const delay = backoffMs(attempt - 1, this.o.retryMaxMs);
         this.o.log.error({ source: this.o.source.description, err: (err as Error).message, attempt, retryInMs: delay }, 'source failed; retrying');
@@ -110,6 +121,7 @@ export class CapturePipeline {
 
   private async publish(frame: SourceFrame, timestamp: number): Promise<void> {
     const decision = decideOutput(this.o.output, { width: frame.width, height: frame.height, hasJpeg: frame.jpeg !== null });
+    if (decision.mode === 'transcode' && this.o.canTranscode === false) throw new HandOffError(decision.reason);
     this.noteMode(decision);
     if (decision.mode === 'passthrough' && frame.jpeg) {
       this.o.sink.offer({ camera: this.o.camera, seq: this.seq++, timestamp, width: frame.width, height: frame.height, jpeg: frame.jpeg }, null);
@@ -117,6 +129,8 @@ export class CapturePipeline {
     }
     if (decision.mode !== 'transcode') return;
     const { width, height, quality } = decision;
+    // Loaded here, not at the top: the capture process runs this pipeline for passthrough without OpenCV.
+    const cv = loadCv();
     const mat = await frame.decode();
     const sized = mat.cols === width && mat.rows === height ? mat : await mat.resizeAsync(height, width);
     const t0 = performance.now();

@@ -47,6 +47,8 @@ export interface SourceProcessOptions {
   secrets: readonly string[];
   openTimeoutMs: number;
   onMode?: (mode: OutputMode, reason: string) => void;
+  /** First sequence number (a camera handed over by the capture process carries on from its last). */
+  startSeq?: number;
 }
 
 const WARN_EVERY_MS = 5000;
@@ -65,6 +67,7 @@ export class SourceProcess {
   private readonly watchdog: NodeJS.Timeout;
 
   constructor(private readonly o: SourceProcessOptions) {
+    this.nextSeq = o.startSeq ?? 0;
     this.watchdog = setInterval(() => this.check(), 250);
     this.watchdog.unref();
   }

@@ -20,8 +20,8 @@ import { describeUrl } from './describe.js';
 import { jpegFrame } from './frames.js';
 import { inspectJpeg } from './jpeg.js';
 import { boundaryOf, MultipartParser, sniffBoundary } from './multipart.js';
-import { OpenCvSource } from './opencv.js';
-import { SourceError, type FrameSource, type SourceFrame } from './source.js';
+import type { OpenCvSource } from './opencv.js';
+import { HandOffError, SourceError, type FrameSource, type SourceFrame } from './source.js';
 
 export interface HttpMjpegOptions {
   maxFrameBytes: number;
@@ -30,6 +30,8 @@ export interface HttpMjpegOptions {
   log: Logger;
   /** For the OpenCV fallback. */
   size: { width: number | 'source'; height: number | 'source'; fps: number };
+  /** In the capture process (no OpenCV there): a server that needs the OpenCV fallback ends the source with HandOffError. */
+  openCvFallback: boolean;
 }
 
 const REPORT_EVERY_MS = 5000;
@@ -71,7 +73,10 @@ export class HttpMjpegSource implements FrameSource {
     const status = res.statusCode ?? 0;
     const digest = status === 401 && /^\s*digest/i.test(String(res.headers['www-authenticate'] ?? ''));
     if (status !== 200 && !digest) throw new SourceError(`${this.description} answered HTTP ${status}${status === 401 ? ' (check the user and password in CAPTURE_SOURCE)' : ''}`);
-    this.delivers = digest ? 'OpenCV/FFmpeg (the camera asks for Digest auth)' : `OpenCV/FFmpeg (the server sends ${String(res.headers['content-type'] ?? 'no Content-Type')}, not multipart MJPEG)`;
+    const why = digest ? 'the camera asks for Digest auth' : `the server sends ${String(res.headers['content-type'] ?? 'no Content-Type')}, not multipart MJPEG`;
+    if (!this.o.openCvFallback) throw new HandOffError(why);
+    this.delivers = `OpenCV/FFmpeg (${why})`;
+    const { OpenCvSource } = await import('./opencv.js');
     this.fallback = new OpenCvSource({ kind: 'url', url: this.url }, { ...this.o.size, rawMjpeg: false });
     await this.fallback.open();
   }

@@ -31,10 +31,10 @@ export function createSource(o: SourceOptions): { source: FrameSource; live: boo
     return { source: new TestPatternSource(o.camera, w, h), live: false };
   }
   if (spec.kind === 'url' && /^https?:\/\//i.test(spec.url) && o.passthrough !== 'off') {
-    return { source: new HttpMjpegSource(spec.url, { maxFrameBytes: o.maxFrameBytes, stallTimeoutMs: o.stallTimeoutMs, log: o.log, size }), live: true };
+    return { source: new HttpMjpegSource(spec.url, { maxFrameBytes: o.maxFrameBytes, stallTimeoutMs: o.stallTimeoutMs, log: o.log, size, openCvFallback: true }), live: true };
   }
   return { source: new OpenCvSource(spec, { ...size, rawMjpeg: o.passthrough !== 'off' }), live: spec.kind !== 'file' };
 }
 
-export { SourceError, parseSourceSpec, SOURCE_FORMS } from './source.js';
+export { HandOffError, SourceError, parseSourceSpec, SOURCE_FORMS } from './source.js';
 export type { FrameSource, SourceFrame } from './source.js';

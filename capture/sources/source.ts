@@ -54,6 +54,14 @@ export function decodedFrame(mat: Mat): SourceFrame {
   return { width: mat.cols, height: mat.rows, jpeg: null, decode: async () => mat };
 }
 
+/** The capture process cannot go on with this source by itself (it needs OpenCV): hand it to a source process. */
+export class HandOffError extends Error {
+  constructor(readonly reason: string) {
+    super(`needs OpenCV: ${reason}`);
+    this.name = 'HandOffError';
+  }
+}
+
 export class SourceError extends Error {
   constructor(message: string) {
     super(message);

@@ -4,7 +4,8 @@
  * password, redis-server, capture processes and a gateway read by a real HTTP client.
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -12,7 +13,7 @@ import type { CameraInfo } from '../../bus/bus.js';
 import { inspectJpeg } from '../../capture/sources/jpeg.js';
 import { fetchJson, openStream, type Part } from '../helpers/mjpeg-client.js';
 import { makeJpegs, startCamera, withoutCamfanComment, type FakeCamera } from '../helpers/mjpeg-camera.js';
-import { makeClip, startCapture, startGateway, startRedis, waitFor, waitForFrames, type GatewayHandle, type Proc, type RedisHandle } from '../helpers/procs.js';
+import { childPids, makeClip, startCapture, startGateway, startRedis, waitFor, waitForFrames, type GatewayHandle, type Proc, type RedisHandle } from '../helpers/procs.js';
 
 const BASIC_PW = 'Sup3rSecretPw';
 const QUERY_PW = 'QueryPw4242';
@@ -64,6 +65,9 @@ describe('passthrough of an HTTP MJPEG camera', () => {
 
     const c = await info('ipcam');
     assert.equal(c.mode, 'passthrough');
+    // Passed through by the capture process itself: no source process, OpenCV never loaded.
+    assert.deepEqual(childPids(cap.child.pid!), [], 'no source process');
+    assert.ok(!/opencv/i.test(readFileSync(`/proc/${cap.child.pid}/maps`, 'utf8')), 'OpenCV is not loaded in the capture process');
     assert.equal(c.encodeMsP50, null, 'nothing was encoded');
     assert.deepEqual([c.width, c.height], [640, 360], 'the size read from the JPEG');
     assert.equal(c.source, `stream http://127.0.0.1:${camera.port}/videostream.cgi?…`);
@@ -73,8 +77,8 @@ describe('passthrough of an HTTP MJPEG camera', () => {
     for (const secret of [BASIC_PW, QUERY_PW]) assert.ok(!everything.includes(secret), `${secret} appears in the capture's output or Redis`);
   });
 
-  test('anything that asks for another picture transcodes: another size, or CAPTURE_PASSTHROUGH=off', async () => {
-    capture({ CAMERA_ID: 'small', CAPTURE_WIDTH: '320', CAPTURE_HEIGHT: '180' });
+  test('anything that asks for another picture transcodes (in a source process): another size, or CAPTURE_PASSTHROUGH=off', async () => {
+    const small = capture({ CAMERA_ID: 'small', CAPTURE_WIDTH: '320', CAPTURE_HEIGHT: '180' });
     capture({ CAMERA_ID: 'forced', CAPTURE_WIDTH: '640', CAPTURE_HEIGHT: '360', CAPTURE_PASSTHROUGH: 'off' });
     await Promise.all([waitForFrames(redis, 'small'), waitForFrames(redis, 'forced', 20000)]);
     for (const [id, size] of [['small', [320, 180]], ['forced', [640, 360]]] as const) {
@@ -85,6 +89,26 @@ describe('passthrough of an HTTP MJPEG camera', () => {
       const { width, height } = inspectJpeg(jpeg);
       assert.deepEqual([width, height], size, id);
       assert.ok(!jpegs.some((j) => j.equals(jpeg)), `${id}: encoded by camfan, not the camera's bytes`);
+    }
+    assert.match(small.output(), /needs OpenCV: handing it to a source process/);
+    assert.equal(childPids(small.child.pid!).length, 1, 'the small camera runs in a source process');
+  });
+
+  test('a server that accepts and never answers: reported and retried, and SIGTERM still ends the capture at once', async () => {
+    const sockets: Socket[] = [];
+    const silent = createServer((sock) => sockets.push(sock));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const cap = startCapture({ REDIS_URL: redis.url, CAMERA_ID: 'silent', CAPTURE_SOURCE: `http://127.0.0.1:${(silent.address() as { port: number }).port}/`, STALL_TIMEOUT_MS: '1000', RETRY_MAX_MS: '300' });
+    try {
+      await waitFor('the silence reported twice', () => (cap.output().match(/no data from the server for 1000 ms/g) ?? []).length >= 2, 8000);
+      const t0 = Date.now();
+      cap.child.kill('SIGTERM');
+      assert.equal(await cap.exited, 0);
+      assert.ok(Date.now() - t0 < 2000, `exited after ${Date.now() - t0} ms`);
+    } finally {
+      await cap.stop();
+      for (const sock of sockets) sock.destroy();
+      silent.close();
     }
   });
 
