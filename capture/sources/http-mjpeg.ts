@@ -4,14 +4,14 @@
  * camera's bytes handed on unchanged; they are decoded only when a frame must be encoded again.
  * Credentials in the URL work: userinfo becomes HTTP Basic auth, the query string is sent as it is.
  *
- * It runs in the source process, like every source, although a pure-Node reader cannot hang the way
- * OpenCV can: a frame that must be transcoded (another size, JPEG_QUALITY, later renditions) needs
- * OpenCV's decoder, which lives there, and a camera's bytes are what a native decoder may crash on; one
- * pipeline for all sources also keeps stall detection, backoff, the open watchdog and the sequence
- * carry-over identical. The cost is one copy of each JPEG over IPC, included in bench/capture.ts.
+ * Where it runs: passing through, in the capture process itself (../in-process.ts says why: a pure-Node
+ * reader cannot hang the way OpenCV can, and passthrough needs no decoder). Once a frame must be
+ * transcoded, in the source process like every other source, where OpenCV decodes the camera's bytes
+ * (native code that may crash on them) and the open watchdog, stall detection and backoff are the same.
  *
  * A server that answers with something else than multipart MJPEG (an MP4, HLS, Digest auth, which
- * FFmpeg speaks and this reader does not) is handed to OpenCV/FFmpeg, as before passthrough existed.
+ * FFmpeg speaks and this reader does not) is handed to OpenCV/FFmpeg, as before passthrough existed (in
+ * the capture process: HandOffError, and a source process takes the camera over).
  */
 import http from 'node:http';
 import https from 'node:https';
