@@ -49,10 +49,15 @@ describe('passthrough of an HTTP MJPEG camera', () => {
     const { body } = await fetchJson<{ cameras: CameraInfo[] }>(`${gateway.base}/api/cameras`);
     return body.cameras.find((c) => c.camera === camera)!;
   };
+  /** A frame in Redis, and the gateway knows the camera (it refreshes its list every 250 ms): a stream opened now is not a 404. */
+  const ready = async (camera: string, timeoutMs = 15000): Promise<void> => {
+    await waitForFrames(redis, camera, timeoutMs);
+    await waitFor(`the gateway to know ${camera}`, async () => (await info(camera)) !== undefined);
+  };
 
   test("a viewer receives the camera's JPEG bytes unchanged; /api/cameras says passthrough and shows no credential", async () => {
     const cap = capture({ CAMERA_ID: 'ipcam', CAPTURE_WIDTH: 'source', CAPTURE_HEIGHT: 'source', DROP_SAME_FRAMES: 'off' });
-    await waitForFrames(redis, 'ipcam');
+    await ready('ipcam');
     const s = openStream(`${gateway.base}/stream/ipcam?framing=classic`);
     await waitFor('20 frames', () => s.count >= 20, 8000);
     s.close();
@@ -80,7 +85,7 @@ describe('passthrough of an HTTP MJPEG camera', () => {
   test('anything that asks for another picture transcodes (in a source process): another size, or CAPTURE_PASSTHROUGH=off', async () => {
     const small = capture({ CAMERA_ID: 'small', CAPTURE_WIDTH: '320', CAPTURE_HEIGHT: '180' });
     capture({ CAMERA_ID: 'forced', CAPTURE_WIDTH: '640', CAPTURE_HEIGHT: '360', CAPTURE_PASSTHROUGH: 'off' });
-    await Promise.all([waitForFrames(redis, 'small'), waitForFrames(redis, 'forced', 20000)]);
+    await Promise.all([ready('small'), ready('forced', 20000)]);
     for (const [id, size] of [['small', [320, 180]], ['forced', [640, 360]]] as const) {
       const c = await waitFor(`${id} announced with its mode`, async () => ((await info(id))?.mode ? info(id) : null));
       assert.equal(c.mode, 'transcode', id);
@@ -92,6 +97,27 @@ describe('passthrough of an HTTP MJPEG camera', () => {
     }
     assert.match(small.output(), /needs OpenCV: handing it to a source process/);
     assert.equal(childPids(small.child.pid!).length, 1, 'the small camera runs in a source process');
+  });
+
+  test('a static scene: identical JPEGs from the camera are published about once per KEEPALIVE_MS', async () => {
+    const still = await startCamera({ jpegs: [jpegs[0]!], fps: 15 });
+    const cap = startCapture({ REDIS_URL: redis.url, CAMERA_ID: 'still', CAPTURE_SOURCE: `http://127.0.0.1:${still.port}/`, CAPTURE_WIDTH: 'source', CAPTURE_HEIGHT: 'source', IDLE_FPS: '0', KEEPALIVE_MS: '1000' });
+    try {
+      await ready('still');
+      const s = openStream(`${gateway.base}/stream/still?framing=classic`);
+      const sentBefore = still.sent;
+      assert.equal((await s.status).statusCode, 200);
+      await new Promise((r) => setTimeout(r, 3000));
+      s.close();
+      const sent = still.sent - sentBefore;
+      console.log(`# static scene: the camera sent ${sent} frames in 3 s, the viewer received ${s.count}`);
+      assert.ok(sent >= 35, `the camera sent ${sent} frames`);
+      assert.ok(s.count >= 2 && s.count <= 5, `${s.count} frames reached the viewer in 3 s (cached one + keep-alives)`);
+      assert.ok(withoutCamfanComment(s.parts.at(-1)!.jpeg).equals(jpegs[0]!));
+    } finally {
+      await cap.stop();
+      await still.close();
+    }
   });
 
   test('a server that accepts and never answers: reported and retried, and SIGTERM still ends the capture at once', async () => {
@@ -114,7 +140,7 @@ describe('passthrough of an HTTP MJPEG camera', () => {
 
   test('faults: a broken part, a stall and the camera going away are reported and recovered', async () => {
     const cap = capture({ CAMERA_ID: 'faulty', CAPTURE_WIDTH: 'source', CAPTURE_HEIGHT: 'source' });
-    await waitForFrames(redis, 'faulty');
+    await ready('faulty');
     const s = openStream(`${gateway.base}/stream/faulty?framing=classic`);
     try {
       await waitFor('frames', () => s.count >= 5, 5000);
