@@ -39,12 +39,13 @@ export interface InProcessOptions {
 
 export class InProcessPassthrough implements SourceRunner {
   private readonly pipeline: CapturePipeline;
+  private readonly source: HttpMjpegSource;
   private replacement: SourceRunner | null = null;
   private watching = true;
 
   constructor(private readonly o: InProcessOptions) {
     const { width, height } = o.output;
-    const source = new HttpMjpegSource(o.url, { maxFrameBytes: o.maxFrameBytes, stallTimeoutMs: o.stallTimeoutMs, log: o.log, size: { width, height, fps: o.fps }, openCvFallback: false });
+    const source = (this.source = new HttpMjpegSource(o.url, { maxFrameBytes: o.maxFrameBytes, stallTimeoutMs: o.stallTimeoutMs, log: o.log, size: { width, height, fps: o.fps }, openCvFallback: false }));
     this.pipeline = new CapturePipeline({
       camera: o.camera,
       source,
@@ -79,8 +80,11 @@ export class InProcessPassthrough implements SourceRunner {
     this.replacement = next;
   }
 
+  /** Closing the source ends a wait for the camera's next byte at once, not after STALL_TIMEOUT_MS. */
   async stop(): Promise<void> {
-    await this.pipeline.stop();
+    const stopped = this.pipeline.stop();
+    this.source.close();
+    await stopped;
     await this.replacement?.stop();
   }
 }
