@@ -44,7 +44,7 @@ export class HttpMjpegSource implements FrameSource {
   private failure: Error | null = null;
   private waiter: ((frame: SourceFrame | null) => void) | null = null;
   private fallback: OpenCvSource | null = null;
-  private broken = { count: 0, sinceReport: 0, reportedAt: 0 };
+  private readonly broken = new Map<string, { count: number; sinceReport: number; reportedAt: number }>();
 
   constructor(
     private readonly url: string,
@@ -130,9 +130,15 @@ export class HttpMjpegSource implements FrameSource {
     }
   }
 
-  /** Each broken part is skipped; the first is logged at once, later ones as a count at most every 5 s. */
+  /**
+   * Each broken part is skipped. The first of each kind (a cut JPEG, an oversized part, …) is logged at
+   * once, repeats of that kind as a count at most every 5 s: a camera that sends nothing but broken parts
+   * costs a log line every few seconds, not one per frame.
+   */
   private reportBroken(reason: string): void {
-    const b = this.broken;
+    const kind = this.broken.size < 16 ? reason.replace(/\d+/g, 'N').slice(0, 60) : 'other';
+    const b = this.broken.get(kind) ?? { count: 0, sinceReport: 0, reportedAt: 0 };
+    this.broken.set(kind, b);
     b.count++;
     b.sinceReport++;
     const now = Date.now();

@@ -42,6 +42,8 @@ export interface FakeCamera {
   requests: Array<{ authorization: string | undefined; url: string }>;
   /** The next frame goes out as a JPEG cut in half (a broken part). */
   sendBrokenPart(): void;
+  /** The next frame goes out as a part of this many bytes (a JPEG padded with zeros: whole, but huge). */
+  sendHugePart(bytes: number): void;
   /** Stop writing (connections stay open) until resume(). */
   stall(): void;
   resume(): void;
@@ -56,6 +58,7 @@ export async function startCamera(o: CameraOptions): Promise<FakeCamera> {
   const viewers = new Set<http.ServerResponse>();
   let stalled = false;
   let broken = false;
+  let huge = 0;
   let index = 0;
   const server = http.createServer((req, res) => {
     cam.requests.push({ authorization: req.headers.authorization, url: req.url ?? '' });
@@ -80,6 +83,11 @@ export async function startCamera(o: CameraOptions): Promise<FakeCamera> {
       broken = false;
       jpeg = jpeg.subarray(0, jpeg.length >> 1);
     }
+    if (huge > 0) {
+      // A COM segment can hold 64 kB: zeros after SOI up to the size asked for keep it a JPEG only in name.
+      jpeg = Buffer.concat([jpeg.subarray(0, 2), Buffer.alloc(huge), jpeg.subarray(2)]);
+      huge = 0;
+    }
     const head = Buffer.from(`--myboundary\r\nContent-Type: image/jpeg\r\nContent-Length: ${jpeg.length}\r\n\r\n`);
     for (const v of viewers) v.write(Buffer.concat([head, jpeg, Buffer.from('\r\n')]));
     cam.sent++;
@@ -96,6 +104,7 @@ export async function startCamera(o: CameraOptions): Promise<FakeCamera> {
     sent: 0,
     requests: [],
     sendBrokenPart: () => (broken = true),
+    sendHugePart: (bytes) => (huge = bytes),
     stall: () => (stalled = true),
     resume: () => (stalled = false),
     goAway: drop,

@@ -144,8 +144,8 @@ describe('passthrough of an HTTP MJPEG camera', () => {
     }
   });
 
-  test('faults: a broken part, a stall and the camera going away are reported and recovered', async () => {
-    const cap = capture({ CAMERA_ID: 'faulty', CAPTURE_WIDTH: 'source', CAPTURE_HEIGHT: 'source' });
+  test('faults: a broken part, an oversized part, a stall and the camera going away are reported and recovered', async () => {
+    const cap = capture({ CAMERA_ID: 'faulty', CAPTURE_WIDTH: 'source', CAPTURE_HEIGHT: 'source', MAX_FRAME_BYTES: '1000000' });
     await ready('faulty');
     const s = openStream(`${gateway.base}/stream/faulty?framing=classic`);
     try {
@@ -159,6 +159,11 @@ describe('passthrough of an HTTP MJPEG camera', () => {
       camera.sendBrokenPart();
       await waitFor('the broken part reported', () => /not a whole JPEG.*broken part from the camera skipped/.test(cap.output()), 3000);
       await liveAfter('frames after the broken part', s.count);
+
+      camera.sendHugePart(3_000_000);
+      await waitFor('the oversized part reported', () => /part of 3\d{6} bytes is larger than MAX_FRAME_BYTES \(1000000\)/.test(cap.output()), 3000);
+      await liveAfter('frames after the oversized part', s.count);
+      assert.ok(s.parts.every((p) => p.jpeg.length < 1_000_000), 'the oversized part never reached a viewer');
 
       camera.stall();
       await waitFor('the stall reported', () => /read stalled for 1000 ms|no data from the server for 1000 ms/.test(cap.output()), 5000);
