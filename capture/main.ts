@@ -8,7 +8,7 @@ import { Demand } from './demand.js';
 import { Publisher } from './publisher.js';
 import { InProcessPassthrough, type SourceRunner } from './in-process.js';
 import { SourceProcess } from './source-process.js';
-import { mayPassThrough } from './output.js';
+import { isHttpSource, mayPassThrough } from './output.js';
 import { secretsOf } from './sources/describe.js';
 import { describeSpec, parseSourceSpec, SourceError, type SourceSpec } from './sources/source.js';
 
@@ -53,7 +53,7 @@ function main(): void {
     new SourceProcess({ init, sink: publisher, log, description, secrets, openTimeoutMs: config.openTimeoutMs, onMode, startSeq });
   // An HTTP camera is read here first (in-process.ts): passed through, it never needs a source process.
   const source: SourceRunner =
-    spec.kind === 'url' && /^https?:\/\//i.test(spec.url) && passthrough !== 'off'
+    isHttpSource(spec) && passthrough !== 'off'
       ? new InProcessPassthrough({ camera: config.cameraId, url: spec.url, output: { passthrough, width, height, jpegQuality }, fps, idleFps, maxFrameBytes, stallTimeoutMs, retryMaxMs, sink: publisher, log, onMode, handOff: sourceProcess })
       : sourceProcess();
   const demand = new Demand(bus, config.cameraId, log, (watching) => {

@@ -41,9 +41,14 @@ export function decideOutput(policy: OutputPolicy, frame: { width: number; heigh
   return { mode: 'passthrough', reason: "the camera's JPEGs are the size asked for" };
 }
 
+/** An http(s):// source: read by camfan's own MJPEG reader (unless CAPTURE_PASSTHROUGH=off). */
+export function isHttpSource(spec: SourceSpec): spec is Extract<SourceSpec, { kind: 'url' }> {
+  return spec.kind === 'url' && /^https?:\/\//i.test(spec.url);
+}
+
 /** Only HTTP(S) MJPEG streams and V4L2 cameras can deliver JPEGs; CAPTURE_PASSTHROUGH=on with another source is refused at start. */
 export function mayPassThrough(spec: SourceSpec): boolean {
-  return spec.kind === 'device' || (spec.kind === 'url' && /^https?:\/\//i.test(spec.url));
+  return spec.kind === 'device' || isHttpSource(spec);
 }
 
 /** CAPTURE_WIDTH / CAPTURE_HEIGHT: a number of pixels, or `source` for the source's own size. */

@@ -1,5 +1,5 @@
 import type { Logger } from '../../lib/log.js';
-import { PATTERN_DEFAULT_SIZE, type PassthroughMode, type SizeSetting } from '../output.js';
+import { isHttpSource, PATTERN_DEFAULT_SIZE, type PassthroughMode, type SizeSetting } from '../output.js';
 import { HttpMjpegSource } from './http-mjpeg.js';
 import { OpenCvSource } from './opencv.js';
 import { parseSourceSpec, type FrameSource } from './source.js';
@@ -30,7 +30,7 @@ export function createSource(o: SourceOptions): { source: FrameSource; live: boo
     const h = o.height === 'source' ? PATTERN_DEFAULT_SIZE.height : o.height;
     return { source: new TestPatternSource(o.camera, w, h), live: false };
   }
-  if (spec.kind === 'url' && /^https?:\/\//i.test(spec.url) && o.passthrough !== 'off') {
+  if (isHttpSource(spec) && o.passthrough !== 'off') {
     return { source: new HttpMjpegSource(spec.url, { maxFrameBytes: o.maxFrameBytes, stallTimeoutMs: o.stallTimeoutMs, log: o.log, size, openCvFallback: true }), live: true };
   }
   return { source: new OpenCvSource(spec, { ...size, rawMjpeg: o.passthrough !== 'off' }), live: spec.kind !== 'file' };
