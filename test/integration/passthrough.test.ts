@@ -84,7 +84,7 @@ describe('passthrough of an HTTP MJPEG camera', () => {
 
   test('anything that asks for another picture transcodes (in a source process): another size, or CAPTURE_PASSTHROUGH=off', async () => {
     const small = capture({ CAMERA_ID: 'small', CAPTURE_WIDTH: '320', CAPTURE_HEIGHT: '180' });
-    capture({ CAMERA_ID: 'forced', CAPTURE_WIDTH: '640', CAPTURE_HEIGHT: '360', CAPTURE_PASSTHROUGH: 'off' });
+    const forced = capture({ CAMERA_ID: 'forced', CAPTURE_WIDTH: '640', CAPTURE_HEIGHT: '360', CAPTURE_PASSTHROUGH: 'off' });
     await Promise.all([ready('small'), ready('forced', 20000)]);
     for (const [id, size] of [['small', [320, 180]], ['forced', [640, 360]]] as const) {
       const c = await waitFor(`${id} announced with its mode`, async () => ((await info(id))?.mode ? info(id) : null));
@@ -97,6 +97,8 @@ describe('passthrough of an HTTP MJPEG camera', () => {
     }
     assert.match(small.output(), /needs OpenCV: handing it to a source process/);
     assert.equal(childPids(small.child.pid!).length, 1, 'the small camera runs in a source process');
+    // The source process (OpenCV/FFmpeg for "forced") got the full URL; none of it reaches the output.
+    for (const secret of [BASIC_PW, QUERY_PW]) assert.ok(!small.output().includes(secret) && !forced.output().includes(secret), `${secret} leaked`);
   });
 
   test('a static scene: identical JPEGs from the camera are published about once per KEEPALIVE_MS', async () => {
