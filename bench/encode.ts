@@ -47,7 +47,7 @@ export async function benchEncode(sizes: Array<[number, number]>, quality: numbe
     const pattern = new TestPatternSource('bench', w, h);
     await pattern.open();
     const patternMats: Mat[] = [];
-    for (let i = 0; i < 30; i++) patternMats.push((await pattern.read({ seq: i * 7, now: Date.now() })).copy());
+    for (let i = 0; i < 30; i++) patternMats.push(pattern.draw({ seq: i * 7, now: Date.now() }).copy());
     for (const [picture, mats] of [['test pattern', patternMats], ['testsrc2', clipFrames(w, h, 30)]] as const) {
       await time(mats.slice(0, 5), quality, 1); // warm-up
       const { ms, bytes } = await time(mats, quality, 3);

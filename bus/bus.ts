@@ -18,8 +18,10 @@ export interface CameraInfo {
   lastFrameBytes: number;
   /** True while no gateway watches the camera and the capture runs at its idle rate. */
   idle: boolean;
-  /** Median JPEG encode time of recent frames (ms), null before the first. */
+  /** Median JPEG encode time of recent frames (ms), null before the first (and while passing through). */
   encodeMsP50: number | null;
+  /** passthrough: the camera's own JPEGs are published as they are; transcode: decoded and encoded by the capture. Unset before the first frame (and by older captures). */
+  mode?: 'passthrough' | 'transcode';
   /** When this record was written (ms since the epoch). */
   updatedAt: number;
   /** Smaller pictures (RENDITION_WIDTHS) the capture encodes now because some gateway watches them. */

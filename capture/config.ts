@@ -1,4 +1,5 @@
 /** The capture process's settings: env vars or --flags, each with its default and one line of doc. */
+import { DEFAULT_JPEG_QUALITY, sizeSetting, type PassthroughMode, type SizeSetting } from './output.js';
 import { cameraId, commonSettings, loadOrExit, integer, loadSettings, oneOf, text, type Settings } from '../lib/settings.js';
 
 export const captureSettings = {
@@ -9,10 +10,26 @@ export const captureSettings = {
     default: 'auto',
     parse: text,
   },
-  width: { env: 'CAPTURE_WIDTH', doc: 'frame width in pixels (frames of another size are resized)', default: 640, parse: integer(16, 7680) },
-  height: { env: 'CAPTURE_HEIGHT', doc: 'frame height in pixels', default: 480, parse: integer(16, 4320) },
+  width: {
+    env: 'CAPTURE_WIDTH',
+    doc: "frame width in pixels (frames of another size are resized), or source: the source's own width",
+    default: 640 as SizeSetting,
+    parse: sizeSetting(16, 7680),
+  },
+  height: { env: 'CAPTURE_HEIGHT', doc: "frame height in pixels, or source: the source's own height", default: 480 as SizeSetting, parse: sizeSetting(16, 4320) },
+  passthrough: {
+    env: 'CAPTURE_PASSTHROUGH',
+    doc: "auto: publish the camera's own JPEGs untouched when it sends MJPEG (HTTP stream or V4L2 camera) of the size asked for and JPEG_QUALITY is unset; on: always when it sends JPEG; off: always decode and encode",
+    default: 'auto' as PassthroughMode,
+    parse: oneOf<PassthroughMode>('auto', 'on', 'off'),
+  },
   fps: { env: 'CAPTURE_FPS', doc: 'target frame rate, paced without drift', default: 30, parse: integer(1, 120) },
-  jpegQuality: { env: 'JPEG_QUALITY', doc: 'JPEG quality', default: 80, parse: integer(1, 100) },
+  jpegQuality: {
+    env: 'JPEG_QUALITY',
+    doc: `JPEG quality when camfan encodes (unset: ${DEFAULT_JPEG_QUALITY}); setting it makes CAPTURE_PASSTHROUGH=auto encode`,
+    default: null as number | null,
+    parse: integer(1, 100) as (raw: string) => number | null,
+  },
   idleFps: {
     env: 'IDLE_FPS',
     doc: 'frame rate while no gateway anywhere watches this camera (0: never idle)',

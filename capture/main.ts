@@ -1,4 +1,4 @@
-/** camfan capture: config -> source process (OpenCV) -> publisher -> Redis; shutdown with a deadline. */
+/** camfan capture: config -> source process (OpenCV), or an HTTP camera passed through here -> publisher -> Redis; shutdown with a deadline. */
 import { RedisBus } from '../bus/redis-bus.js';
 import { describeTarget, redisTarget } from '../bus/redis-connection.js';
 import { createLogger } from '../lib/log.js';
@@ -6,7 +6,10 @@ import { installShutdown } from '../lib/shutdown.js';
 import { loadCaptureConfigOrExit } from './config.js';
 import { Demand } from './demand.js';
 import { Publisher } from './publisher.js';
+import { InProcessPassthrough, type SourceRunner } from './in-process.js';
 import { SourceProcess } from './source-process.js';
+import { isHttpSource, mayPassThrough } from './output.js';
+import { secretsOf } from './sources/describe.js';
 import { describeSpec, parseSourceSpec, SourceError, type SourceSpec } from './sources/source.js';
 
 function main(): void {
@@ -17,13 +20,19 @@ function main(): void {
     spec = parseSourceSpec(config.source);
   } catch (err) {
     if (!(err instanceof SourceError)) throw err;
-    log.fatal(`CAPTURE_SOURCE (--capture-source) = ${JSON.stringify(config.source)} is invalid: ${err.message}`);
+    // The value itself is not repeated: it may hold credentials (sources/describe.ts).
+    log.fatal(`CAPTURE_SOURCE (--capture-source) is invalid: ${err.message}`);
     process.exit(2);
   }
   const description = describeSpec(spec);
+  if (config.passthrough === 'on' && !mayPassThrough(spec)) {
+    log.fatal(`CAPTURE_PASSTHROUGH=on needs a source that sends JPEG (an http(s):// MJPEG stream or a V4L2 camera), not ${description}`);
+    process.exit(2);
+  }
 
   const target = redisTarget(config);
-  log.info({ source: description, requested: config.source, size: `${config.width}x${config.height}`, fps: config.fps, redis: describeTarget(target) }, 'starting capture');
+  const size = config.width === 'source' && config.height === 'source' ? 'source' : `${config.width}x${config.height}`;
+  log.info({ source: description, size, fps: config.fps, passthrough: config.passthrough, redis: describeTarget(target) }, 'starting capture');
   const bus = new RedisBus({ target, log });
   const publisher = new Publisher({
     bus,
@@ -32,12 +41,21 @@ function main(): void {
     dropSameFrames: config.dropSameFrames === 'on',
     keepAliveMs: config.keepAliveMs,
     maxFrameBytes: config.maxFrameBytes,
-    info: { camera: config.cameraId, source: description, width: config.width, height: config.height, targetFps: config.fps },
+    // 0 until the first frame when the size is the source's own.
+    info: { camera: config.cameraId, source: description, width: Number(config.width) || 0, height: Number(config.height) || 0, targetFps: config.fps },
   });
   // Only what the source process needs: Redis URLs and their passwords stay here.
-  const { width, height, fps, idleFps, jpegQuality, stallTimeoutMs, retryMaxMs, logLevel } = config;
-  const init = { camera: config.cameraId, source: config.source, width, height, fps, idleFps, jpegQuality, stallTimeoutMs, retryMaxMs, logLevel };
-  const source = new SourceProcess({ init, sink: publisher, log, description, openTimeoutMs: config.openTimeoutMs });
+  const { width, height, fps, idleFps, jpegQuality, passthrough, maxFrameBytes, stallTimeoutMs, retryMaxMs, logLevel } = config;
+  const init = { camera: config.cameraId, source: config.source, width, height, fps, idleFps, jpegQuality, passthrough, maxFrameBytes, stallTimeoutMs, retryMaxMs, logLevel };
+  const secrets = secretsOf(config.source);
+  const onMode = (mode: 'passthrough' | 'transcode'): void => publisher.setMode(mode);
+  const sourceProcess = (startSeq = 0): SourceProcess =>
+    new SourceProcess({ init, sink: publisher, log, description, secrets, openTimeoutMs: config.openTimeoutMs, onMode, startSeq });
+  // An HTTP camera is read here first (in-process.ts): passed through, it never needs a source process.
+  const source: SourceRunner =
+    isHttpSource(spec) && passthrough !== 'off'
+      ? new InProcessPassthrough({ camera: config.cameraId, url: spec.url, output: { passthrough, width, height, jpegQuality }, fps, idleFps, maxFrameBytes, stallTimeoutMs, retryMaxMs, sink: publisher, log, onMode, handOff: sourceProcess })
+      : sourceProcess();
   const demand = new Demand(bus, config.cameraId, log, (watching) => {
     source.setWatching(watching);
     publisher.idle = !watching && config.idleFps > 0;

@@ -1,14 +1,15 @@
 /**
- * The capture loop: open the source (retrying with backoff), then per frame read -> resize if needed ->
- * encode once (off the event loop) -> publish. A source that fails, ends or stalls is reported with its
- * name and reopened; a file loops.
+ * The capture loop: open the source (retrying with backoff), then per frame read -> either the camera's
+ * own JPEG as it is (passthrough) or decode, resize if needed and encode once (off the event loop) ->
+ * publish. A source that fails, ends or stalls is reported with its name and reopened; a file loops.
  */
 import type { Logger } from '../lib/log.js';
 import { backoffMs } from '../lib/backoff.js';
 import { Pacer } from '../lib/pacer.js';
 import type { Frame } from '../bus/frame.js';
-import cv, { type Mat } from './sources/cv.js';
-import type { FrameSource } from './sources/index.js';
+import { decideOutput, type OutputDecision, type OutputMode, type OutputPolicy } from './output.js';
+import { loadCv } from './sources/lazy-cv.js';
+import { HandOffError, type FrameSource, type SourceFrame } from './sources/source.js';
 
 export interface PipelineOptions {
   camera: string;
@@ -17,22 +18,30 @@ export interface PipelineOptions {
   live: boolean;
   sink: FrameSink;
   log: Logger;
-  width: number;
-  height: number;
+  output: OutputPolicy;
   fps: number;
   /** First sequence number: a replaced source process carries on from the last one. */
   startSeq?: number;
   onPhase?: (phase: PipelinePhase) => void;
+  /**
+   * False in the capture process, which never loads OpenCV: a frame that must be transcoded (or a source
+   * that needs OpenCV) ends this pipeline and onHandOff passes the camera, and the next sequence number, on
+   * to a source process.
+   */
+  canTranscode?: boolean;
+  onHandOff?: (reason: string, nextSeq: number) => void;
+  /** Passthrough or transcoding, and why: called when it changes (for the announced camera info). */
+  onMode?: (mode: OutputMode, reason: string) => void;
   /** Rate while nobody watches (0: never idle). */
   idleFps: number;
-  jpegQuality: number;
   stallTimeoutMs: number;
   retryMaxMs: number;
 }
 
 /** Where encoded frames go (in the source process: the IPC channel to the capture). */
 export interface FrameSink {
-  offer(frame: Frame, encodeMs: number): void;
+  /** encodeMs: how long the JPEG encode took, null for a camera's JPEG passed through. */
+  offer(frame: Frame, encodeMs: number | null): void;
 }
 
 /** What the pipeline is doing, for the capture's watchdog: an open can hang inside OpenCV. */
@@ -44,6 +53,7 @@ export class CapturePipeline {
   private seq: number;
   private wake: (() => void) | null = null;
   private readonly pacer: Pacer;
+  private mode: { mode: OutputMode; reason: string } | null = null;
 
   constructor(private readonly o: PipelineOptions) {
     this.pacer = new Pacer(o.fps);
@@ -66,11 +76,15 @@ export class CapturePipeline {
         this.o.onPhase?.('opening');
         await this.o.source.open();
         this.o.onPhase?.('streaming');
-        this.o.log.info({ source: this.o.source.description, attempt }, 'source opened');
+        this.o.log.info({ source: this.o.source.description, delivers: this.o.source.delivers, attempt }, 'source opened');
         attempt = 0;
         await this.stream();
       } catch (err) {
         if (this.signal.stopped) break;
+        if (err instanceof HandOffError && this.o.onHandOff) {
+          this.o.onHandOff(err.reason, this.seq);
+          break;
+        }
         attempt++;
         const delay = backoffMs(attempt - 1, this.o.retryMaxMs);
         this.o.log.error({ source: this.o.source.description, err: (err as Error).message, attempt, retryInMs: delay }, 'source failed; retrying');
@@ -91,8 +105,8 @@ export class CapturePipeline {
       if (!live) await pacer.wait(this.signal);
       if (this.signal.stopped) return;
       const now = Date.now();
-      const mat = await this.withStallTimeout(source.read({ seq: this.seq, now }), stallTimeoutMs);
-      if (mat === null) {
+      const frame = await this.withStallTimeout(source.read({ seq: this.seq, now }), stallTimeoutMs);
+      if (frame === null) {
         // Checked before rewinding: a file emptied under us rewinds "successfully" forever.
         if (Date.now() - lastFrameAt > stallTimeoutMs) throw new Error(`no frame for ${stallTimeoutMs} ms`);
         if (source.rewind()) continue;
@@ -101,16 +115,35 @@ export class CapturePipeline {
       }
       lastFrameAt = Date.now();
       if (live && !pacer.take()) continue;
-      await this.encodeAndPublish(mat, live ? lastFrameAt : now);
+      await this.publish(frame, live ? lastFrameAt : now);
     }
   }
 
-  private async encodeAndPublish(mat: Mat, timestamp: number): Promise<void> {
-    const { width, height, jpegQuality } = this.o;
+  private async publish(frame: SourceFrame, timestamp: number): Promise<void> {
+    const decision = decideOutput(this.o.output, { width: frame.width, height: frame.height, hasJpeg: frame.jpeg !== null });
+    if (decision.mode === 'transcode' && this.o.canTranscode === false) throw new HandOffError(decision.reason);
+    this.noteMode(decision);
+    if (decision.mode === 'passthrough' && frame.jpeg) {
+      this.o.sink.offer({ camera: this.o.camera, seq: this.seq++, timestamp, width: frame.width, height: frame.height, jpeg: frame.jpeg }, null);
+      return;
+    }
+    if (decision.mode !== 'transcode') return;
+    const { width, height, quality } = decision;
+    // Loaded here, not at the top: the capture process runs this pipeline for passthrough without OpenCV.
+    const cv = loadCv();
+    const mat = await frame.decode();
     const sized = mat.cols === width && mat.rows === height ? mat : await mat.resizeAsync(height, width);
     const t0 = performance.now();
-    const jpeg = await cv.imencodeAsync('.jpg', sized, [cv.IMWRITE_JPEG_QUALITY, jpegQuality]);
+    const jpeg = await cv.imencodeAsync('.jpg', sized, [cv.IMWRITE_JPEG_QUALITY, quality]);
     this.o.sink.offer({ camera: this.o.camera, seq: this.seq++, timestamp, width, height, jpeg }, performance.now() - t0);
+  }
+
+  /** Logged once per change, not per frame. */
+  private noteMode(d: OutputDecision): void {
+    if (this.mode?.mode === d.mode && this.mode.reason === d.reason) return;
+    this.mode = { mode: d.mode, reason: d.reason };
+    this.o.log.info({ source: this.o.source.description, mode: d.mode, reason: d.reason }, d.mode === 'passthrough' ? "passthrough: publishing the camera's JPEGs as they are" : 'transcoding: decoding and encoding each frame');
+    this.o.onMode?.(d.mode, d.reason);
   }
 
   private async withStallTimeout<T>(p: Promise<T>, ms: number): Promise<T> {

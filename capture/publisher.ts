@@ -26,6 +26,8 @@ export class Publisher {
   droppedSame = 0;
   droppedTooBig = 0;
   idle = false;
+  /** Set by the pipeline's first frame and whenever it changes; announced at once. */
+  private mode: CameraInfo['mode'] | null = null;
   private lastSent: Frame | null = null;
   private readonly encodeMs: number[] = [];
   private inFlight = false;
@@ -41,9 +43,17 @@ export class Publisher {
     this.announce();
   }
 
-  /** Takes a freshly encoded frame and how long its JPEG encode took (ms). */
-  offer(frame: Frame, encodeMs: number): void {
-    this.encodeMs.push(encodeMs);
+  setMode(mode: NonNullable<CameraInfo['mode']>): void {
+    if (mode === this.mode) return;
+    this.mode = mode;
+    // Encode times of the other mode would describe frames that are no longer made that way.
+    this.encodeMs.length = 0;
+    this.announce();
+  }
+
+  /** Takes a frame and how long its JPEG encode took (ms; null for a camera's JPEG passed through). */
+  offer(frame: Frame, encodeMs: number | null): void {
+    if (encodeMs !== null) this.encodeMs.push(encodeMs);
     if (this.encodeMs.length > 60) this.encodeMs.shift();
     if (frame.jpeg.length > this.opts.maxFrameBytes) {
       if (this.droppedTooBig++ === 0) {
@@ -106,6 +116,7 @@ export class Publisher {
       fps: this.fps,
       idle: this.idle,
       encodeMsP50: this.encodeMedianMs(),
+      ...(this.mode ? { mode: this.mode } : {}),
       lastFrameAt: last?.timestamp ?? 0,
       lastFrameBytes: last?.jpeg.length ?? 0,
       updatedAt: Date.now(),

@@ -15,13 +15,16 @@ function post(msg: FromSource): void {
 
 function run(init: SourceInit): void {
   const log = createLogger('capture', init.logLevel, { camera: init.camera, role: 'source' });
-  const { source, live } = createSource({ camera: init.camera, source: init.source, width: init.width, height: init.height, fps: init.fps });
+  const { camera, width, height, fps, passthrough, maxFrameBytes, stallTimeoutMs } = init;
+  const { source, live } = createSource({ camera, source: init.source, width, height, fps, passthrough, maxFrameBytes, stallTimeoutMs, log });
   const pipeline = new CapturePipeline({
     ...init,
+    output: { passthrough, width, height, jpegQuality: init.jpegQuality },
     source,
     live,
     log,
     onPhase: (phase) => post({ type: 'phase', phase }),
+    onMode: (mode, reason) => post({ type: 'mode', mode, reason }),
     sink: { offer: (frame, encodeMs) => post({ type: 'frame', seq: frame.seq, timestamp: frame.timestamp, width: frame.width, height: frame.height, jpeg: frame.jpeg, encodeMs }) },
   });
   pipeline.setWatching(init.watching);

@@ -9,17 +9,21 @@ import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { backoffMs } from '../lib/backoff.js';
 import type { Logger } from '../lib/log.js';
+import type { OutputMode, PassthroughMode, SizeSetting } from './output.js';
 import type { FrameSink, PipelinePhase } from './pipeline.js';
+import { forwardRedacted } from './sources/describe.js';
 
 /** What the source process needs to build its pipeline. */
 export interface SourceInit {
   camera: string;
   source: string;
-  width: number;
-  height: number;
+  width: SizeSetting;
+  height: SizeSetting;
   fps: number;
   idleFps: number;
-  jpegQuality: number;
+  jpegQuality: number | null;
+  passthrough: PassthroughMode;
+  maxFrameBytes: number;
   stallTimeoutMs: number;
   retryMaxMs: number;
   logLevel: string;
@@ -30,7 +34,8 @@ export interface SourceInit {
 export type ToSource = { type: 'init'; init: SourceInit } | { type: 'watching'; watching: boolean } | { type: 'stop' };
 export type FromSource =
   | { type: 'phase'; phase: PipelinePhase }
-  | { type: 'frame'; seq: number; timestamp: number; width: number; height: number; jpeg: Uint8Array; encodeMs: number };
+  | { type: 'mode'; mode: OutputMode; reason: string }
+  | { type: 'frame'; seq: number; timestamp: number; width: number; height: number; jpeg: Uint8Array; encodeMs: number | null };
 
 export interface SourceProcessOptions {
   init: Omit<SourceInit, 'startSeq' | 'watching'>;
@@ -38,7 +43,12 @@ export interface SourceProcessOptions {
   log: Logger;
   /** For log lines; never contains a password. */
   description: string;
+  /** Strings of the raw source that must not reach the log (describe.ts secretsOf). */
+  secrets: readonly string[];
   openTimeoutMs: number;
+  onMode?: (mode: OutputMode, reason: string) => void;
+  /** First sequence number (a camera handed over by the capture process carries on from its last). */
+  startSeq?: number;
 }
 
 const WARN_EVERY_MS = 5000;
@@ -57,13 +67,18 @@ export class SourceProcess {
   private readonly watchdog: NodeJS.Timeout;
 
   constructor(private readonly o: SourceProcessOptions) {
+    this.nextSeq = o.startSeq ?? 0;
     this.watchdog = setInterval(() => this.check(), 250);
     this.watchdog.unref();
   }
 
   start(): void {
-    const child = fork(path.join(__dirname, 'source-child.js'), [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(path.join(__dirname, 'source-child.js'), [], { serialization: 'advanced', stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
     this.child = child;
+    // OpenCV, FFmpeg and GStreamer print what they like (a URL with its password, say): every line the
+    // source process writes passes through redactText on its way to the capture's own output.
+    forwardRedacted(child.stdout!, process.stdout, this.o.secrets);
+    forwardRedacted(child.stderr!, process.stderr, this.o.secrets);
     this.openingSince = null;
     this.lastHeardAt = Date.now();
     child.on('message', (msg: FromSource) => this.onMessage(msg));
@@ -106,6 +121,8 @@ export class SourceProcess {
       this.restarts = 0;
       const jpeg = Buffer.from(msg.jpeg.buffer, msg.jpeg.byteOffset, msg.jpeg.byteLength);
       this.o.sink.offer({ camera: this.o.init.camera, seq: msg.seq, timestamp: msg.timestamp, width: msg.width, height: msg.height, jpeg }, msg.encodeMs);
+    } else if (msg.type === 'mode') {
+      this.o.onMode?.(msg.mode, msg.reason);
     } else {
       this.openingSince = msg.phase === 'opening' ? Date.now() : null;
       this.lastWarnAt = Date.now();
@@ -153,3 +170,4 @@ export class SourceProcess {
     if (child?.connected) child.send(msg, (err) => err && this.o.log.debug({ err: err.message }, 'source process gone before a message'));
   }
 }
+

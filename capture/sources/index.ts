@@ -1,3 +1,6 @@
+import type { Logger } from '../../lib/log.js';
+import { isHttpSource, PATTERN_DEFAULT_SIZE, type PassthroughMode, type SizeSetting } from '../output.js';
+import { HttpMjpegSource } from './http-mjpeg.js';
 import { OpenCvSource } from './opencv.js';
 import { parseSourceSpec, type FrameSource } from './source.js';
 import { TestPatternSource } from './test-pattern.js';
@@ -5,17 +8,33 @@ import { TestPatternSource } from './test-pattern.js';
 export interface SourceOptions {
   camera: string;
   source: string;
-  width: number;
-  height: number;
+  width: SizeSetting;
+  height: SizeSetting;
   fps: number;
+  passthrough: PassthroughMode;
+  maxFrameBytes: number;
+  stallTimeoutMs: number;
+  log: Logger;
 }
 
-/** Builds the source CAPTURE_SOURCE names. Paced sources (file, test) are read on the frame clock; live ones as fast as they deliver. */
-export function createSource(opts: SourceOptions): { source: FrameSource; live: boolean } {
-  const spec = parseSourceSpec(opts.source);
-  if (spec.kind === 'test') return { source: new TestPatternSource(opts.camera, opts.width, opts.height), live: false };
-  return { source: new OpenCvSource(spec, opts), live: spec.kind !== 'file' };
+/**
+ * Builds the source CAPTURE_SOURCE names. Paced sources (file, test) are read on the frame clock; live
+ * ones as fast as they deliver. HTTP(S) streams are read by camfan's own MJPEG reader unless
+ * CAPTURE_PASSTHROUGH=off, which keeps OpenCV/FFmpeg (the behaviour before passthrough existed).
+ */
+export function createSource(o: SourceOptions): { source: FrameSource; live: boolean } {
+  const spec = parseSourceSpec(o.source);
+  const size = { width: o.width, height: o.height, fps: o.fps };
+  if (spec.kind === 'test') {
+    const w = o.width === 'source' ? PATTERN_DEFAULT_SIZE.width : o.width;
+    const h = o.height === 'source' ? PATTERN_DEFAULT_SIZE.height : o.height;
+    return { source: new TestPatternSource(o.camera, w, h), live: false };
+  }
+  if (isHttpSource(spec) && o.passthrough !== 'off') {
+    return { source: new HttpMjpegSource(spec.url, { maxFrameBytes: o.maxFrameBytes, stallTimeoutMs: o.stallTimeoutMs, log: o.log, size, openCvFallback: true }), live: true };
+  }
+  return { source: new OpenCvSource(spec, { ...size, rawMjpeg: o.passthrough !== 'off' }), live: spec.kind !== 'file' };
 }
 
-export { SourceError, parseSourceSpec, SOURCE_FORMS } from './source.js';
-export type { FrameSource } from './source.js';
+export { HandOffError, SourceError, parseSourceSpec, SOURCE_FORMS } from './source.js';
+export type { FrameSource, SourceFrame } from './source.js';

@@ -1,16 +1,24 @@
-/** Camera devices, files, network streams and GStreamer pipelines, all through OpenCV's VideoCapture. */
-import cv, { type Mat } from './cv.js';
-import { describeSpec, SourceError, type FrameSource, type SourceSpec } from './source.js';
+/**
+ * Camera devices, files, network streams and GStreamer pipelines, all through OpenCV's VideoCapture. A
+ * V4L2 camera that offers MJPEG hands out its own JPEGs (v4l2.ts decides); everything else is decoded.
+ */
+import cv from './cv.js';
+import { jpegFrame } from './frames.js';
+import { decodedFrame, describeSpec, SourceError, type FrameSource, type SourceFrame, type SourceSpec } from './source.js';
+import { classifyDeviceFrame, FOURCC_MJPG, negotiateMjpeg, type V4l2Negotiation } from './v4l2.js';
 
 type OpenCvSpec = Exclude<SourceSpec, { kind: 'test' }>;
 
 export class OpenCvSource implements FrameSource {
   readonly description: string;
+  delivers = 'decoded frames';
   private capture: InstanceType<typeof cv.VideoCapture> | null = null;
+  private raw = false;
 
   constructor(
     private readonly spec: OpenCvSpec,
-    private readonly size: { width: number; height: number; fps: number },
+    /** rawMjpeg: try the V4L2 camera's own MJPEG (CAPTURE_PASSTHROUGH is not off). */
+    private readonly size: { width: number | 'source'; height: number | 'source'; fps: number; rawMjpeg: boolean },
   ) {
     this.description = describeSpec(spec);
   }
@@ -23,13 +31,27 @@ export class OpenCvSource implements FrameSource {
       // OpenCV's own message is empty or "failed to open capture": say which source and what to check.
       throw new SourceError(`cannot open ${this.description}: ${this.hint()} (OpenCV: ${(err as Error).message || 'no detail'})`);
     }
-    if (this.spec.kind === 'device') {
-      this.capture.set(cv.CAP_PROP_FRAME_WIDTH, this.size.width);
-      this.capture.set(cv.CAP_PROP_FRAME_HEIGHT, this.size.height);
-      this.capture.set(cv.CAP_PROP_FPS, this.size.fps);
-      // Keep the driver from queueing stale frames: we want the newest one each tick.
-      this.capture.set(cv.CAP_PROP_BUFFERSIZE, 1);
-    }
+    if (this.spec.kind === 'device') this.configureDevice(this.capture);
+  }
+
+  /** The format first (it renegotiates the device), then the size, rate and queue. */
+  private configureDevice(capture: InstanceType<typeof cv.VideoCapture>): void {
+    const negotiation = this.negotiate(capture);
+    this.raw = negotiation.raw;
+    this.delivers = negotiation.note;
+    if (this.size.width !== 'source') capture.set(cv.CAP_PROP_FRAME_WIDTH, this.size.width);
+    if (this.size.height !== 'source') capture.set(cv.CAP_PROP_FRAME_HEIGHT, this.size.height);
+    capture.set(cv.CAP_PROP_FPS, this.size.fps);
+    // Keep the driver from queueing stale frames: we want the newest one each tick.
+    capture.set(cv.CAP_PROP_BUFFERSIZE, 1);
+  }
+
+  private negotiate(capture: InstanceType<typeof cv.VideoCapture>): V4l2Negotiation {
+    if (!this.size.rawMjpeg) return negotiateMjpeg(false, null);
+    const accepted = capture.set(cv.CAP_PROP_FOURCC, FOURCC_MJPG) && capture.set(cv.CAP_PROP_CONVERT_RGB, 0);
+    const result = negotiateMjpeg(true, accepted ? { fourcc: capture.get(cv.CAP_PROP_FOURCC), convertRgb: capture.get(cv.CAP_PROP_CONVERT_RGB) } : null);
+    if (!result.raw) capture.set(cv.CAP_PROP_CONVERT_RGB, 1);
+    return result;
   }
 
   private create(): InstanceType<typeof cv.VideoCapture> {
@@ -58,10 +80,30 @@ export class OpenCvSource implements FrameSource {
     }
   }
 
-  async read(): Promise<Mat | null> {
+  async read(): Promise<SourceFrame | null> {
     if (!this.capture) throw new SourceError(`${this.description} is not open`);
     const mat = await this.capture.readAsync();
-    return mat.empty ? null : mat;
+    if (mat.empty) return null;
+    if (!this.raw) return decodedFrame(mat);
+    const frame = classifyDeviceFrame(mat, () => mat.getData());
+    switch (frame.kind) {
+      case 'decoded':
+        return decodedFrame(mat);
+      case 'jpeg':
+        return jpegFrame(frame.jpeg, frame.info.width, frame.info.height);
+      case 'jpeg-to-decode':
+        this.delivers = `the camera's MJPEG, decoded: ${frame.reason}`;
+        return this.decodeOnly(frame.jpeg);
+      case 'broken':
+        // Skipped like a dropped frame; a camera that only sends these stalls and is reopened.
+        return null;
+    }
+  }
+
+  private async decodeOnly(jpeg: Buffer): Promise<SourceFrame> {
+    const mat = await cv.imdecodeAsync(jpeg);
+    if (mat.empty) throw new SourceError(`OpenCV cannot decode the JPEG of ${this.description}`);
+    return decodedFrame(mat);
   }
 
   rewind(): boolean {

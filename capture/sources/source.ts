@@ -3,7 +3,9 @@
  * Adding a kind of source touches only this folder.
  */
 import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
 import type { Mat } from './cv.js';
+export { describeSpec } from './describe.js';
 
 export type SourceSpec =
   | { kind: 'test' }
@@ -18,16 +20,46 @@ export interface FrameRequest {
   now: number;
 }
 
+/**
+ * One picture from a source. A source of compressed frames (an HTTP MJPEG camera, a V4L2 camera in MJPEG
+ * mode) hands out the camera's own JPEG, which can be published untouched, and decodes it only when asked
+ * (a size change, CAPTURE_PASSTHROUGH=off, and later smaller renditions). A source of decoded pictures has
+ * no JPEG and returns its picture from decode().
+ */
+export interface SourceFrame {
+  width: number;
+  height: number;
+  /** The camera's own JPEG (whole, checked), or null when the source delivers decoded pictures. */
+  jpeg: Buffer | null;
+  /** The picture as BGR; decoded on the first call for a JPEG frame, then cached. */
+  decode(): Promise<Mat>;
+}
+
 export interface FrameSource {
-  /** For logs and /api/cameras; never contains a password. */
+  /** For logs and /api/cameras; never contains a credential (see describe.ts). */
   readonly description: string;
+  /** What the open source delivers, for the log ("the camera's own MJPEG", "decoded frames: …"). */
+  readonly delivers?: string;
   /** Rejects with a message naming the source when it cannot be opened. */
   open(): Promise<void>;
-  /** The next frame (BGR), or null when the source has none right now (end of file, dropped frame). */
-  read(req: FrameRequest): Promise<Mat | null>;
+  /** The next frame, or null when the source has none right now (end of file, dropped frame). */
+  read(req: FrameRequest): Promise<SourceFrame | null>;
   /** Files loop: rewind instead of reopening. Returns false when the source cannot rewind. */
   rewind(): boolean;
   close(): void;
+}
+
+/** A decoded picture as a SourceFrame. */
+export function decodedFrame(mat: Mat): SourceFrame {
+  return { width: mat.cols, height: mat.rows, jpeg: null, decode: async () => mat };
+}
+
+/** The capture process cannot go on with this source by itself (it needs OpenCV): hand it to a source process. */
+export class HandOffError extends Error {
+  constructor(readonly reason: string) {
+    super(`needs OpenCV: ${reason}`);
+    this.name = 'HandOffError';
+  }
 }
 
 export class SourceError extends Error {
@@ -60,8 +92,10 @@ export function parseSourceSpec(raw: string, listDevices: () => string[] = video
     return { kind: 'gstreamer', pipeline };
   }
   if (URL_RE.test(value)) return { kind: 'url', url: value };
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) throw new SourceError(`unsupported URL scheme in ${JSON.stringify(value)}; expected ${SOURCE_FORMS}`);
-  if (!existsSync(value)) throw new SourceError(`no such file ${JSON.stringify(value)}; expected ${SOURCE_FORMS}`);
+  // The messages name the scheme or the file's base name only: the value may hold credentials (describe.ts).
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(value);
+  if (scheme) throw new SourceError(`unsupported URL scheme ${scheme[1]}://; expected ${SOURCE_FORMS}`);
+  if (!existsSync(value)) throw new SourceError(`no such file ${JSON.stringify(path.basename(value))}; expected ${SOURCE_FORMS}`);
   return { kind: 'file', path: value };
 }
 
@@ -73,28 +107,5 @@ export function videoDevices(): string[] {
       .map((n) => `/dev/${n}`);
   } catch {
     return [];
-  }
-}
-
-/** A URL as it may appear in a log line: without its password. */
-export function describeSpec(spec: SourceSpec): string {
-  switch (spec.kind) {
-    case 'test':
-      return 'test pattern';
-    case 'device':
-      return `camera ${spec.path} (index ${spec.index})`;
-    case 'file':
-      return `file ${spec.path}`;
-    case 'url': {
-      try {
-        const u = new URL(spec.url);
-        if (u.password) u.password = '***';
-        return `stream ${u.toString()}`;
-      } catch {
-        return 'stream <unparseable url>';
-      }
-    }
-    case 'gstreamer':
-      return `GStreamer pipeline ${spec.pipeline}`;
   }
 }

@@ -5,7 +5,7 @@
  */
 import cv, { type Mat } from './cv.js';
 import { SEQ_BITS, seqBlockSize } from './seq-blocks.js';
-import type { FrameRequest, FrameSource } from './source.js';
+import { decodedFrame, type FrameRequest, type FrameSource, type SourceFrame } from './source.js';
 
 const BARS: Array<[number, number, number]> = [
   [192, 192, 192], [0, 192, 192], [192, 192, 0], [0, 192, 0], [192, 0, 192], [0, 0, 192], [192, 0, 0],
@@ -33,7 +33,12 @@ export class TestPatternSource implements FrameSource {
     this.work = new cv.Mat(h, w, cv.CV_8UC3, [0, 0, 0]);
   }
 
-  async read({ seq, now }: FrameRequest): Promise<Mat> {
+  async read(req: FrameRequest): Promise<SourceFrame> {
+    return decodedFrame(this.draw(req));
+  }
+
+  /** The picture itself (the encode benchmark draws with it too). */
+  draw({ seq, now }: FrameRequest): Mat {
     if (!this.base || !this.work) throw new Error('test pattern is not open');
     const { width: w, height: h } = this;
     const m = this.work;

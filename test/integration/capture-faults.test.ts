@@ -45,7 +45,8 @@ describe('capture faults', () => {
     const silent = await silentServer();
     const port = silent.port;
     const url = `http://127.0.0.1:${port}/stream/up?framing=classic`;
-    const env = { REDIS_URL: redis.url, CAMERA_ID: 'hung', CAPTURE_SOURCE: url, CAPTURE_WIDTH: '320', CAPTURE_HEIGHT: '240', IDLE_FPS: '0', RETRY_MAX_MS: '500' };
+    // OpenCV/FFmpeg's open (CAPTURE_PASSTHROUGH=off): camfan's own MJPEG reader cannot hang (passthrough.test.ts).
+    const env = { REDIS_URL: redis.url, CAMERA_ID: 'hung', CAPTURE_SOURCE: url, CAPTURE_PASSTHROUGH: 'off', CAPTURE_WIDTH: '320', CAPTURE_HEIGHT: '240', IDLE_FPS: '0', RETRY_MAX_MS: '500' };
     const capture = startCapture({ ...env, OPEN_TIMEOUT_MS: '3000' });
     const upCapture = startCapture({ REDIS_URL: redis.url, CAMERA_ID: 'up', CAPTURE_SOURCE: 'test', CAPTURE_WIDTH: '320', CAPTURE_HEIGHT: '240', CAPTURE_FPS: '10', IDLE_FPS: '0' });
     let upstream: GatewayHandle | null = null;
@@ -79,7 +80,7 @@ describe('capture faults', () => {
 
   test('SIGTERM while an open hangs: a prompt, clean exit', async () => {
     const silent = await silentServer();
-    const capture = startCapture({ REDIS_URL: redis.url, CAMERA_ID: 'hung2', CAPTURE_SOURCE: `http://127.0.0.1:${silent.port}/cam.mjpg`, OPEN_TIMEOUT_MS: '60000' });
+    const capture = startCapture({ REDIS_URL: redis.url, CAMERA_ID: 'hung2', CAPTURE_SOURCE: `http://127.0.0.1:${silent.port}/cam.mjpg`, CAPTURE_PASSTHROUGH: 'off', OPEN_TIMEOUT_MS: '60000' });
     try {
       await waitFor('the source connection', () => silent.sockets.length > 0, 10000);
       await sleep(300);

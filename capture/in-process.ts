@@ -1,0 +1,90 @@
+/**
+ * An HTTP MJPEG camera passed through by the capture process itself, without a source process.
+ *
+ * The source process exists because OpenCV can hang inside an open and crash inside native code. camfan's
+ * own MJPEG reader (sources/http-mjpeg.ts) cannot: it is node:http with socket timeouts, and passthrough
+ * needs no decoder. Run here it saves the source process (its ~150 MB of RSS with OpenCV loaded) and one
+ * IPC copy of every frame, about half of passthrough's CPU (BENCHMARKS.md, capture section). The same
+ * pipeline (stall detection, backoff, frame clock) runs here with canTranscode off: the first frame that
+ * must be encoded (another size, JPEG_QUALITY, a server that needs OpenCV/FFmpeg) hands the camera to a
+ * source process, which carries on the sequence and does everything, passthrough included, from then on.
+ */
+import type { Logger } from '../lib/log.js';
+import type { OutputMode, OutputPolicy } from './output.js';
+import { CapturePipeline, type FrameSink } from './pipeline.js';
+import { HttpMjpegSource } from './sources/http-mjpeg.js';
+
+/** What main.ts drives: a source process, or this. */
+export interface SourceRunner {
+  start(): void;
+  setWatching(watching: boolean): void;
+  stop(): Promise<void>;
+}
+
+export interface InProcessOptions {
+  camera: string;
+  url: string;
+  output: OutputPolicy;
+  fps: number;
+  idleFps: number;
+  maxFrameBytes: number;
+  stallTimeoutMs: number;
+  retryMaxMs: number;
+  sink: FrameSink;
+  log: Logger;
+  onMode: (mode: OutputMode, reason: string) => void;
+  /** A source process for this camera, starting at this sequence number. */
+  handOff: (startSeq: number) => SourceRunner;
+}
+
+export class InProcessPassthrough implements SourceRunner {
+  private readonly pipeline: CapturePipeline;
+  private readonly source: HttpMjpegSource;
+  private replacement: SourceRunner | null = null;
+  private watching = true;
+
+  constructor(private readonly o: InProcessOptions) {
+    const { width, height } = o.output;
+    const source = (this.source = new HttpMjpegSource(o.url, { maxFrameBytes: o.maxFrameBytes, stallTimeoutMs: o.stallTimeoutMs, log: o.log, size: { width, height, fps: o.fps }, openCvFallback: false }));
+    this.pipeline = new CapturePipeline({
+      camera: o.camera,
+      source,
+      live: true,
+      sink: o.sink,
+      log: o.log,
+      output: o.output,
+      fps: o.fps,
+      idleFps: o.idleFps,
+      stallTimeoutMs: o.stallTimeoutMs,
+      retryMaxMs: o.retryMaxMs,
+      canTranscode: false,
+      onMode: o.onMode,
+      onHandOff: (reason, nextSeq) => this.handOff(reason, nextSeq),
+    });
+  }
+
+  start(): void {
+    this.pipeline.start();
+  }
+
+  setWatching(watching: boolean): void {
+    this.watching = watching;
+    (this.replacement ?? this.pipeline).setWatching(watching);
+  }
+
+  private handOff(reason: string, nextSeq: number): void {
+    this.o.log.info({ reason }, 'this camera needs OpenCV: handing it to a source process');
+    const next = this.o.handOff(nextSeq);
+    next.setWatching(this.watching);
+    next.start();
+    this.replacement = next;
+  }
+
+  /** Closing the source ends a wait for the camera's next byte at once, not after STALL_TIMEOUT_MS. */
+  async stop(): Promise<void> {
+    const stopped = this.pipeline.stop();
+    this.source.close();
+    await stopped;
+    await this.replacement?.stop();
+  }
+}
