@@ -23,7 +23,8 @@ const FIELDS: Record<keyof CameraInfo, FieldCheck> = {
   idle: (v) => typeof v === 'boolean',
   encodeMsP50: (v) => v === null || isCount(v),
   updatedAt: isCount,
-  // Optional: absent in entries from captures that encode no renditions (or predate them).
+  // Optional: absent in entries from captures that predate them (or encode no renditions).
+  mode: (v) => v === undefined || v === 'passthrough' || v === 'transcode',
   renditions: (v) => v === undefined || (Array.isArray(v) && v.length <= 16 && v.every(isRendition)),
 };
 
