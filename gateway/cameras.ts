@@ -11,15 +11,14 @@ import { CameraList } from './camera-list.js';
 import { FanOut, Feed, feedKey } from './fanout.js';
 import { FrameCheck } from './ingest.js';
 import { FramePacket } from './packet.js';
-import { PLACEHOLDER_SIZE, renderNoSignal } from './placeholder.js';
 import { Totals, type CameraTotals } from './totals.js';
 import type { Viewer } from './viewer.js';
+import { Watchdog } from './watchdog.js';
 
 /** A camera's feed while this gateway watches it: delivery state plus its subscription. */
 class WatchedFeed extends Feed {
   subscribed: Promise<Unsubscribe> | null = null;
   linger: NodeJS.Timeout | null = null;
-  readonly createdAt = Date.now();
 }
 
 export interface HubOptions {
@@ -37,14 +36,9 @@ export interface HubOptions {
   maxClockSkewMs: number;
   /** A camera not announced for this long is gone: dropped from the list, its streams ended. */
   cameraGoneMs: number;
+  /** RENDITION_WIDTHS: the pictures adapting viewers move between. */
+  renditionWidths: readonly number[];
 }
-
-/**
- * uWebSockets.js closes a connection that takes no byte for about 10 s, before a longer STALL_CLOSE_MS.
- * Retrying the write of a blocked viewer (nothing is sent that the socket does not take) resets that
- * timer, so camfan's own stall rule decides, is counted and is logged.
- */
-const UWS_IDLE_GUARD_MS = 4000;
 
 export class CameraHub {
   private readonly feeds = new Map<string, WatchedFeed>();
@@ -52,12 +46,7 @@ export class CameraHub {
   readonly list: CameraList;
   readonly check: FrameCheck;
   private readonly sweeper: NodeJS.Timeout;
-  /** Cameras whose capture went away for good: their streams were ended. */
-  camerasGone = 0;
-  /** Since when Redis has been reachable without a break (0 while it is not). */
-  private busReadySince = 0;
-  /** Viewers closed because their socket stopped taking data. */
-  stallClosed = 0;
+  readonly watchdog: Watchdog;
   private readonly sinceStart = new Totals();
   /** Called once per frame arriving from the bus (frame age metric). */
   onFrameArrived: ((frame: Frame) => void) | null = null;
@@ -68,69 +57,17 @@ export class CameraHub {
     this.fanout = new FanOut({ sliceMs: o.fanoutSliceMs ?? 4, simulatedCostUs: o.simulatedCostUs ?? 0, onRound: (feed, ms) => this.onRound?.(feed.camera, ms) });
     this.list = new CameraList({ bus: o.bus, log: o.log, goneMs: o.cameraGoneMs });
     this.check = new FrameCheck(o);
+    this.watchdog = new Watchdog(o, {
+      feeds: this.feeds,
+      list: this.list,
+      isFresh: (t) => this.isFresh(t),
+      push: (feed, packet) => this.fanout.push(feed, packet),
+      unwatch: (v) => this.unwatch(v),
+      move: (v, r) => this.move(v, r),
+    });
     // One timer for all viewers: nothing is allocated per viewer per frame to watch for stalls.
-    this.sweeper = setInterval(() => {
-      this.closeStalled();
-      this.showNoSignal();
-      this.endGone();
-    }, Math.min(1000, o.stallCloseMs / 2));
+    this.sweeper = setInterval(() => this.watchdog.sweep(), Math.min(1000, o.stallCloseMs / 2));
     this.sweeper.unref();
-  }
-
-  /** Viewers of a camera without a live frame get a "no signal" picture about once a second. */
-  private showNoSignal(): void {
-    const now = Date.now();
-    for (const feed of this.feeds.values()) {
-      if (feed.viewers.size === 0) continue;
-      const last = feed.latest?.frame;
-      // A feed that was just created has had no time to receive a frame yet.
-      if (this.isFresh(last?.timestamp ?? feed.createdAt)) continue;
-      const jpeg = renderNoSignal(last ? now - last.timestamp : null);
-      const frame: Frame = { camera: feed.camera, seq: last?.seq ?? 0, timestamp: now, ...PLACEHOLDER_SIZE, jpeg };
-      this.fanout.push(feed, new FramePacket(frame, true));
-    }
-  }
-
-  private closeStalled(): void {
-    const now = performance.now();
-    for (const feed of this.feeds.values()) {
-      for (const v of feed.viewers) {
-        const blocked = v.blockedFor(now);
-        if (blocked < UWS_IDLE_GUARD_MS) continue;
-        if (blocked < this.o.stallCloseMs) {
-          v.retry();
-          continue;
-        }
-        this.stallClosed++;
-        this.o.log.info({ camera: v.camera, blockedMs: Math.round(blocked), delivered: v.delivered }, 'closing stalled viewer');
-        v.close();
-      }
-    }
-  }
-
-  /**
-   * A watched camera whose capture stopped announcing itself (gone for good, not restarting) and has no
-   * live frame: its viewers have seen NO SIGNAL since; their streams end now. Only judged while Redis has
-   * been reachable for a while, so that an outage, or captures re-announcing after one, ends nothing.
-   */
-  private endGone(): void {
-    if (!this.o.bus.isReady()) {
-      this.busReadySince = 0;
-      return;
-    }
-    this.busReadySince ||= Date.now();
-    if (this.feeds.size === 0) return;
-    void this.list.refresh();
-    if (Date.now() - this.busReadySince < 5000 || this.list.listedAtMs < this.busReadySince + 2000) return;
-    for (const feed of this.feeds.values()) {
-      if (feed.viewers.size === 0 || this.list.lastKnown(feed.camera) || this.isFresh(feed.latest?.frame.timestamp ?? feed.createdAt)) continue;
-      this.camerasGone++;
-      this.o.log.warn({ camera: feed.camera, viewers: feed.viewers.size }, `camera gone: not announced for CAMERA_GONE_MS (${this.o.cameraGoneMs} ms); ending its streams`);
-      for (const v of [...feed.viewers]) {
-        v.cameraGone();
-        this.unwatch(v);
-      }
-    }
   }
 
   /** Known cameras are those a capture has announced within CAMERA_GONE_MS. */
@@ -233,7 +170,7 @@ export class CameraHub {
     return {
       cameras: feeds.map((f) => ({ camera: f.camera, width: f.rendition, subscribed: f.subscribed !== null, viewers: f.viewers.size, framesReceived: f.framesReceived, superseded: f.superseded, lastFrameAt: f.latest?.frame.timestamp ?? null })),
       viewers: feeds.flatMap((f) => [...f.viewers].map((v) => v.snapshot(now))),
-      stallClosed: this.stallClosed,
+      stallClosed: this.watchdog.stallClosed,
     };
   }
 

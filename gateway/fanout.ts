@@ -27,6 +27,8 @@ export class Feed {
   cursor: Iterator<Viewer> | null = null;
   roundPacket: FramePacket | null = null;
   roundStartedAt = 0;
+  /** When this gateway started watching the camera (ms since the epoch). */
+  readonly createdAt = Date.now();
 
   constructor(
     readonly camera: string,

@@ -12,7 +12,9 @@ import { chooseFraming, STREAM_CONTENT_TYPE } from './packet.js';
 import { readClient, readCredentials, type Access, type Credentials } from './access.js';
 import type { ClientAddress } from './client-address.js';
 import type { GatewayMetrics } from './metrics.js';
+import { snapRendition } from './renditions.js';
 import type { DeliveryObserver } from './viewer.js';
+import { MAX_VIEWER_FPS } from './ws-protocol.js';
 import { renderPage } from './page.js';
 import type { HttpRequest, HttpResponse, TemplatedApp } from './uws.js';
 
@@ -22,6 +24,7 @@ export interface HttpOptions {
   metrics: GatewayMetrics;
   capacity: Capacity;
   observer: DeliveryObserver;
+  renditionWidths: readonly number[];
   bus: FrameBus;
   log: Logger;
   defaultCamera: string;
@@ -127,11 +130,13 @@ export function installRoutes(app: TemplatedApp, o: HttpOptions): void {
     const creds = readCredentials(req);
     const cors = access.cors(req.getHeader('origin'));
     const framing = chooseFraming(req.getQuery('framing'), req.getHeader('user-agent'));
-    const fps = parseFps(req.getQuery('fps'));
+    const fps = parseWhole(req.getQuery('fps'), 1, MAX_VIEWER_FPS);
+    const width = parseWhole(req.getQuery('width'), 16, 8192);
     if (!CAMERA_ID_RE.test(camera)) return sendText(res, '404 Not Found', `no such camera: ${JSON.stringify(camera.slice(0, 64))}`, cors);
     if (!access.allows(creds, camera)) return unauthorized(res, { aborted: false, creds, cors });
     if (!framing) return sendText(res, '400 Bad Request', 'framing must be advance or classic', cors);
     if (fps === null) return sendText(res, '400 Bad Request', `fps must be a whole number from 1 to ${MAX_VIEWER_FPS}`, cors);
+    if (width === null) return sendText(res, '400 Bad Request', 'width must be a whole number from 16 to 8192', cors);
     if (!capacity.admit(Math.min(fps ?? Infinity, hub.frameRate(camera)))) return sendText(res, '503 Service Unavailable', 'this gateway is at capacity; try another', [['Retry-After', '5'], ...cors]);
     const remote = readClient(res, req, access.trusted).address; // TRUSTED_PROXIES: the forwarded client, for limits and stats
     const admission = access.admit(remote);
@@ -156,6 +161,7 @@ export function installRoutes(app: TemplatedApp, o: HttpOptions): void {
         return;
       }
       if (viewer.closed) return;
+      if (width !== undefined) viewer.rendition = snapRendition(width, hub.cameraWidth(camera), o.renditionWidths);
       viewer.begin([...STREAM_HEADERS, ...cors]);
       await hub.watch(viewer);
     })().catch((err: unknown) => {
@@ -175,19 +181,21 @@ export function installRoutes(app: TemplatedApp, o: HttpOptions): void {
     '/snapshot/:camera',
     route('public', async (res, req, ctx) => {
       const camera = decodeParam(req.getParameter(0));
+      const width = parseWhole(req.getQuery('width'), 16, 8192);
       if (!CAMERA_ID_RE.test(camera)) return sendText(res, '404 Not Found', `no such camera: ${JSON.stringify(camera.slice(0, 64))}`, ctx.cors);
       if (!access.allows(ctx.creds, camera)) return unauthorized(res, ctx);
+      if (width === null) return sendText(res, '400 Bad Request', 'width must be a whole number from 16 to 8192', ctx.cors);
       if (!(await hub.isKnown(camera))) {
         const redisDown = !(await bus.checkReady());
         if (ctx.aborted) return;
         if (redisDown) return sendText(res, '503 Service Unavailable', 'Redis does not answer: the camera list is unknown', [['Retry-After', '1'], ...ctx.cors]);
         return sendText(res, '404 Not Found', `no such camera: ${camera}`, ctx.cors);
       }
-      const packet = await hub.snapshot(camera);
+      const packet = await hub.snapshot(camera, width === undefined ? null : snapRendition(width, hub.cameraWidth(camera), o.renditionWidths));
       if (ctx.aborted) return;
       if (!packet) return sendText(res, '503 Service Unavailable', `camera ${camera} has no live frame (capture stopped or not started)`, [['Retry-After', '1'], ...ctx.cors]);
       const f = packet.frame;
-      send(res, '200 OK', 'image/jpeg', f.jpeg, [['X-Timestamp', (f.timestamp / 1000).toFixed(6)], ['X-Frame-Seq', String(f.seq)], ...ctx.cors]);
+      send(res, '200 OK', 'image/jpeg', f.jpeg, [['X-Timestamp', (f.timestamp / 1000).toFixed(6)], ['X-Frame-Seq', String(f.seq)], ['X-Frame-Size', `${f.width}x${f.height}`], ...ctx.cors]);
     }),
   );
 
@@ -262,14 +270,12 @@ export function installRoutes(app: TemplatedApp, o: HttpOptions): void {
   );
 }
 
-const MAX_VIEWER_FPS = 120;
-
-/** ?fps=N caps a viewer's frame rate: undefined when absent, null when invalid. */
-function parseFps(raw: string | undefined): number | undefined | null {
+/** A whole-number query value (?fps=, ?width=): undefined when absent, null when invalid. */
+function parseWhole(raw: string | undefined, min: number, max: number): number | undefined | null {
   if (raw === undefined || raw === '') return undefined;
-  if (!/^\d{1,3}$/.test(raw)) return null;
+  if (!/^\d{1,5}$/.test(raw)) return null;
   const n = Number(raw);
-  return n >= 1 && n <= MAX_VIEWER_FPS ? n : null;
+  return n >= min && n <= max ? n : null;
 }
 
 /** Route parameters arrive percent-encoded; a bad escape is just an unknown camera. */

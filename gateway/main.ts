@@ -33,7 +33,7 @@ function main(): void {
   const metrics = createMetrics(hub, bus, access, capacity, observer);
   const app = uWS.App();
   installWebSocket(app, { hub, access, capacity, log, observer, renditionWidths: config.renditionWidths });
-  installRoutes(app, { hub, bus, access, capacity, observer, log, metrics, defaultCamera: config.defaultCamera });
+  installRoutes(app, { hub, bus, access, capacity, observer, log, metrics, defaultCamera: config.defaultCamera, renditionWidths: config.renditionWidths });
 
   let listenSocket: us_listen_socket | null = null;
   app.listen(config.host, config.port, (socket) => {

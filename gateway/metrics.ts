@@ -121,8 +121,8 @@ export function createMetrics(hub: CameraHub, bus: FrameBus, access: Access, cap
       for (const [reason, n] of Object.entries(hub.check.rejected)) this.inc({ reason }, n);
     },
   });
-  busCounter('camfan_cameras_gone_total', 'Watched cameras whose capture stopped announcing itself for CAMERA_GONE_MS (their streams were ended)', () => hub.camerasGone);
-  busCounter('camfan_viewers_stall_closed_total', 'Viewers closed because their socket took nothing for STALL_CLOSE_MS', () => hub.stallClosed);
+  busCounter('camfan_cameras_gone_total', 'Watched cameras whose capture stopped announcing itself for CAMERA_GONE_MS (their streams were ended)', () => hub.watchdog.camerasGone);
+  busCounter('camfan_viewers_stall_closed_total', 'Viewers closed because their socket took nothing for STALL_CLOSE_MS', () => hub.watchdog.stallClosed);
   new client.Counter({
     name: 'camfan_requests_refused_total',
     help: 'Requests refused, by reason: auth, max_viewers, max_viewers_per_ip, saturated (MAX_VIEWERS=auto), host (ALLOWED_HOSTS), origin (/ws), operator_address',

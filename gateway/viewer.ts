@@ -4,7 +4,7 @@
  * one frame in flight; while its transport is busy the newest frame waits as `pending`, replacing any
  * older one (counted as dropped); nothing queues. The ?fps cap is applied here too.
  */
-import type { Rendition } from '../bus/bus.js';
+import type { CameraInfo, Rendition } from '../bus/bus.js';
 import { Pacer } from '../lib/pacer.js';
 import type { FramePacket } from './packet.js';
 
@@ -74,6 +74,11 @@ export abstract class Viewer {
 
   /** The transport has been blocked a while: try the frame in flight again (sends only what the socket takes). */
   retry(): void {}
+
+  /** Adapting viewers: the picture this one should get now (undefined: keep it, or too early to tell). */
+  nextRendition(_now: number, _camera: CameraInfo, _widths: readonly number[]): Rendition | undefined {
+    return undefined;
+  }
 
   /** Latest frame wins: send now if the transport is free, else keep only the newest as pending. */
   offer(packet: FramePacket): void {

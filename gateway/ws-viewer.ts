@@ -8,8 +8,10 @@
  * in kernel buffers on a slow link: the link gets fewer frames, each fresh. The acknowledgements also
  * measure the link, for adaptation (adapt.ts).
  */
+import type { CameraInfo, Rendition } from '../bus/bus.js';
 import type { Credentials } from './access.js';
 import type { Adaptation, LinkSample } from './adapt.js';
+import { frameBytes, ladder } from './renditions.js';
 import type { FramePacket } from './packet.js';
 import type { WebSocket } from './uws.js';
 import { Viewer, type ViewerOptions } from './viewer.js';
@@ -87,8 +89,14 @@ export class WsViewer extends Viewer {
     return true;
   }
 
+  nextRendition(now: number, camera: CameraInfo, widths: readonly number[]): Rendition | undefined {
+    if (this.adaptation === null) return undefined;
+    const steps = ladder(camera.width, widths, this.ceiling);
+    return this.adaptation.decide(now, () => this.sampleLink(), { ladder: steps, current: this.rendition, bytesOf: (r) => frameBytes(camera, r) });
+  }
+
   /** What the link carried since the last sample (adaptation). */
-  sampleLink(): LinkSample {
+  private sampleLink(): LinkSample {
     const now = performance.now();
     const l = this.link;
     const busyMs = l.busyMs + (this.unacked.length > 0 ? now - l.busySince : 0);
