@@ -42,7 +42,7 @@ export class WsViewer extends Viewer {
   /** Bytes and send times (performance.now()) of the frames not acknowledged yet, oldest first. */
   private readonly unacked: Array<{ bytes: number; at: number }> = [];
   private unsubscribed = false;
-  private link = { frames: 0, bytes: 0, busyMs: 0, busySince: 0, offeredAtSample: 0, sampledAt: performance.now() };
+  private link = { frames: 0, realFrames: 0, bytes: 0, busyMs: 0, busySince: 0, offeredAtSample: 0, sampledAt: performance.now() };
 
   constructor(
     private readonly ws: WebSocket<SocketState>,
@@ -70,6 +70,7 @@ export class WsViewer extends Viewer {
       this.dropped++;
       return;
     }
+    if (!packet.placeholder) this.link.realFrames++;
     if (this.acks) {
       const now = performance.now();
       if (this.unacked.length === 0) this.link.busySince = now;
@@ -100,8 +101,8 @@ export class WsViewer extends Viewer {
     const now = performance.now();
     const l = this.link;
     const busyMs = l.busyMs + (this.unacked.length > 0 ? now - l.busySince : 0);
-    const sample = { offered: this.offered - l.offeredAtSample, frames: l.frames, bytes: l.bytes, busyMs, elapsedMs: now - l.sampledAt };
-    this.link = { frames: 0, bytes: 0, busyMs: 0, busySince: now, offeredAtSample: this.offered, sampledAt: now };
+    const sample = { offered: this.offered - l.offeredAtSample, frames: l.frames, realFrames: l.realFrames, bytes: l.bytes, busyMs, elapsedMs: now - l.sampledAt };
+    this.link = { frames: 0, realFrames: 0, bytes: 0, busyMs: 0, busySince: now, offeredAtSample: this.offered, sampledAt: now };
     return sample;
   }
 

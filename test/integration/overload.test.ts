@@ -116,13 +116,16 @@ describe('overload', () => {
     const admitted: StreamClient[] = [];
     let refusal: { status: number; retryAfter: string | null; body: string } | null = null;
     for (let i = 0; i < 80 && !refusal; i++) {
-      const r = await fetch(`${gateway.base}/stream/small?framing=classic`, { signal: AbortSignal.timeout(3000) }).catch(() => null);
-      if (r && r.status === 503) {
+      const s = openStream(`${gateway.base}/stream/small?framing=classic`);
+      const { statusCode } = await s.status;
+      if (statusCode === 503) {
+        s.close();
+        // Full: a plain request sees the refusal as a load balancer or browser would.
+        const r = await fetch(`${gateway.base}/stream/small?framing=classic`, { signal: AbortSignal.timeout(3000) });
         refusal = { status: r.status, retryAfter: r.headers.get('retry-after'), body: await r.text() };
         break;
       }
-      await r?.body?.cancel();
-      admitted.push(openStream(`${gateway.base}/stream/small?framing=classic`));
+      admitted.push(s);
       await sleep(250);
     }
     streams.push(...admitted);

@@ -1,0 +1,57 @@
+/**
+ * A /ws viewer for tests: subscribes to one camera, decodes frames (bus wire format), optionally
+ * acknowledges each one as a page does after drawing it, and optionally reads its socket at most
+ * `readBytesPerSecond` (a slow link; the kernel's buffers in between keep their default sizes).
+ */
+import WebSocket from 'ws';
+import { decodeFrame, type Frame } from '../../bus/frame.js';
+
+export interface WsViewerOptions {
+  subscribe: Record<string, unknown> & { subscribe: string };
+  readBytesPerSecond?: number;
+  onFrame?: (frame: Frame, receivedAt: number) => void;
+}
+
+export interface WsTestViewer {
+  ws: WebSocket;
+  texts: Array<Record<string, unknown>>;
+  frames: number;
+  close(): void;
+}
+
+export async function openWsViewer(base: string, o: WsViewerOptions): Promise<WsTestViewer> {
+  const ws = new WebSocket(`${base.replace('http://', 'ws://')}/ws`);
+  const v: WsTestViewer = { ws, texts: [], frames: 0, close: () => ws.terminate() };
+  const camera = o.subscribe.subscribe;
+  ws.on('message', (data: Buffer, isBinary: boolean) => {
+    if (!isBinary) return void v.texts.push(JSON.parse(data.toString()) as Record<string, unknown>);
+    const frame = decodeFrame(Buffer.from(data));
+    v.frames++;
+    o.onFrame?.(frame, Date.now());
+    if (o.subscribe.ack === true && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ ack: camera }));
+  });
+  ws.on('error', () => undefined);
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  });
+  if (o.readBytesPerSecond) throttle(ws, o.readBytesPerSecond);
+  ws.send(JSON.stringify(o.subscribe));
+  return v;
+}
+
+/** Pauses the socket so that on average at most `rate` bytes a second are read. */
+function throttle(ws: WebSocket, rate: number): void {
+  const socket = (ws as unknown as { _socket: import('node:net').Socket })._socket;
+  let budget = 0;
+  let last = performance.now();
+  socket.on('data', (chunk: Buffer) => {
+    const now = performance.now();
+    budget = Math.min(budget + ((now - last) / 1000) * rate, rate / 10) - chunk.length;
+    last = now;
+    if (budget < 0 && !socket.isPaused()) {
+      socket.pause();
+      setTimeout(() => socket.resume(), (-budget / rate) * 1000);
+    }
+  });
+}
