@@ -29,6 +29,7 @@ const OPTIONS = {
   'no-baseline': { type: 'boolean', default: false, doc: 'overload: leave the C baseline out (to re-measure camfan alone)' },
   'node-client': { type: 'boolean', default: false, doc: 'use the Node load client instead of the C one (to cross-check; ~1 core at 800 viewers)' },
   overload: { type: 'boolean', default: false, doc: 'the overload sweep: camfan with each --gateways count and the C baseline, in turn' },
+  'ws-slow': { type: 'boolean', default: false, doc: 'one /ws viewer reading at --slow-rate: plain, with acks, with acks and adaptation (default 720p30 test pattern, quality 90, 15 s windows)' },
   'healthz-timeout': { type: 'string', default: '5000', doc: 'overload: a /healthz probe not answered within this many ms counts as failed' },
   'notsent-lowat': { type: 'string', doc: 'set net.ipv4.tcp_notsent_lowat for the run, restored afterwards (needs root)' },
   section: { type: 'string', doc: 'section of BENCHMARKS.md and name of bench/results/<section>.json (default main, overload, soak-churn)' },
@@ -41,7 +42,7 @@ const OPTIONS = {
   help: { type: 'boolean', default: false, doc: 'print this list' },
 } satisfies Record<string, Option>;
 
-export type Mode = 'sweep' | 'overload' | 'soak';
+export type Mode = 'sweep' | 'overload' | 'soak' | 'ws-slow';
 
 export interface BenchOptions {
   mode: Mode;
@@ -88,20 +89,20 @@ const one = (flag: string, raw: string, min: number): number => numbers(flag, ra
 export function resolveOptions(argv: string[]): BenchOptions | null {
   const { values: v } = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false });
   if (v.help) return null;
-  const mode: Mode = v.soak ? 'soak' : v.overload ? 'overload' : 'sweep';
-  const section = v.section ?? (mode === 'soak' ? 'soak-churn' : mode === 'overload' ? 'overload' : 'main');
+  const mode: Mode = v.soak ? 'soak' : v.overload ? 'overload' : v['ws-slow'] ? 'ws-slow' : 'sweep';
+  const section = v.section ?? (mode === 'soak' ? 'soak-churn' : mode === 'sweep' ? 'main' : mode);
   if (!/^[a-z0-9-]+$/.test(section)) throw new Error(`--section ${section}: expected lowercase letters, digits and dashes`);
   const source = v.source ?? (mode === 'overload' ? 'clip' : 'test');
   if (source !== 'test' && source !== 'clip') throw new Error(`--source ${source}: expected test or clip`);
   return {
     mode,
     clients: numbers('clients', v.clients ?? (mode === 'overload' ? '200,800,1600,3000' : '1,50,200,500'), 1),
-    seconds: one('seconds', v.seconds, 1),
+    seconds: one('seconds', mode === 'ws-slow' && !argv.includes('--seconds') ? '15' : v.seconds, 1),
     warmup: one('warmup', v.warmup, 0),
     width: one('width', v.width, 16),
     height: one('height', v.height, 16),
     fps: one('fps', v.fps, 1),
-    quality: one('quality', v.quality ?? (mode === 'overload' ? '95' : '80'), 1),
+    quality: one('quality', v.quality ?? (mode === 'overload' ? '95' : mode === 'ws-slow' ? '90' : '80'), 1),
     source,
     gateways: numbers('gateways', mode === 'overload' && !argv.some((a) => a.startsWith('--gateways')) ? '1,2' : v.gateways, 1),
     slow: one('slow', v.slow, 0),

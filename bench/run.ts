@@ -40,6 +40,7 @@ import { overloadSweep, type OverloadRow } from './overload.js';
 import { plot } from './plot.js';
 import { encodeTable, fanoutTable, measuredLine, overloadTable, ratioSummary, soakReport, writeSection, type RunInfo } from './report.js';
 import { soak } from './soak.js';
+import { wsSlow, wsSlowTable } from './ws-slow.js';
 import { startGateways, startStack, stopAll } from './stack.js';
 import { fmt, median } from './stats.js';
 import { checkSameBytes, runTrials } from './trials.js';
@@ -171,6 +172,33 @@ async function runSoak(o: BenchOptions, run: RunInfo): Promise<void> {
   publish(o, soakReport(result, run, { clients, churn: o.churn, w: o.width, h: o.height, fps: o.fps, quality: o.quality }));
 }
 
+async function runWsSlow(o: BenchOptions, run: RunInfo, sysctls: string[]): Promise<void> {
+  const stack = await startStack(o);
+  let rows;
+  try {
+    const server = await startGateways(stack.redis.url, 1);
+    try {
+      await sleep(1000);
+      rows = await wsSlow(`http://127.0.0.1:${server.target.port}`, o, progress);
+    } finally {
+      await server.stop();
+    }
+  } finally {
+    await stack.stop();
+  }
+  saveResults(o, { ...run, sysctls, settings: o, wsSlow: rows }, null);
+  publish(
+    o,
+    [
+      measuredLine(run, `; net.ipv4.tcp_notsent_lowat=${sysctls[0]}, tcp_wmem=${sysctls[1]}`),
+      '',
+      `\`${run.command}\` — ${captureLine(o)}; one /ws viewer reading its socket at ${fmt(o.slowRate / 1000, 0)} kB/s (default kernel buffers), each way in turn, ${o.seconds} s windows after ${o.warmup} s of warm-up. Frame age: capture timestamp to the whole message received.`,
+      '',
+      wsSlowTable(rows),
+    ].join('\n'),
+  );
+}
+
 async function main(): Promise<void> {
   let o: BenchOptions | null;
   try {
@@ -190,12 +218,13 @@ async function main(): Promise<void> {
     command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
   };
   console.log(`camfan bench — ${run.date}\n${run.machine}\n${run.command}\n`);
-  if (o.mode !== 'soak') cProgram('load-client'); // build (or fail on a missing gcc) before starting anything
+  if (o.mode === 'sweep' || o.mode === 'overload') cProgram('load-client'); // build (or fail on a missing gcc) before starting anything
   if (o.baseline || o.mode === 'overload') cProgram('baseline-server');
   const lowatBefore = o.notsentLowat ? setLowat(o.notsentLowat) : null;
   try {
     const sysctls = execFileSync('sysctl', ['-n', 'net.ipv4.tcp_notsent_lowat', 'net.ipv4.tcp_wmem']).toString().trim().split('\n');
     if (o.mode === 'soak') await runSoak(o, run);
+    else if (o.mode === 'ws-slow') await runWsSlow(o, run, sysctls);
     else if (o.mode === 'overload') await runOverload(o, run, sysctls);
     else await runSweep(o, run, sysctls);
   } finally {

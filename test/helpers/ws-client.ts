@@ -55,3 +55,37 @@ function throttle(ws: WebSocket, rate: number): void {
     }
   });
 }
+
+export interface SlowViewerResult {
+  ageP50: number;
+  ageP90: number;
+  fps: number;
+  bytesPerSecond: number;
+  widths: number[];
+}
+
+/** One /ws viewer reading at `rate` bytes/s: frame ages (capture to receipt), rate and sizes over a window. */
+export async function measureSlowWsViewer(base: string, subscribe: WsViewerOptions['subscribe'], rate: number, warmupMs: number, windowMs: number): Promise<SlowViewerResult> {
+  const ages: number[] = [];
+  const widths = new Set<number>();
+  let bytes = 0;
+  let measuring = false;
+  const v = await openWsViewer(base, {
+    subscribe,
+    readBytesPerSecond: rate,
+    onFrame: (frame, at) => {
+      if (!measuring) return;
+      ages.push(at - frame.timestamp);
+      widths.add(frame.width);
+      bytes += frame.jpeg.length;
+    },
+  });
+  await new Promise((r) => setTimeout(r, warmupMs));
+  measuring = true;
+  await new Promise((r) => setTimeout(r, windowMs));
+  measuring = false;
+  v.close();
+  const sorted = ages.sort((a, b) => a - b);
+  const at = (p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? NaN;
+  return { ageP50: at(50), ageP90: at(90), fps: ages.length / (windowMs / 1000), bytesPerSecond: bytes / (windowMs / 1000), widths: [...widths].sort((a, b) => a - b) };
+}
