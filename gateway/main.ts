@@ -7,7 +7,7 @@ import { Access } from './access.js';
 import { Capacity } from './capacity.js';
 import { CameraHub } from './cameras.js';
 import { loadGatewayConfigOrExit } from './config.js';
-import { installRoutes } from './http.js';
+import { installRoutes } from './http/routes.js';
 import { createMetrics, DeliveryTally } from './metrics.js';
 import { installWebSocket } from './ws.js';
 import { loadNativeUws, type us_listen_socket } from './uws.js';

@@ -10,6 +10,8 @@ import type { Logger } from '../lib/log.js';
 import { readClient, readCredentials, type Access } from './access.js';
 import type { Capacity } from './capacity.js';
 import type { CameraHub } from './cameras.js';
+import { REFUSALS } from './http/refusals.js';
+import { refuse } from './http/respond.js';
 import type { TemplatedApp, WebSocket } from './uws.js';
 import type { DeliveryObserver } from './viewer.js';
 import { Adaptation } from './adapt.js';
@@ -41,7 +43,7 @@ export function installWebSocket(app: TemplatedApp, o: WebSocketOptions): void {
     if (!access.allows(state.creds, camera)) return reply(ws, { error: 'not allowed', camera });
     if (!(await hub.isKnown(camera))) return reply(ws, { error: 'no such camera', camera });
     if (!state.open || state.viewers.has(camera)) return;
-    if (!capacity.admit(Math.min(fps ?? Infinity, hub.frameRate(camera)))) return reply(ws, { error: 'this gateway is at capacity; try another', camera });
+    if (!capacity.admit(Math.min(fps ?? Infinity, hub.frameRate(camera)))) return reply(ws, { error: REFUSALS.saturated.text, camera });
     const cameraWidth = hub.cameraWidth(camera);
     const rendition = cmd.width === undefined ? null : snapRendition(cmd.width, cameraWidth, renditionWidths);
     const viewer = new WsViewer(ws, camera, { maxFps: fps ?? null, observer, remote: state.remote, rendition, acks: cmd.ack, adaptation: cmd.adapt ? new Adaptation() : null, ceiling: rendition });
@@ -68,33 +70,25 @@ export function installWebSocket(app: TemplatedApp, o: WebSocketOptions): void {
       const remote = readClient(res, req, access.trusted).address;
       const host = req.getHeader('host');
       const origin = req.getHeader('origin');
-      // The same headers as the HTTP refusals (http.ts): nosniff always, the challenge on a 401.
-      const refuse = (status: string, text: string, extra: ReadonlyArray<readonly [string, string]> = []): void => {
-        res.cork(() => {
-          res.writeStatus(status).writeHeader('Content-Type', 'text/plain; charset=utf-8').writeHeader('Cache-Control', 'no-store').writeHeader('X-Content-Type-Options', 'nosniff');
-          for (const [k, v] of extra) res.writeHeader(k, v);
-          res.end(`${text}\n`);
-        });
-      };
-      if (!access.hostAllowed(host)) return refuse('421 Misdirected Request', 'this gateway does not answer to that host name (ALLOWED_HOSTS)');
+      if (!access.hostAllowed(host)) return refuse(res, REFUSALS.host);
       // Cross-site WebSocket hijacking: a page elsewhere must not ride this browser's cookie or address.
       if (!access.webSocketOriginAllowed(origin, host)) {
         // Counted always (camfan_requests_refused_total{reason="origin"}); logged at the first and every 100th.
         const n = access.refused.origin;
         if (n === 1 || n % 100 === 0) log.info({ origin: origin.slice(0, 200), remote, refused: n }, 'websocket refused: origin not allowed');
-        return refuse('403 Forbidden', 'origin not allowed (same origin or CORS_ORIGINS only)');
+        return refuse(res, REFUSALS.origin);
       }
       if (!access.allows(creds)) {
         access.refuseAuth();
-        return refuse('401 Unauthorized', 'credentials required', access.challenge());
+        return refuse(res, REFUSALS.credentials, access.challenge());
       }
       if (capacity.full) {
         capacity.refused++;
-        return refuse('503 Service Unavailable', 'this gateway is at capacity; try another');
+        return refuse(res, REFUSALS.saturated);
       }
       const admission = access.admit(remote);
-      if (admission === 'max_viewers') return refuse('503 Service Unavailable', 'this gateway serves its maximum number of viewers', [['Retry-After', '5']]);
-      if (admission === 'max_viewers_per_ip') return refuse('429 Too Many Requests', 'too many connections from your address', [['Retry-After', '5']]);
+      if (admission === 'max_viewers') return refuse(res, REFUSALS.maxViewers);
+      if (admission === 'max_viewers_per_ip') return refuse(res, REFUSALS.maxViewersPerIp);
       const state: SocketState = { viewers: new Map(), open: true, remote, creds };
       res.upgrade(state, req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context);
     },

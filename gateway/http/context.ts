@@ -1,0 +1,34 @@
+/** What every HTTP handler gets: the gateway's parts, and the request's context from the pre-step (routes.ts). */
+import type { FrameBus } from '../../bus/bus.js';
+import type { Logger } from '../../lib/log.js';
+import type { Access, Credentials } from '../access.js';
+import type { Capacity } from '../capacity.js';
+import type { CameraHub } from '../cameras.js';
+import type { ClientAddress } from '../client-address.js';
+import type { GatewayMetrics } from '../metrics.js';
+import type { DeliveryObserver } from '../viewer.js';
+import type { Headers } from './respond.js';
+
+export interface HttpOptions {
+  hub: CameraHub;
+  access: Access;
+  metrics: GatewayMetrics;
+  capacity: Capacity;
+  observer: DeliveryObserver;
+  renditionWidths: readonly number[];
+  bus: FrameBus;
+  log: Logger;
+  defaultCamera: string;
+}
+
+export interface Ctx {
+  aborted: boolean;
+  creds: Credentials;
+  client: ClientAddress;
+  /** CORS headers for the request's Origin (none unless CORS_ORIGINS allows it). */
+  cors: Headers;
+  /** The camera a camera route names (checked: a valid id the credentials may watch); '' elsewhere. */
+  camera: string;
+  /** Runs fn if the client goes away (uWS takes one onAborted per response: the pre-step owns it). */
+  onAbort(fn: () => void): void;
+}

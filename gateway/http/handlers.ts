@@ -1,0 +1,75 @@
+/**
+ * The gateway's HTTP handlers but streams (stream.ts), one named function each. The pre-step in
+ * routes.ts has already checked the Host, the credentials and, for camera routes, the camera id.
+ */
+import type { HttpRequest, HttpResponse } from '../uws.js';
+import { renderPage } from '../page.js';
+import { snapRendition } from '../renditions.js';
+import type { Ctx, HttpOptions } from './context.js';
+import { REFUSALS } from './refusals.js';
+import { refuse, send, sendJson } from './respond.js';
+import { parseWhole } from './query.js';
+
+type Handler = (res: HttpResponse, req: HttpRequest, ctx: Ctx, o: HttpOptions) => Promise<void> | void;
+
+/** The viewer page; trades ?token= for the page's cookie (access.ts). */
+export const page: Handler = (res, req, ctx, o) => {
+  const cookie = o.access.tokenCookie(ctx.creds, ctx.client, req.getHeader('x-forwarded-proto'));
+  send(res, '200 OK', 'text/html; charset=utf-8', renderPage(o.defaultCamera), [['Referrer-Policy', 'same-origin'], ...cookie]);
+};
+
+/** The camera's (or a rendition's) freshest live JPEG. */
+export const snapshot: Handler = async (res, req, ctx, o) => {
+  const width = parseWhole(req.getQuery('width'), 16, 8192);
+  if (width === null) return refuse(res, REFUSALS.badWidth, ctx.cors);
+  if (!(await o.hub.isKnown(ctx.camera))) {
+    const redisDown = !(await o.bus.checkReady());
+    if (ctx.aborted) return;
+    return refuse(res, redisDown ? REFUSALS.redisDown : REFUSALS.noSuchCamera(ctx.camera), ctx.cors);
+  }
+  const rendition = width === undefined ? null : snapRendition(width, o.hub.cameraWidth(ctx.camera), o.renditionWidths);
+  const packet = await o.hub.snapshot(ctx.camera, rendition);
+  if (ctx.aborted) return;
+  if (!packet) return refuse(res, REFUSALS.noLiveFrame(ctx.camera), ctx.cors);
+  const f = packet.frame;
+  send(res, '200 OK', 'image/jpeg', f.jpeg, [['X-Timestamp', (f.timestamp / 1000).toFixed(6)], ['X-Frame-Seq', String(f.seq)], ['X-Frame-Size', `${f.width}x${f.height}`], ...ctx.cors]);
+};
+
+export const healthz: Handler = (res) => sendJson(res, '200 OK', { status: 'ok', pid: process.pid });
+
+/** Ready: Redis answers a PING in time, and (MAX_VIEWERS=auto) there is room for another viewer. */
+export const readyz: Handler = async (res, _req, ctx, o) => {
+  const ready = await o.bus.checkReady();
+  if (ctx.aborted) return;
+  if (!ready) return sendJson(res, '503 Service Unavailable', { status: 'redis unreachable or not answering' });
+  // Saturated: a load balancer should send new viewers elsewhere (the ones here keep their rate).
+  if (o.capacity.full) return sendJson(res, '503 Service Unavailable', { status: 'saturated', ...o.capacity.describe() });
+  sendJson(res, '200 OK', { status: 'ready', load: o.capacity.describe().load });
+};
+
+/** The cameras these credentials may watch. */
+export const cameras: Handler = async (res, _req, ctx, o) => {
+  // The hub falls back to the last list it had; a Redis that does not answer is a 503, not stale data.
+  const [list, ready] = await Promise.all([o.hub.cameras(), o.bus.checkReady()]);
+  if (ctx.aborted) return;
+  if (!ready) return refuse(res, REFUSALS.redisDown, ctx.cors);
+  const mine = list.filter((c) => o.access.allows(ctx.creds, c.camera));
+  const body = { defaultCamera: o.defaultCamera, cameras: mine.map((c) => ({ ...c, live: o.hub.isFresh(c.lastFrameAt), viewersHere: o.hub.viewerCount(c.camera) })) };
+  sendJson(res, '200 OK', body, ctx.cors);
+};
+
+/** Per camera and per viewer figures (µStreamer's /state), for operators. */
+export const stats: Handler = (res, _req, _ctx, o) =>
+  sendJson(res, '200 OK', {
+    pid: process.pid,
+    uptimeSeconds: Math.round(process.uptime()),
+    bus: o.bus.stats,
+    refused: { ...o.access.refused, saturated: o.capacity.refused },
+    capacity: o.capacity.describe(),
+    ...o.hub.stats(),
+  });
+
+export const metrics: Handler = async (res, _req, ctx, o) => {
+  const text = await o.metrics.registry.metrics();
+  if (!ctx.aborted) send(res, '200 OK', o.metrics.contentType, text);
+};

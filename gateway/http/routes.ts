@@ -1,0 +1,109 @@
+/**
+ * The HTTP surface (uWebSockets.js), as a table of contents: every GET route with its guard and its named
+ * handler. One pre-step serves them all: the Host (ALLOWED_HOSTS), the request's credentials, client
+ * address and CORS headers read at once (uWS invalidates the request after the first await), the guard
+ * (and for camera routes the camera id), abort tracking, and a thrown error turned into a 500. Every
+ * refusal comes from refusals.ts. /ws is in ws.ts.
+ */
+import { CAMERA_ID_RE } from '../../lib/settings.js';
+import { readClient, readCredentials } from '../access.js';
+import type { HttpRequest, HttpResponse, TemplatedApp } from '../uws.js';
+import type { Ctx, HttpOptions } from './context.js';
+import { cameras, healthz, metrics, page, readyz, snapshot, stats } from './handlers.js';
+import { decodeParam } from './query.js';
+import { REFUSALS } from './refusals.js';
+import { COMMON_HEADERS, refuse } from './respond.js';
+import { stream } from './stream.js';
+
+export type { HttpOptions } from './context.js';
+
+/**
+ * health: anyone, any Host (load balancers probe by address); public: anyone on an ALLOWED_HOSTS name;
+ * viewer: credentials that open the page; camera: credentials for the camera the route names;
+ * operator: operator credentials or address (access.ts).
+ */
+type Guard = 'health' | 'public' | 'viewer' | 'camera' | 'operator';
+type Handler = (res: HttpResponse, req: HttpRequest, ctx: Ctx, o: HttpOptions) => Promise<void> | void;
+
+const ROUTES: ReadonlyArray<{ path: string; guard: Guard; handler: Handler }> = [
+  { path: '/', guard: 'viewer', handler: page },
+  { path: '/video_feed', guard: 'camera', handler: stream },
+  { path: '/stream/:camera', guard: 'camera', handler: stream },
+  { path: '/snapshot/:camera', guard: 'camera', handler: snapshot },
+  { path: '/healthz', guard: 'health', handler: healthz },
+  { path: '/readyz', guard: 'health', handler: readyz },
+  { path: '/api/cameras', guard: 'viewer', handler: cameras },
+  { path: '/api/stats', guard: 'operator', handler: stats },
+  { path: '/metrics', guard: 'operator', handler: metrics },
+];
+
+/** Paths a GET serves (and /ws), to tell 405 (known path, wrong method) from 404. */
+const KNOWN_PATHS = [/^\/ws$/, ...ROUTES.map((r) => new RegExp(`^${r.path.replace(':camera', '[^/]+')}$`))];
+
+export function installRoutes(app: TemplatedApp, o: HttpOptions): void {
+  const { access, log } = o;
+
+  const unauthorized = (res: HttpResponse, ctx: Ctx): void => {
+    access.refuseAuth();
+    refuse(res, REFUSALS.credentials, [...access.challenge(), ...ctx.cors]);
+  };
+
+  /** The guard's verdict; false when refused (and the refusal sent). */
+  const admitted = (res: HttpResponse, req: HttpRequest, guard: Guard, path: string, ctx: Ctx): boolean => {
+    if (guard === 'viewer' && !access.allows(ctx.creds)) return unauthorized(res, ctx), false;
+    if (guard === 'camera') {
+      ctx.camera = path.includes(':camera') ? decodeParam(req.getParameter(0)) : o.defaultCamera;
+      if (!CAMERA_ID_RE.test(ctx.camera)) return refuse(res, REFUSALS.noSuchCamera(ctx.camera), ctx.cors), false;
+      if (!access.allows(ctx.creds, ctx.camera)) return unauthorized(res, ctx), false;
+    }
+    if (guard !== 'operator') return true;
+    const verdict = access.operatorVerdict(ctx.creds, ctx.client);
+    if (verdict === 'unauthorized') return unauthorized(res, ctx), false;
+    if (verdict === 'forbidden') return refuse(res, REFUSALS.operatorAddress), false;
+    return true;
+  };
+
+  const prepare =
+    (guard: Guard, path: string, handler: Handler) =>
+    (res: HttpResponse, req: HttpRequest): void => {
+      if (guard !== 'health' && !access.hostAllowed(req.getHeader('host'))) return refuse(res, REFUSALS.host);
+      const hooks: Array<() => void> = [];
+      const ctx: Ctx = { aborted: false, creds: readCredentials(req), client: readClient(res, req, access.trusted), cors: access.cors(req.getHeader('origin')), camera: '', onAbort: (fn) => hooks.push(fn) };
+      res.onAborted(() => {
+        ctx.aborted = true;
+        for (const fn of hooks) fn();
+      });
+      if (!admitted(res, req, guard, path, ctx)) return;
+      const fail = (err: unknown): void => {
+        log.error({ err }, 'request handler failed');
+        if (!ctx.aborted) refuse(res, REFUSALS.internal, ctx.cors);
+      };
+      try {
+        const p = handler(res, req, ctx, o);
+        if (p) p.catch(fail);
+      } catch (err) {
+        fail(err);
+      }
+    };
+
+  for (const r of ROUTES) app.get(r.path, prepare(r.guard, r.path, r.handler));
+
+  app.options('/*', prepare('public', '', (res, _req, ctx) => preflight(res, ctx)));
+  app.any(
+    '/*',
+    prepare('public', '', (res, req) => {
+      if (KNOWN_PATHS.some((p) => p.test(req.getUrl()))) return refuse(res, REFUSALS.wrongMethod(req.getCaseSensitiveMethod()), [['Allow', 'GET']]);
+      refuse(res, REFUSALS.notFound);
+    }),
+  );
+}
+
+/** OPTIONS: a CORS preflight, answered only for origins in CORS_ORIGINS. */
+function preflight(res: HttpResponse, ctx: Ctx): void {
+  if (ctx.cors.length === 0) return refuse(res, REFUSALS.corsOff, [['Allow', 'GET']]);
+  res.cork(() => {
+    res.writeStatus('204 No Content');
+    for (const [k, v] of [...COMMON_HEADERS, ...ctx.cors, ['Access-Control-Allow-Methods', 'GET'], ['Access-Control-Allow-Headers', 'Authorization'], ['Access-Control-Max-Age', '600']]) res.writeHeader(k!, v!);
+    res.endWithoutBody();
+  });
+}
