@@ -1,8 +1,8 @@
 /**
  * FrameBus over Redis (ioredis): per frame one transaction that stores the latest frame with a TTL and
  * publishes it; one subscriber connection per process with a channel per watched camera. On a Redis
- * Cluster it uses sharded pub/sub (SPUBLISH/SSUBSCRIBE, Redis >= 7): a camera's channel and keys share a
- * hash slot, so cameras spread over the shards and a gateway only receives the cameras it subscribed to.
+ * Cluster it uses sharded pub/sub (redis-dialect.ts): a camera's channel and keys share a hash slot, so
+ * cameras spread over the shards and a gateway only receives the cameras it subscribed to.
  * The command connection has no offline queue: while Redis is down a publish fails at once instead of
  * piling frames up in memory.
  */
@@ -12,8 +12,8 @@ import { checkRendition, newStats } from './bus.js';
 import { parseCameraList } from './camera-info.js';
 import { channels, parseWakeMessage, wakeMessage } from './channels.js';
 import { decodeFrame, encodeFrame, type Frame } from './frame.js';
-import { Cluster } from 'ioredis';
 import { connect, firstReady, type Connection, type RedisTarget } from './redis-connection.js';
+import { dialectFor, type PubSubDialect } from './redis-dialect.js';
 
 export interface RedisBusOptions {
   target: RedisTarget;
@@ -24,7 +24,8 @@ export class RedisBus implements FrameBus {
   readonly stats = newStats();
   private readonly commands: Connection;
   private subscriber: Connection | null = null;
-  private readonly sharded: boolean;
+  /** Classic or sharded pub/sub, chosen once from the target. */
+  private readonly dialect: PubSubDialect;
   /** Per subscribed channel, what to do with a message. */
   private readonly channelHandlers = new Map<string, (message: Buffer) => void>();
   private readonly frameHandlers = new Map<string, Set<FrameHandler>>();
@@ -33,7 +34,7 @@ export class RedisBus implements FrameBus {
   private readonly reportedEntries = new Set<string>();
 
   constructor(private readonly options: RedisBusOptions) {
-    this.sharded = options.target.kind === 'cluster';
+    this.dialect = dialectFor(options.target);
     this.commands = this.connect('camfan-commands', false);
   }
 
@@ -44,11 +45,8 @@ export class RedisBus implements FrameBus {
   async publish(frame: Frame, latestTtlMs: number, rendition: Rendition = null): Promise<void> {
     const message = encodeFrame(frame);
     try {
-      const results = await this.commands
-        .multi()
-        .set(channels.latest(frame.camera, rendition), message, 'PX', latestTtlMs)
-        [this.sharded ? 'spublish' : 'publish'](channels.frames(frame.camera, rendition), message)
-        .exec();
+      const tx = this.commands.multi().set(channels.latest(frame.camera, rendition), message, 'PX', latestTtlMs);
+      const results = await this.dialect.publishIn(tx, channels.frames(frame.camera, rendition), message).exec();
       const failed = results?.find(([err]) => err);
       if (!results || failed) throw failed?.[0] ?? new Error('transaction aborted');
       this.stats.published++;
@@ -61,7 +59,7 @@ export class RedisBus implements FrameBus {
   private ensureSubscriber(): Connection {
     if (this.subscriber) return this.subscriber;
     const sub = this.connect('camfan-subscriber', true);
-    sub.on(this.sharded ? 'smessageBuffer' : 'messageBuffer', (channel: Buffer, message: Buffer) => this.channelHandlers.get(channel.toString())?.(message));
+    sub.on(this.dialect.messageEvent, (channel: Buffer, message: Buffer) => this.channelHandlers.get(channel.toString())?.(message));
     this.subscriber = sub;
     return sub;
   }
@@ -69,14 +67,14 @@ export class RedisBus implements FrameBus {
   private async listen(channel: string, handler: (message: Buffer) => void): Promise<void> {
     this.channelHandlers.set(channel, handler);
     const sub = this.ensureSubscriber();
-    await (this.sharded ? sub.ssubscribe(channel) : sub.subscribe(channel));
+    await this.dialect.subscribe(sub, channel);
   }
 
   private async unlisten(channel: string): Promise<void> {
     this.channelHandlers.delete(channel);
     const sub = this.subscriber;
     if (sub?.status !== 'ready') return;
-    await (this.sharded ? sub.sunsubscribe(channel) : sub.unsubscribe(channel)).catch(() => undefined);
+    await this.dialect.unsubscribe(sub, channel).catch(() => undefined);
   }
 
   private onFrameMessage(channel: string, camera: string, rendition: Rendition, message: Buffer): void {
@@ -113,19 +111,11 @@ export class RedisBus implements FrameBus {
   }
 
   async watchers(camera: string, rendition: Rendition = null): Promise<number> {
-    const channel = channels.frames(camera, rendition);
-    if (this.commands instanceof Cluster) {
-      // Shard subscribers live on the node that owns the slot; the others answer 0.
-      const counts = await Promise.all(this.commands.nodes('master').map((n) => n.call('PUBSUB', 'SHARDNUMSUB', channel) as Promise<[string, number]>));
-      return counts.reduce((sum, [, n]) => sum + Number(n), 0);
-    }
-    const [, n] = (await this.commands.call('PUBSUB', 'NUMSUB', channel)) as [string, number];
-    return Number(n);
+    return this.dialect.subscribers(this.commands, channels.frames(camera, rendition));
   }
 
   async requestFrames(camera: string, rendition: Rendition = null): Promise<void> {
-    const message = wakeMessage(rendition);
-    await (this.sharded ? this.commands.spublish(channels.wake(camera), message) : this.commands.publish(channels.wake(camera), message));
+    await this.dialect.publish(this.commands, channels.wake(camera), wakeMessage(rendition));
   }
 
   async onFramesRequested(camera: string, onRequest: (rendition: Rendition) => void): Promise<Unsubscribe> {

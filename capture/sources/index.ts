@@ -35,6 +35,3 @@ export function createSource(o: SourceOptions): { source: FrameSource; live: boo
   }
   return { source: new OpenCvSource(spec, { ...size, rawMjpeg: o.passthrough !== 'off' }), live: spec.kind !== 'file' };
 }
-
-export { HandOffError, SourceError, parseSourceSpec, SOURCE_FORMS } from './source.js';
-export type { FrameSource, SourceFrame } from './source.js';

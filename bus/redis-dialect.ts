@@ -1,0 +1,50 @@
+/**
+ * The pub/sub commands RedisBus speaks, chosen once per bus: classic pub/sub on one server, sharded pub/sub
+ * (SPUBLISH/SSUBSCRIBE, Redis >= 7) on a Redis Cluster, where a camera's channel lives on the shard that
+ * owns its hash slot, so a gateway only receives the cameras it subscribed to.
+ */
+import { Cluster, type ChainableCommander } from 'ioredis';
+import type { Connection, RedisTarget } from './redis-connection.js';
+
+export interface PubSubDialect {
+  /** The subscriber connection's event carrying (channel, message) as Buffers. */
+  readonly messageEvent: 'messageBuffer' | 'smessageBuffer';
+  /** Queues a publish in a transaction (the frame and its latest key go together). */
+  publishIn(tx: ChainableCommander, channel: string, message: Buffer | string): ChainableCommander;
+  publish(conn: Connection, channel: string, message: Buffer | string): Promise<unknown>;
+  subscribe(sub: Connection, channel: string): Promise<unknown>;
+  unsubscribe(sub: Connection, channel: string): Promise<unknown>;
+  /** How many connections are subscribed to the channel, across the deployment. */
+  subscribers(conn: Connection, channel: string): Promise<number>;
+}
+
+const classic: PubSubDialect = {
+  messageEvent: 'messageBuffer',
+  publishIn: (tx, channel, message) => tx.publish(channel, message),
+  publish: (conn, channel, message) => conn.publish(channel, message),
+  subscribe: (sub, channel) => sub.subscribe(channel),
+  unsubscribe: (sub, channel) => sub.unsubscribe(channel),
+  subscribers: async (conn, channel) => {
+    const [, n] = (await conn.call('PUBSUB', 'NUMSUB', channel)) as [string, number];
+    return Number(n);
+  },
+};
+
+const sharded: PubSubDialect = {
+  messageEvent: 'smessageBuffer',
+  publishIn: (tx, channel, message) => tx.spublish(channel, message),
+  publish: (conn, channel, message) => conn.spublish(channel, message),
+  subscribe: (sub, channel) => sub.ssubscribe(channel),
+  unsubscribe: (sub, channel) => sub.sunsubscribe(channel),
+  subscribers: async (conn, channel) => {
+    // Shard subscribers live on the node that owns the slot; the others answer 0.
+    const nodes = conn instanceof Cluster ? conn.nodes('master') : [conn];
+    const counts = await Promise.all(nodes.map((n) => n.call('PUBSUB', 'SHARDNUMSUB', channel) as Promise<[string, number]>));
+    return counts.reduce((sum, [, n]) => sum + Number(n), 0);
+  },
+};
+
+/** Sharded on a Redis Cluster (REDIS_CLUSTER_NODES), classic on one server (REDIS_URL). */
+export function dialectFor(target: RedisTarget): PubSubDialect {
+  return target.kind === 'cluster' ? sharded : classic;
+}
