@@ -1,13 +1,12 @@
 /**
- * A real MJPEG client over node:http for tests and the load generator. It parses both framings by
- * Buffer.indexOf (never per byte), checks every part (SOI/EOI, Content-Length), and records when each
- * part's last byte arrived. readBytesPerSecond throttles it to imitate a slow viewer.
+ * A real MJPEG client over node:http for tests. Parts are read and checked by mjpeg-parts.ts (both
+ * framings; SOI/EOI, Content-Length, boundary), the reader the Node load client shares; this records when
+ * each part's last byte arrived. readBytesPerSecond throttles it to imitate a slow viewer.
  */
 import http from 'node:http';
 import https from 'node:https';
 import { connect } from 'node:net';
-import { isJpeg } from '../../bus/frame.js';
-import { readCommentTimestamp } from '../../gateway/packet.js';
+import { MjpegPartReader } from './mjpeg-parts.js';
 
 export interface Part {
   headers: Record<string, string>;
@@ -42,16 +41,11 @@ export interface StreamClient {
   close(): void;
 }
 
-const CRLF2 = Buffer.from('\r\n\r\n');
-
 export function now(): number {
   return performance.timeOrigin + performance.now();
 }
 
 export function openStream(url: string, opts: StreamOptions = {}): StreamClient {
-  const boundary = Buffer.from('--camfanframe');
-  const delimiter = Buffer.from('\r\n--camfanframe');
-  let buf: Buffer = Buffer.alloc(0);
   const client: StreamClient = {
     status: null as never,
     parts: [],
@@ -60,59 +54,28 @@ export function openStream(url: string, opts: StreamOptions = {}): StreamClient 
     connectedAt: now(),
     firstPartAt: null,
     closed: null as never,
-    leftover: () => buf.length,
+    leftover: () => reader.buffered,
     close: () => req.destroy(),
   };
-  const emit = (headers: Record<string, string>, jpeg: Buffer): void => {
-    const receivedAt = now();
-    if (!isJpeg(jpeg)) client.invalid.push(`part ${client.count}: not a whole JPEG (${jpeg.length} bytes)`);
-    const xts = headers['x-timestamp'];
-    const timestamp = xts ? Number(xts) * 1000 : readCommentTimestamp(jpeg);
-    const m = jpeg[2] === 0xff && jpeg[3] === 0xfe ? / seq=(\d+)/.exec(jpeg.toString('latin1', 6, 6 + jpeg.readUInt16BE(4))) : null;
-    const part: Part = { headers, jpeg, receivedAt, timestamp, seq: m ? Number(m[1]) : null };
-    client.count++;
-    client.firstPartAt ??= receivedAt;
-    if (opts.keepParts !== false) client.parts.push(part);
-    opts.onPart?.(part);
-  };
-  /** Consumes as many whole parts as the buffer holds. */
-  const parse = (): void => {
-    for (;;) {
-      const start = buf.indexOf(boundary);
-      if (start < 0) return;
-      const headEnd = buf.indexOf(CRLF2, start);
-      if (headEnd < 0) return;
-      const headers: Record<string, string> = {};
-      for (const line of buf.toString('latin1', start + boundary.length, headEnd).split('\r\n')) {
-        const i = line.indexOf(':');
-        if (i > 0) headers[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim();
-      }
-      const bodyStart = headEnd + 4;
-      const length = headers['content-length'];
-      if (length !== undefined) {
-        const n = Number(length);
-        if (buf.length < bodyStart + n + 2) return;
-        if (buf[bodyStart + n] !== 0x0d || buf[bodyStart + n + 1] !== 0x0a) client.invalid.push(`part ${client.count}: Content-Length ${n} does not end at CRLF`);
-        emit(headers, Buffer.from(buf.subarray(bodyStart, bodyStart + n)));
-        buf = buf.subarray(bodyStart + n + 2);
-      } else {
-        const end = buf.indexOf(delimiter, bodyStart);
-        if (end < 0) return;
-        emit(headers, Buffer.from(buf.subarray(bodyStart, end)));
-        buf = buf.subarray(end + 2);
-      }
-    }
-  };
+  const reader = new MjpegPartReader({
+    keepBodies: true,
+    onInvalid: (reason) => client.invalid.push(reason),
+    onPart: ({ headers, jpeg, timestamp, seq }) => {
+      const receivedAt = now();
+      const part: Part = { headers, jpeg: jpeg!, receivedAt, timestamp, seq };
+      client.count++;
+      client.firstPartAt ??= receivedAt;
+      if (opts.keepParts !== false) client.parts.push(part);
+      opts.onPart?.(part);
+    },
+  });
   const headers = { 'user-agent': opts.userAgent ?? 'camfan-test', ...opts.headers };
   const req = url.startsWith('https:') ? https.get(url, { headers, ...(opts.ca ? { ca: opts.ca } : {}) }) : http.get(url, { headers });
   client.status = new Promise((resolve, reject) => {
     req.once('response', (res) => {
       resolve({ statusCode: res.statusCode ?? 0, headers: res.headers });
       if (opts.readBytesPerSecond) throttle(res, opts.readBytesPerSecond);
-      res.on('data', (chunk: Buffer) => {
-        buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
-        parse();
-      });
+      res.on('data', (chunk: Buffer) => reader.push(chunk));
     });
     req.once('error', reject);
   });
