@@ -51,7 +51,8 @@ function ownSettings(t: Table): Setting<unknown>[] {
 export function renderSettingsDoc(): string {
   return `# Settings
 
-<!-- Generated from capture/config.ts, gateway/config.ts and lib/settings.ts by \`npm run docs:settings\`; do not edit by hand. \`npm test\` fails when this file is out of step. -->
+<!-- Generated from capture/config.ts, gateway/config.ts and lib/settings.ts by \`npm run docs:settings\`;
+     do not edit by hand. \`npm test\` fails when this file is out of step. -->
 
 Every setting is an environment variable or the matching flag (\`--capture-fps 15\`); a flag wins over the
 variable. \`node dist/capture/main.js --help\` and \`node dist/gateway/main.js --help\` print the same lists.
@@ -75,7 +76,9 @@ ${table(ownSettings(gatewaySettings))}
 /** The variables a process's --help prints (the first column of its settings list). */
 function helpSettings(main: string): string[] {
   const out = spawnSync(process.execPath, [main, '--help'], { encoding: 'utf8', timeout: 20_000 });
-  if (out.status !== 0) throw new Error(`${path.relative(ROOT, main)} --help exited ${String(out.status)}: ${out.stderr.trim()} (build first: npm run build)`);
+  if (out.status !== 0) {
+    throw new Error(`${path.relative(ROOT, main)} --help exited ${String(out.status)}: ${out.stderr.trim()} (build first: npm run build)`);
+  }
   return [...out.stdout.matchAll(/^ {2}([A-Z][A-Z0-9_]*) +--[a-z0-9-]+ /gm)].map((m) => m[1]!);
 }
 
@@ -83,7 +86,8 @@ function firstDifference(a: string, b: string): string {
   const x = a.split('\n');
   const y = b.split('\n');
   for (let i = 0; i < Math.max(x.length, y.length); i++) {
-    if (x[i] !== y[i]) return `  first difference at line ${i + 1}:\n    docs/settings.md: ${x[i] ?? '(end of file)'}\n    declarations:     ${y[i] ?? '(end of file)'}`;
+    if (x[i] === y[i]) continue;
+    return [`  first difference at line ${i + 1}:`, `    docs/settings.md: ${x[i] ?? '(end of file)'}`, `    declarations:     ${y[i] ?? '(end of file)'}`].join('\n');
   }
   return '';
 }
@@ -107,7 +111,9 @@ export function check(doc: string): string[] {
     if (listed.length === 0) problems.push(`${app} --help printed no settings: has its format changed? (scripts/settings-doc.ts reads it)`);
     // A process's setting belongs in its own section or in the shared one (MAX_FRAME_BYTES means different things in each process).
     const where = `${bySection.get('Both') ?? ''}${bySection.get(app[0]!.toUpperCase() + app.slice(1)) ?? ''}`;
-    for (const env of listed) if (!where.includes(`| \`${env}\` |`)) problems.push(`${env}, printed by ${app} --help, is not in the ${app} or shared section of docs/settings.md`);
+    for (const env of listed) {
+      if (!where.includes(`| \`${env}\` |`)) problems.push(`${env}, printed by ${app} --help, is not in the ${app} or shared section of docs/settings.md`);
+    }
   }
   return problems;
 }
@@ -128,7 +134,8 @@ function main(): void {
   }
   const problems = check(readDoc());
   if (problems.length > 0) {
-    process.stderr.write(`settings docs check FAILED:\n${problems.map((p) => `- ${p}`).join('\n')}\nRun \`npm run docs:settings\` and commit docs/settings.md.\n`);
+    const list = problems.map((p) => `- ${p}`).join('\n');
+    process.stderr.write(`settings docs check FAILED:\n${list}\nRun \`npm run docs:settings\` and commit docs/settings.md.\n`);
     process.exit(1);
   }
   process.stdout.write('settings docs check: docs/settings.md is in step with the declarations and with --help of capture and gateway\n');

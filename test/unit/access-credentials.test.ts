@@ -8,10 +8,21 @@ import { test } from 'node:test';
 import { Access, readCredentials, type AccessOptions, type Credentials } from '../../gateway/access.js';
 import type { HttpRequest } from '../../gateway/uws.js';
 
-const base: AccessOptions = { authToken: '', authBasic: '', cameraTokens: new Map(), operatorToken: '', corsOrigins: [], allowedHosts: [], trustedProxies: [], maxViewers: 0, maxViewersPerIp: 0 };
+const base: AccessOptions = {
+  authToken: '',
+  authBasic: '',
+  cameraTokens: new Map(),
+  operatorToken: '',
+  corsOrigins: [],
+  allowedHosts: [],
+  trustedProxies: [],
+  maxViewers: 0,
+  maxViewersPerIp: 0,
+};
 const bearer = (token: string): Credentials => ({ authorization: `Bearer ${token}`, token: '', tokenInQuery: false });
 const query = (token: string): Credentials => ({ authorization: '', token, tokenInQuery: true });
-const basic = (userPass: string): Credentials => ({ authorization: `Basic ${Buffer.from(userPass).toString('base64')}`, token: '', tokenInQuery: false });
+const basicHeader = (userPass: string): string => `Basic ${Buffer.from(userPass).toString('base64')}`;
+const basic = (userPass: string): Credentials => ({ authorization: basicHeader(userPass), token: '', tokenInQuery: false });
 const nothing: Credentials = { authorization: '', token: '', tokenInQuery: false };
 
 /** Just the two HttpRequest methods readCredentials uses, answering from plain objects. */
@@ -65,8 +76,10 @@ test('CAMERA_TOKENS open one camera each; a gateway-wide token opens them all', 
 
 test('credentials are read from the Authorization header, ?token=, or the camfan_token cookie (?token= first)', () => {
   assert.deepEqual(readCredentials(request({ authorization: 'Bearer abc' })), { authorization: 'Bearer abc', token: '', tokenInQuery: false });
-  assert.deepEqual(readCredentials(request({ cookie: 'a=1; camfan_token=tok%3Ben; b=2' })), { authorization: '', token: 'tok;en', tokenInQuery: false });
-  assert.deepEqual(readCredentials(request({ cookie: 'camfan_token=from-cookie' }, { token: 'from-query' })), { authorization: '', token: 'from-query', tokenInQuery: true });
+  const fromCookie = readCredentials(request({ cookie: 'a=1; camfan_token=tok%3Ben; b=2' }));
+  assert.deepEqual(fromCookie, { authorization: '', token: 'tok;en', tokenInQuery: false });
+  const both = readCredentials(request({ cookie: 'camfan_token=from-cookie' }, { token: 'from-query' }));
+  assert.deepEqual(both, { authorization: '', token: 'from-query', tokenInQuery: true });
   assert.equal(readCredentials(request({ cookie: 'xcamfan_token=nope; camfan_tokens=nope' })).token, '', 'only the cookie of that exact name');
   assert.equal(readCredentials(request({ cookie: 'camfan_token=%E0%A4%A' })).token, '', 'a cookie that does not decode counts as none');
 });

@@ -13,7 +13,8 @@ import { FakeViewer, flush, TestBus, testFrame } from '../helpers/in-memory.js';
 const GONE_MS = 3000;
 
 function info(camera: string): CameraInfo {
-  return { camera, source: 'test', width: 64, height: 48, fps: 1, targetFps: 1, lastFrameAt: Date.now(), lastFrameBytes: 5, idle: false, encodeMsP50: null, updatedAt: Date.now() };
+  const now = Date.now();
+  return { camera, source: 'test', width: 64, height: 48, fps: 1, targetFps: 1, lastFrameAt: now, lastFrameBytes: 5, idle: false, encodeMsP50: null, updatedAt: now };
 }
 
 /** Advances the mocked clock a second at a time; the 'alive' capture announces itself and publishes each second. */
@@ -30,7 +31,16 @@ async function runSeconds(bus: TestBus, seconds: number, each: () => void): Prom
 test('a camera not announced for CAMERA_GONE_MS has its streams ended, not before the bus has been up 5 s', async () => {
   mock.timers.enable({ apis: ['Date', 'setTimeout', 'setInterval'], now: Date.now() });
   const bus = new TestBus();
-  const hub = new CameraHub({ bus, log: pino({ level: 'silent' }), liveTimeoutMs: 1000, unsubscribeLingerMs: 100, stallCloseMs: 2000, maxFrameBytes: 1 << 20, maxClockSkewMs: 5000, cameraGoneMs: GONE_MS });
+  const hub = new CameraHub({
+    bus,
+    log: pino({ level: 'silent' }),
+    liveTimeoutMs: 1000,
+    unsubscribeLingerMs: 100,
+    stallCloseMs: 2000, // sweeps once a second
+    maxFrameBytes: 1 << 20,
+    maxClockSkewMs: 5000,
+    cameraGoneMs: GONE_MS,
+  });
   try {
     await bus.announce(info('gone'));
     await bus.announce(info('alive'));

@@ -88,7 +88,17 @@ test('cameras take turns: a camera with many viewers does not hold back another 
 
 test('through the hub: frames arriving faster than a round count as superseded in /api/stats', async () => {
   const bus = new TestBus();
-  const hub = new CameraHub({ bus, log: pino({ level: 'silent' }), liveTimeoutMs: 3000, unsubscribeLingerMs: 100, stallCloseMs: 30_000, fanoutSliceMs: 0, maxFrameBytes: 1 << 20, maxClockSkewMs: 5000, cameraGoneMs: 60_000 });
+  const hub = new CameraHub({
+    bus,
+    log: pino({ level: 'silent' }),
+    liveTimeoutMs: 3000,
+    unsubscribeLingerMs: 100,
+    stallCloseMs: 30_000,
+    fanoutSliceMs: 0,
+    maxFrameBytes: 1 << 20,
+    maxClockSkewMs: 5000,
+    cameraGoneMs: 60_000,
+  });
   try {
     const viewers = Array.from({ length: 20 }, () => new FakeViewer('cam'));
     for (const v of viewers) await hub.watch(v);

@@ -8,12 +8,19 @@ import { testFrame } from '../helpers/in-memory.js';
 const T0 = 1_700_000_000_123.456;
 
 function stream(framing: Framing, count: number): Buffer {
-  const parts = Array.from({ length: count }, (_, i) => new FramePacket(testFrame('cam', i + 1, { timestamp: T0 + i, payload: Buffer.alloc(100 + i * 37, i) })).part(framing));
+  const frames = Array.from({ length: count }, (_, i) => testFrame('cam', i + 1, { timestamp: T0 + i, payload: Buffer.alloc(100 + i * 37, i) }));
+  const parts = frames.map((f) => new FramePacket(f).part(framing));
   return Buffer.concat(framing === 'advance' ? [ADVANCE_PREAMBLE, ...parts] : parts);
 }
 
 /** Feeds the bytes in pieces of the given sizes (cycled), as a socket might deliver them. */
-function read(bytes: Buffer, sizes: number[], o: { keepBodies?: boolean; responseHead?: boolean } = {}): { parts: ReadPart[]; invalid: string[]; reader: MjpegPartReader } {
+interface Read {
+  parts: ReadPart[];
+  invalid: string[];
+  reader: MjpegPartReader;
+}
+
+function read(bytes: Buffer, sizes: number[], o: { keepBodies?: boolean; responseHead?: boolean } = {}): Read {
   const parts: ReadPart[] = [];
   const invalid: string[] = [];
   const reader = new MjpegPartReader({ ...o, onPart: (p) => parts.push(p), onInvalid: (r) => invalid.push(r) });
@@ -73,13 +80,15 @@ test('every departure from the framing is reported, naming the part', () => {
   const length = Number(/Content-Length: (\d+)/.exec(part0.toString('latin1'))![1]);
   assert.deepEqual(read(Buffer.concat([noEoi, good]), [9]).invalid, [`part 0: not a whole JPEG (${length} bytes)`]);
   // Content-Length one short: the CRLF check catches it, and the next headers do not start with the boundary.
-  const short = Buffer.from(part0.toString('latin1').replace(/Content-Length: (\d+)/, (_, n: string) => `Content-Length: ${Number(n) - 1}`), 'latin1');
+  const shortened = part0.toString('latin1').replace(/Content-Length: (\d+)/, (_, n: string) => `Content-Length: ${Number(n) - 1}`);
+  const short = Buffer.from(shortened, 'latin1');
   const r = read(Buffer.concat([short, good]), [4]);
   assert.ok(r.invalid.some((m) => /^part 0: (not a whole JPEG|Content-Length \d+ does not end at CRLF)/.test(m)), r.invalid.join(' / '));
   assert.ok(r.invalid.some((m) => /bytes before the boundary/.test(m)), r.invalid.join(' / '));
   // Bytes where a part should start.
   assert.deepEqual(read(Buffer.concat([Buffer.from('junk'), good]), [1000]).invalid, ['part 0: 4 bytes before the boundary']);
-  assert.deepEqual(read(Buffer.from('--camfanframe\r\nContent-Length: 12x\r\n\r\n'), [1000]).invalid, ['part 0: Content-Length "12x" is not a number']);
+  const badLength = Buffer.from('--camfanframe\r\nContent-Length: 12x\r\n\r\n');
+  assert.deepEqual(read(badLength, [1000]).invalid, ['part 0: Content-Length "12x" is not a number']);
   // A part without a capture time reads as one (the load client counts it invalid).
   const bare = Buffer.concat([Buffer.from('--camfanframe\r\nContent-Length: 4\r\n\r\n'), Buffer.from([0xff, 0xd8, 0xff, 0xd9]), Buffer.from('\r\n')]);
   const b = read(bare, [3]);

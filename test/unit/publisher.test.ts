@@ -111,7 +111,8 @@ test('the camera is announced at start, at its first frame with the frame size, 
   const p = newPublisher(bus);
   await flush();
   let [info] = await bus.cameras();
-  assert.deepEqual([info!.camera, info!.width, info!.lastFrameAt, info!.encodeMsP50, info!.mode], ['cam', 0, 0, null, undefined], 'listed before any frame');
+  const before = [info!.camera, info!.width, info!.lastFrameAt, info!.encodeMsP50, info!.mode];
+  assert.deepEqual(before, ['cam', 0, 0, null, undefined], 'listed before any frame');
   p.setMode('transcode');
   p.offer(testFrame('cam', 1, { width: 320 }), 4);
   await flush();
