@@ -40,6 +40,7 @@ test('a camera not announced for CAMERA_GONE_MS has its streams ended, not befor
     maxFrameBytes: 1 << 20,
     maxClockSkewMs: 5000,
     cameraGoneMs: GONE_MS,
+    renditionWidths: [],
   });
   try {
     await bus.announce(info('gone'));
@@ -66,7 +67,7 @@ test('a camera not announced for CAMERA_GONE_MS has its streams ended, not befor
     assert.ok(goneAt > 0, 'the stream was ended');
     assert.ok(goneAt - upAt >= 5000 && goneAt - upAt <= 8000, `ended ${goneAt - upAt} ms after Redis came back (expected 5 to 8 s)`);
     assert.ok(goneAt - start > GONE_MS);
-    assert.equal(hub.camerasGone, 1);
+    assert.equal(hub.watchdog.camerasGone, 1);
     assert.equal(hub.viewerCount('gone'), 0, 'its viewers left the hub');
     assert.equal(alive.gone, false, 'a camera that keeps announcing itself stays');
     assert.equal(hub.viewerCount('alive'), 1);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
 import pino from 'pino';
 import { isJpeg } from '../../bus/frame.js';
-import { CameraHub, type HubOptions } from '../../gateway/cameras.js';
+import { CameraHub } from '../../gateway/cameras.js';
 import { PLACEHOLDER_SIZE } from '../../gateway/placeholder.js';
 import { FakeViewer, flush, sleep, TestBus, testFrame } from '../helpers/in-memory.js';
 
@@ -11,7 +11,7 @@ const LINGER_MS = 150;
 const LIVE_MS = 300;
 const hubs: CameraHub[] = [];
 
-function newHub(bus: TestBus, o: Partial<HubOptions> = {}): CameraHub {
+function newHub(bus: TestBus, o: { maxFrameBytes?: number } = {}): CameraHub {
   const hub = new CameraHub({
     bus,
     log: pino({ level: 'silent' }),
@@ -19,10 +19,10 @@ function newHub(bus: TestBus, o: Partial<HubOptions> = {}): CameraHub {
     unsubscribeLingerMs: LINGER_MS,
     // Sweeps (stalls, NO SIGNAL, gone cameras) every 50 ms.
     stallCloseMs: 100,
-    maxFrameBytes: 1024 * 1024,
+    maxFrameBytes: o.maxFrameBytes ?? 1024 * 1024,
     maxClockSkewMs: 5000,
     cameraGoneMs: 60_000,
-    ...o,
+    renditionWidths: [320, 640, 1280],
   });
   hubs.push(hub);
   return hub;

@@ -98,6 +98,7 @@ test('through the hub: frames arriving faster than a round count as superseded i
     maxFrameBytes: 1 << 20,
     maxClockSkewMs: 5000,
     cameraGoneMs: 60_000,
+    renditionWidths: [],
   });
   try {
     const viewers = Array.from({ length: 20 }, () => new FakeViewer('cam'));
