@@ -87,7 +87,11 @@ function firstDifference(a: string, b: string): string {
   const y = b.split('\n');
   for (let i = 0; i < Math.max(x.length, y.length); i++) {
     if (x[i] === y[i]) continue;
-    return [`  first difference at line ${i + 1}:`, `    docs/settings.md: ${x[i] ?? '(end of file)'}`, `    declarations:     ${y[i] ?? '(end of file)'}`].join('\n');
+    return [
+      `  first difference at line ${i + 1}:`,
+      `    docs/settings.md: ${x[i] ?? '(end of file)'}`,
+      `    declarations:     ${y[i] ?? '(end of file)'}`,
+    ].join('\n');
   }
   return '';
 }

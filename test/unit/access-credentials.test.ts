@@ -63,7 +63,14 @@ test('AUTH_BASIC: user:password in an Authorization: Basic header', () => {
 });
 
 test('CAMERA_TOKENS open one camera each; a gateway-wide token opens them all', () => {
-  const a = new Access({ ...base, authToken: 'admin-secret-1', cameraTokens: new Map([['door', 'door-secret-1'], ['yard', 'yard-secret-1']]) });
+  const a = new Access({
+    ...base,
+    authToken: 'admin-secret-1',
+    cameraTokens: new Map([
+      ['door', 'door-secret-1'],
+      ['yard', 'yard-secret-1'],
+    ]),
+  });
   assert.ok(a.allows(query('door-secret-1'), 'door'));
   assert.ok(a.allows(bearer('door-secret-1'), 'door'), 'as a Bearer header too');
   assert.ok(!a.allows(query('door-secret-1'), 'yard'), 'not another camera');
@@ -110,8 +117,14 @@ test('0 means no limit', () => {
 test('CORS: off by default; Access-Control-Allow-Origin only for the listed origins, or * for all', () => {
   assert.deepEqual(new Access(base).cors('https://a.example'), []);
   const listed = new Access({ ...base, corsOrigins: ['https://a.example', 'http://127.0.0.1:3000'] });
-  assert.deepEqual(listed.cors('https://a.example'), [['Access-Control-Allow-Origin', 'https://a.example'], ['Vary', 'Origin']]);
-  assert.deepEqual(listed.cors('http://127.0.0.1:3000'), [['Access-Control-Allow-Origin', 'http://127.0.0.1:3000'], ['Vary', 'Origin']]);
+  assert.deepEqual(listed.cors('https://a.example'), [
+    ['Access-Control-Allow-Origin', 'https://a.example'],
+    ['Vary', 'Origin'],
+  ]);
+  assert.deepEqual(listed.cors('http://127.0.0.1:3000'), [
+    ['Access-Control-Allow-Origin', 'http://127.0.0.1:3000'],
+    ['Vary', 'Origin'],
+  ]);
   assert.deepEqual(listed.cors('https://b.example'), []);
   assert.deepEqual(listed.cors('https://a.example.evil'), [], 'exact origins, not prefixes');
   assert.deepEqual(listed.cors(''), [], 'no Origin header: not a cross-origin request');

@@ -14,7 +14,19 @@ const GONE_MS = 3000;
 
 function info(camera: string): CameraInfo {
   const now = Date.now();
-  return { camera, source: 'test', width: 64, height: 48, fps: 1, targetFps: 1, lastFrameAt: now, lastFrameBytes: 5, idle: false, encodeMsP50: null, updatedAt: now };
+  return {
+    camera,
+    source: 'test',
+    width: 64,
+    height: 48,
+    fps: 1,
+    targetFps: 1,
+    lastFrameAt: now,
+    lastFrameBytes: 5,
+    idle: false,
+    encodeMsP50: null,
+    updatedAt: now,
+  };
 }
 
 /** Advances the mocked clock a second at a time; the 'alive' capture announces itself and publishes each second. */

@@ -42,8 +42,16 @@ test('a frame arriving mid-round replaces the older one for the viewers not reac
   fanout.push(feed, packet(1));
   fanout.push(feed, packet(2)); // before the next slice: frame 1 has reached 8 of 20 viewers
   await flush();
-  assert.deepEqual(viewers.slice(0, 8).map((v) => v.seqs.join()), Array(8).fill('1,2'), 'reached early: the old frame, then the new one');
-  assert.deepEqual(viewers.slice(8).map((v) => v.seqs.join()), Array(12).fill('2'), 'not reached yet: only the new frame');
+  assert.deepEqual(
+    viewers.slice(0, 8).map((v) => v.seqs.join()),
+    Array(8).fill('1,2'),
+    'reached early: the old frame, then the new one',
+  );
+  assert.deepEqual(
+    viewers.slice(8).map((v) => v.seqs.join()),
+    Array(12).fill('2'),
+    'not reached yet: only the new frame',
+  );
   assert.equal(feed.superseded, 1, 'frame 1 never reached every viewer');
   assert.equal(rounds.length, 2);
   // Three frames within one slice: only the newest goes on; both older ones are counted.
@@ -108,7 +116,10 @@ test('through the hub: frames arriving faster than a round count as superseded i
     await flush();
     const [feed] = hub.stats().cameras as Array<{ framesReceived: number; superseded: number }>;
     assert.deepEqual({ received: feed!.framesReceived, superseded: feed!.superseded }, { received: 2, superseded: 1 });
-    assert.ok(viewers.every((v) => v.seqs.at(-1) === 2), 'every viewer ends on the newest frame');
+    assert.ok(
+      viewers.every((v) => v.seqs.at(-1) === 2),
+      'every viewer ends on the newest frame',
+    );
     assert.equal(hub.totals().get('cam')!.superseded, 1);
   } finally {
     hub.close();

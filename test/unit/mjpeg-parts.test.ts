@@ -40,8 +40,15 @@ test('classic framing, in any chunking: every part, its size, capture time and s
     for (const keepBodies of [true, false]) {
       const { parts, invalid, reader } = read(bytes, sizes, { keepBodies });
       assert.deepEqual(invalid, [], `chunks ${sizes.join(',')}`);
-      assert.deepEqual(parts.map((p) => p.seq), [1, 2, 3, 4, 5]);
-      assert.deepEqual(parts.map((p) => Math.round((p.timestamp! - T0) * 1000)), [0, 1000, 2000, 3000, 4000], 'X-Timestamp, to the microsecond');
+      assert.deepEqual(
+        parts.map((p) => p.seq),
+        [1, 2, 3, 4, 5],
+      );
+      assert.deepEqual(
+        parts.map((p) => Math.round((p.timestamp! - T0) * 1000)),
+        [0, 1000, 2000, 3000, 4000],
+        'X-Timestamp, to the microsecond',
+      );
       assert.equal(parts[0]!.headers['content-type'], 'image/jpeg');
       assert.equal(parts[0]!.bytes, Number(parts[0]!.headers['content-length']));
       assert.equal(parts[4]!.jpeg === null, !keepBodies);
@@ -56,8 +63,15 @@ test('advance framing: parts end at the next delimiter; the capture time comes f
   for (const sizes of SPLITS) {
     const { parts, invalid, reader } = read(bytes, sizes, { keepBodies: true });
     assert.deepEqual(invalid, [], `chunks ${sizes.join(',')}`);
-    assert.deepEqual(parts.map((p) => p.seq), [1, 2, 3, 4], 'each write ends with the next delimiter: the part is whole at once');
-    assert.deepEqual(parts.map((p) => Math.round(p.timestamp! - T0)), [0, 1, 2, 3]);
+    assert.deepEqual(
+      parts.map((p) => p.seq),
+      [1, 2, 3, 4],
+      'each write ends with the next delimiter: the part is whole at once',
+    );
+    assert.deepEqual(
+      parts.map((p) => Math.round(p.timestamp! - T0)),
+      [0, 1, 2, 3],
+    );
     assert.ok(parts.every((p) => p.jpeg![0] === 0xff && p.jpeg!.at(-1) === 0xd9));
     assert.equal(reader.buffered, ADVANCE_PREAMBLE.length, "what is left is the next part's header block");
   }
@@ -83,8 +97,14 @@ test('every departure from the framing is reported, naming the part', () => {
   const shortened = part0.toString('latin1').replace(/Content-Length: (\d+)/, (_, n: string) => `Content-Length: ${Number(n) - 1}`);
   const short = Buffer.from(shortened, 'latin1');
   const r = read(Buffer.concat([short, good]), [4]);
-  assert.ok(r.invalid.some((m) => /^part 0: (not a whole JPEG|Content-Length \d+ does not end at CRLF)/.test(m)), r.invalid.join(' / '));
-  assert.ok(r.invalid.some((m) => /bytes before the boundary/.test(m)), r.invalid.join(' / '));
+  assert.ok(
+    r.invalid.some((m) => /^part 0: (not a whole JPEG|Content-Length \d+ does not end at CRLF)/.test(m)),
+    r.invalid.join(' / '),
+  );
+  assert.ok(
+    r.invalid.some((m) => /bytes before the boundary/.test(m)),
+    r.invalid.join(' / '),
+  );
   // Bytes where a part should start.
   assert.deepEqual(read(Buffer.concat([Buffer.from('junk'), good]), [1000]).invalid, ['part 0: 4 bytes before the boundary']);
   const badLength = Buffer.from('--camfanframe\r\nContent-Length: 12x\r\n\r\n');

@@ -90,7 +90,13 @@ test('DROP_SAME_FRAMES: an unchanged picture is published once per KEEPALIVE_MS'
   const p = newPublisher(bus, { dropSameFrames: true, keepAliveMs: 1000 });
   const t0 = Date.now();
   const same = Buffer.from('static scene');
-  for (const [seq, dt] of [[1, 0], [2, 100], [3, 900], [4, 1000], [5, 1100]] as const) {
+  for (const [seq, dt] of [
+    [1, 0],
+    [2, 100],
+    [3, 900],
+    [4, 1000],
+    [5, 1100],
+  ] as const) {
     p.offer(testFrame('cam', seq, { timestamp: t0 + dt, payload: same }), 1);
     await flush();
   }
