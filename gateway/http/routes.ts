@@ -25,7 +25,7 @@ export type { HttpOptions } from './context.js';
 type Guard = 'health' | 'public' | 'viewer' | 'camera' | 'operator';
 type Handler = (res: HttpResponse, req: HttpRequest, ctx: Ctx, o: HttpOptions) => Promise<void> | void;
 
-const ROUTES: ReadonlyArray<{ path: string; guard: Guard; handler: Handler }> = [
+export const ROUTES: ReadonlyArray<{ path: string; guard: Guard; handler: Handler }> = [
   { path: '/', guard: 'viewer', handler: page },
   { path: '/video_feed', guard: 'camera', handler: stream },
   { path: '/stream/:camera', guard: 'camera', handler: stream },
