@@ -65,6 +65,7 @@ function main(): void {
     onChange: ({ watching, renditions }) => {
       source.setWatching(watching);
       source.setRenditions(renditions);
+      publisher.renditions.setWatched(renditions);
       publisher.idle = !watching && config.idleFps > 0;
     },
   });

@@ -27,9 +27,6 @@ interface WidthState {
   fps: number;
 }
 
-/** A rendition published within this long is listed as being encoded now. */
-const LISTED_FOR_MS = 2000;
-
 export class RenditionPublisher implements RenditionSink {
   published = 0;
   droppedBusy = 0;
@@ -38,6 +35,8 @@ export class RenditionPublisher implements RenditionSink {
   droppedTooBig = 0;
   private readonly widths = new Map<number, WidthState>();
   private readonly encodeMs: number[] = [];
+  /** The widths being encoded now (Demand), and since when. */
+  private watched = new Map<number, number>();
 
   constructor(private readonly o: RenditionPublisherOptions) {}
 
@@ -76,6 +75,12 @@ export class RenditionPublisher implements RenditionSink {
     );
   }
 
+  /** The widths being watched now: only those are listed in the camera info. */
+  setWatched(widths: readonly number[]): void {
+    const now = Date.now();
+    this.watched = new Map(widths.map((w) => [w, this.watched.get(w) ?? now]));
+  }
+
   private state(width: number): WidthState {
     let s = this.widths.get(width);
     if (!s) this.widths.set(width, (s = { inFlight: false, lastSent: null, last: null, lastPublishedAt: 0, windowCount: 0, fps: 0 }));
@@ -90,11 +95,12 @@ export class RenditionPublisher implements RenditionSink {
     }
   }
 
-  /** The renditions published in the last two seconds, narrowest first. */
-  list(now = Date.now()): RenditionInfo[] {
+  /** The renditions being encoded now that have published a frame since they were asked for, narrowest first. */
+  list(): RenditionInfo[] {
     const out: RenditionInfo[] = [];
     for (const [width, s] of this.widths) {
-      if (!s.last || now - s.lastPublishedAt > LISTED_FOR_MS) continue;
+      const since = this.watched.get(width);
+      if (since === undefined || !s.last || s.lastPublishedAt < since) continue;
       out.push({ width, height: s.last.height, fps: s.fps, lastFrameBytes: s.last.jpeg.length });
     }
     return out.sort((a, b) => a.width - b.width);
