@@ -94,7 +94,7 @@ export class RenditionWorker implements RenditionOutput {
     child.on('error', (err) => this.o.log.error({ err: err.message }, 'rendition worker error'));
     const init: ToRenditionWorker = { type: 'init', camera: this.o.camera, quality: this.o.quality, logLevel: this.o.logLevel };
     child.send(init);
-    this.o.log.info({ pid: child.pid }, 'rendition worker started (OpenCV for the renditions of a camera passed through)');
+    this.o.log.info({ workerPid: child.pid }, 'rendition worker started (OpenCV for the renditions of a camera passed through)');
     return child;
   }
 
@@ -122,7 +122,7 @@ export class RenditionWorker implements RenditionOutput {
     this.child = null;
     this.busySince = null;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    this.o.log.info({ pid: child.pid, reason }, 'rendition worker stopped');
+    this.o.log.info({ workerPid: child.pid, reason }, 'rendition worker stopped');
     const exited = new Promise<boolean>((resolve) => {
       child.once('exit', () => resolve(true));
       setTimeout(() => resolve(false), STOP_WAIT_MS).unref();
