@@ -98,6 +98,7 @@ export async function measure(o: MeasureOptions): Promise<CaptureBenchRow> {
     await waitFor(`${camera}: frames at the viewers`, () => viewer.count > 10 && renditionViewers.every((r) => r.stream.count > 10), 20000);
     await sleep(o.warmup * 1000);
     const pid = capture.child.pid!;
+    const children0 = childPids(pid).join();
     const cpu0 = treeCpuSeconds(pid);
     const n0 = viewer.count;
     const t0 = performance.now();
@@ -105,6 +106,8 @@ export async function measure(o: MeasureOptions): Promise<CaptureBenchRow> {
     await sleep(o.seconds * 1000);
     measuring = false;
     const cpu = treeCpuSeconds(pid) - cpu0;
+    // A child that ended (or started) during the window takes its CPU time with it: the row would be wrong.
+    if (childPids(pid).join() !== children0) throw new Error(`${camera}: the capture's child processes changed during the measurement (${children0} -> ${childPids(pid).join()})`);
     const frames = viewer.count - n0;
     const elapsed = (performance.now() - t0) / 1000;
     const info = JSON.parse((await o.redis.client().hget('camfan:cameras', camera)) ?? '{}') as Partial<CameraInfo>;

@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { requireTool, ROOT, startGateway, startRedis } from '../test/helpers/procs.js';
-import { measure, writeSection, type CaptureBenchRow } from './capture.js';
+import { measure, writeSection, type CaptureBenchRow, type MeasureOptions } from './capture.js';
 import { fmt } from './stats.js';
 
 const WIDTHS = [320, 480, 640];
@@ -48,6 +48,25 @@ export function renditionsReport(run: RenditionRun): string {
   return lines.join('\n');
 }
 
+/**
+ * A row whose camera did not deliver its rate (the machine is shared: ffmpeg's -listen 1 camera can drop
+ * its only client), or whose capture changed children mid-window, is measured again, twice at most; the
+ * retries are printed, never hidden.
+ */
+async function measureSteady(o: MeasureOptions): Promise<CaptureBenchRow> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const r = await measure(o);
+      const slowest = Math.min(r.fps, ...(r.renditions ?? []).map((x) => x.fps));
+      if (slowest >= 30 * 0.8 || attempt === 3) return r;
+      console.error(`${o.mode} ${o.renditions?.join(',') || 'none'}: ${fmt(slowest)} fps, below the camera's 30: measuring again`);
+    } catch (err) {
+      if (attempt === 3) throw err;
+      console.error(`${o.mode} ${o.renditions?.join(',') || 'none'}: ${(err as Error).message}: measuring again`);
+    }
+  }
+}
+
 export async function renditionsMain(o: { seconds: number; warmup: number; quality: number; write: boolean }): Promise<void> {
   requireTool('ffmpeg', 'sudo apt-get install -y ffmpeg');
   const cpus = os.cpus();
@@ -61,7 +80,7 @@ export async function renditionsMain(o: { seconds: number; warmup: number; quali
   try {
     for (const mode of ['passthrough', 'transcode'] as const) {
       for (let k = 0; k <= WIDTHS.length; k++) {
-        const r = await measure({ redis, gateway, size: SIZE, mode, seconds: o.seconds, warmup: o.warmup, quality: o.quality, renditions: WIDTHS.slice(0, k), env });
+        const r = await measureSteady({ redis, gateway, size: SIZE, mode, seconds: o.seconds, warmup: o.warmup, quality: o.quality, renditions: WIDTHS.slice(0, k), env });
         rows.push(r);
         console.log(`${mode.padEnd(11)} ${k} rendition(s): ${fmt(r.fps)} fps, CPU ${fmt(r.cpuPercent)} %${k ? `; ${r.renditions!.map((x) => `${x.width}: ${fmt(x.fps)} fps ${fmt(x.frameKB, 1)} KB`).join(', ')}` : ''}`);
       }
