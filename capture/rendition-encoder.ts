@@ -78,17 +78,22 @@ export class RenditionEncoder implements RenditionOutput {
     }
   }
 
-  /** The pictures at each size, made before the pipeline reads its next frame (which may reuse the frame's picture). */
+  /**
+   * The pictures at each size (ascending), made before the pipeline reads its next frame (which may reuse
+   * the frame's picture). Widest first, each from the smallest picture made so far: INTER_AREA is cheap
+   * for small factors and dear for large uneven ones (1280 to 480: 1.7 ms; 640 to 480: 0.5 ms).
+   */
   private async resize(frame: SourceFrame, sizes: PictureSize[], decoded: boolean): Promise<Mat[]> {
     if (sizes.length === 0) return [];
     const fromJpeg = frame.jpeg !== null && !decoded;
-    const source = fromJpeg ? await this.decodeReduced(frame.jpeg!, frame, sizes.at(-1)!) : await frame.decode();
+    let from = fromJpeg ? await this.decodeReduced(frame.jpeg!, frame, sizes.at(-1)!) : await frame.decode();
     const out: Mat[] = [];
-    for (const s of sizes) {
-      if (source.cols === s.width && source.rows === s.height) out.push(fromJpeg ? source : source.copy());
-      else out.push(await source.resizeAsync(s.height, s.width, 0, 0, cv.INTER_AREA));
+    for (const s of [...sizes].reverse()) {
+      if (from.cols === s.width && from.rows === s.height) out.push(fromJpeg ? from : from.copy());
+      else out.push(await from.resizeAsync(s.height, s.width, 0, 0, cv.INTER_AREA));
+      from = out.at(-1)!;
     }
-    return out;
+    return out.reverse();
   }
 
   private async decodeReduced(jpeg: Buffer, size: PictureSize, widest: PictureSize): Promise<Mat> {
