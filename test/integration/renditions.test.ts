@@ -112,6 +112,7 @@ describe('renditions', () => {
     onB.close();
     const t0 = Date.now();
     await noRenditions('cam0', 6000);
+    console.log(`# the capture stopped the rendition ${Date.now() - t0} ms after its last viewer left`);
     const key = 'camfan:{cam0}:latest:w320';
     // Nothing published any more: the latest-frame key expires (LATEST_TTL_MS, 3 s).
     await waitFor('the 320 latest-frame key to expire', async () => (await redis.client().exists(key)) === 0, 6000, 100);
@@ -122,6 +123,12 @@ describe('renditions', () => {
   test("an HTTP MJPEG camera passed through: renditions from a worker fed with its JPEGs, the full size still the camera's bytes", async () => {
     const capture = procs[1]!;
     assert.deepEqual(childPids(capture.child.pid!), [], 'no child process before a rendition is watched');
+    // Cold: the snapshot's wake-up starts the rendition worker (a fork, OpenCV's load) within the gateway's 1.5 s wait.
+    const t0 = Date.now();
+    const cold = await fetch(`${a.base}/snapshot/ipcam?width=320`);
+    assert.equal(cold.status, 200, await cold.clone().text());
+    assert.deepEqual(size(Buffer.from(await cold.arrayBuffer())), [320, 180]);
+    console.log(`# cold snapshot of a passed-through camera's rendition: ${Date.now() - t0} ms`);
     const small = open(`${a.base}/stream/ipcam?width=320`);
     const full = open(`${b.base}/stream/ipcam?framing=classic`);
     await waitFor('320 frames from the passthrough camera', () => small.count >= 40 && full.count >= 40, 15000);
