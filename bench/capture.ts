@@ -6,9 +6,13 @@
  * timestamp, taken when the source's frame has arrived, to the last byte of the part at the viewer).
  *
  *   node dist/bench/capture.js [--seconds 10] [--warmup 3] [--sizes 640x480,1280x720,1920x1080] [--quality 3] [--write] [--render]
+ *   node dist/bench/capture.js --renditions [--seconds 10] [--warmup 3] [--quality 3] [--write]
  *
  * --write puts the table into BENCHMARKS.md between <!-- bench:capture:start/end --> and the raw figures
  * into bench/results/capture.json. ffmpeg's own CPU is not counted: it stands for the camera.
+ * --renditions measures instead the capture's CPU per extra rendition at 720p30 (issue 13): the same
+ * camera in both modes with 0 to 3 renditions watched (one viewer each, besides the full-size viewer);
+ * bench/renditions-report.ts writes its section (<!-- bench:renditions:start/end -->).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -16,8 +20,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { CameraInfo } from '../bus/bus.js';
-import { openStream } from '../test/helpers/mjpeg-client.js';
+import { fetchJson, openStream } from '../test/helpers/mjpeg-client.js';
 import { childPids, freePort, requireTool, ROOT, sleep, startCapture, startGateway, startRedis, waitFor, waitForFrames, type GatewayHandle, type RedisHandle } from '../test/helpers/procs.js';
+import { renditionsMain } from './renditions-report.js';
 import { cpuSeconds, fmt, median, percentile } from './stats.js';
 
 type Mode = 'passthrough' | 'transcode';
@@ -33,6 +38,8 @@ export interface CaptureBenchRow {
   cpuMsPerFrame: number;
   latencyP50: number;
   latencyP99: number;
+  /** Rendition widths watched (one viewer each) and the frames per second each viewer received. */
+  renditions?: Array<{ width: number; fps: number; frameKB: number }>;
 }
 
 /** ffmpeg as an MJPEG camera, exactly as issue 14 gives it; -listen 1 serves one client, so one per run. */
@@ -40,18 +47,32 @@ function serveMjpeg(size: string, port: number, qscale: number): ChildProcess {
   return spawn('ffmpeg', ['-loglevel', 'error', '-re', '-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=30`, '-c:v', 'mjpeg', '-q:v', String(qscale), '-f', 'mpjpeg', '-listen', '1', `http://127.0.0.1:${port}/`], { stdio: 'ignore' });
 }
 
-function treeCpuSeconds(pid: number): number {
+export function treeCpuSeconds(pid: number): number {
   return [pid, ...childPids(pid)].reduce((sum, p) => sum + cpuSeconds(p), 0);
 }
 
-async function measure(o: { redis: RedisHandle; gateway: GatewayHandle; size: string; mode: Mode; seconds: number; warmup: number; quality: number }): Promise<CaptureBenchRow> {
+export interface MeasureOptions {
+  redis: RedisHandle;
+  gateway: GatewayHandle;
+  size: string;
+  mode: Mode;
+  seconds: number;
+  warmup: number;
+  quality: number;
+  /** Rendition widths to watch, one viewer each (the gateway and the capture must both list them in RENDITION_WIDTHS). */
+  renditions?: number[];
+  env?: Record<string, string>;
+}
+
+export async function measure(o: MeasureOptions): Promise<CaptureBenchRow> {
   const [w, h] = o.size.split('x');
   const port = await freePort();
   const ffmpeg = serveMjpeg(o.size, port, o.quality);
-  const camera = `bench-${o.mode}-${o.size}`;
+  const widths = o.renditions ?? [];
+  const camera = `bench-${o.mode}-${o.size}${widths.length ? `-r${widths.join('-')}` : ''}`;
   const settings: Record<string, string> = o.mode === 'passthrough' ? { CAPTURE_WIDTH: 'source', CAPTURE_HEIGHT: 'source' } : { CAPTURE_WIDTH: w!, CAPTURE_HEIGHT: h!, CAPTURE_PASSTHROUGH: 'off' };
   await sleep(500); // ffmpeg listening
-  const capture = startCapture({ REDIS_URL: o.redis.url, CAMERA_ID: camera, CAPTURE_SOURCE: `http://127.0.0.1:${port}/`, CAPTURE_FPS: '30', IDLE_FPS: '0', DROP_SAME_FRAMES: 'off', LOG_LEVEL: 'warn', ...settings });
+  const capture = startCapture({ REDIS_URL: o.redis.url, CAMERA_ID: camera, CAPTURE_SOURCE: `http://127.0.0.1:${port}/`, CAPTURE_FPS: '30', IDLE_FPS: '0', DROP_SAME_FRAMES: 'off', LOG_LEVEL: 'warn', ...settings, ...o.env });
   let measuring = false;
   const latencies: number[] = [];
   // The gateway knows a camera once its capture has announced it.
@@ -60,11 +81,24 @@ async function measure(o: { redis: RedisHandle; gateway: GatewayHandle; size: st
     ffmpeg.kill('SIGTERM');
     throw new Error(`${err.message}\n${capture.output()}`);
   });
+  // ?width snaps to the camera's width as the gateway knows it: wait until it knows the size.
+  const known = async (): Promise<boolean> => ((await fetchJson<{ cameras: CameraInfo[] }>(`${o.gateway.base}/api/cameras`)).body.cameras.find((c) => c.camera === camera)?.width ?? 0) > 0;
+  await waitFor(`the gateway to know ${camera} and its size`, known, 10000);
   const viewer = openStream(`${o.gateway.base}/stream/${camera}?framing=classic`, { keepParts: false, onPart: (p) => measuring && p.timestamp && latencies.push(p.receivedAt - p.timestamp) });
+  const renditionViewers = widths.map((width) => {
+    const r = { width, bytes: 0, count: 0 };
+    const onPart = (p: { jpeg: Buffer }): void => {
+      if (!measuring) return;
+      r.count++;
+      r.bytes += p.jpeg.length;
+    };
+    return { r, stream: openStream(`${o.gateway.base}/stream/${camera}?width=${width}&framing=classic`, { keepParts: false, onPart }) };
+  });
   try {
-    await waitFor(`${camera}: frames at the viewer`, () => viewer.count > 10, 20000);
+    await waitFor(`${camera}: frames at the viewers`, () => viewer.count > 10 && renditionViewers.every((r) => r.stream.count > 10), 20000);
     await sleep(o.warmup * 1000);
     const pid = capture.child.pid!;
+    const children0 = childPids(pid).join();
     const cpu0 = treeCpuSeconds(pid);
     const n0 = viewer.count;
     const t0 = performance.now();
@@ -72,6 +106,8 @@ async function measure(o: { redis: RedisHandle; gateway: GatewayHandle; size: st
     await sleep(o.seconds * 1000);
     measuring = false;
     const cpu = treeCpuSeconds(pid) - cpu0;
+    // A child that ended (or started) during the window takes its CPU time with it: the row would be wrong.
+    if (childPids(pid).join() !== children0) throw new Error(`${camera}: the capture's child processes changed during the measurement (${children0} -> ${childPids(pid).join()})`);
     const frames = viewer.count - n0;
     const elapsed = (performance.now() - t0) / 1000;
     const info = JSON.parse((await o.redis.client().hget('camfan:cameras', camera)) ?? '{}') as Partial<CameraInfo>;
@@ -85,10 +121,14 @@ async function measure(o: { redis: RedisHandle; gateway: GatewayHandle; size: st
       cpuMsPerFrame: (1000 * cpu) / Math.max(1, frames),
       latencyP50: median(latencies),
       latencyP99: percentile(latencies, 99),
+      ...(widths.length ? { renditions: renditionViewers.map(({ r }) => ({ width: r.width, fps: r.count / elapsed, frameKB: r.bytes / Math.max(1, r.count) / 1024 })) } : {}),
     };
   } finally {
     viewer.close();
+    for (const r of renditionViewers) r.stream.close();
     await capture.stop();
+    // LOG_LEVEL=warn: whatever the capture said is worth reading next to its figures.
+    if (capture.output().trim()) console.error(`${camera} capture output:\n${capture.output().trim()}`);
     ffmpeg.kill('SIGTERM');
   }
 }
@@ -120,10 +160,10 @@ export function captureReport(rows: CaptureBenchRow[], c: { date: string; machin
   return lines.join('\n');
 }
 
-function writeSection(body: string): void {
+export function writeSection(body: string, name = 'capture'): void {
   const file = path.join(ROOT, 'BENCHMARKS.md');
-  const start = '<!-- bench:capture:start -->';
-  const end = '<!-- bench:capture:end -->';
+  const start = `<!-- bench:${name}:start -->`;
+  const end = `<!-- bench:${name}:end -->`;
   const md = readFileSync(file, 'utf8');
   const i = md.indexOf(start);
   const j = md.indexOf(end);
@@ -131,7 +171,8 @@ function writeSection(body: string): void {
 }
 
 async function main(): Promise<void> {
-  const { values: args } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, warmup: { type: 'string', default: '3' }, sizes: { type: 'string', default: '640x480,1280x720,1920x1080' }, quality: { type: 'string', default: '3' }, write: { type: 'boolean', default: false }, render: { type: 'boolean', default: false } } });
+  const { values: args } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, warmup: { type: 'string', default: '3' }, sizes: { type: 'string', default: '640x480,1280x720,1920x1080' }, quality: { type: 'string', default: '3' }, write: { type: 'boolean', default: false }, render: { type: 'boolean', default: false }, renditions: { type: 'boolean', default: false } } });
+  if (args.renditions) return renditionsMain({ seconds: Number(args.seconds), warmup: Number(args.warmup), quality: Number(args.quality), write: args.write! });
   if (args.render) {
     // Re-renders the section from bench/results/capture.json (after a change of wording, without a new run).
     const saved = JSON.parse(readFileSync(path.join(ROOT, 'bench', 'results', 'capture.json'), 'utf8')) as { date: string; machine: string; command: string; quality: number; seconds: number; rows: CaptureBenchRow[] };

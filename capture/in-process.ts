@@ -8,16 +8,22 @@
  * pipeline (stall detection, backoff, frame clock) runs here with canTranscode off: the first frame that
  * must be encoded (another size, JPEG_QUALITY, a server that needs OpenCV/FFmpeg) hands the camera to a
  * source process, which carries on the sequence and does everything, passthrough included, from then on.
+ * Renditions of the passed-through camera are made by a rendition worker (rendition-worker.ts) fed with
+ * the camera's JPEGs, only while some are watched; after a hand-off, by the source process.
  */
 import type { Logger } from '../lib/log.js';
-import type { OutputMode, OutputPolicy } from './output.js';
+import { DEFAULT_JPEG_QUALITY, type OutputMode, type OutputPolicy } from './output.js';
 import { CapturePipeline, type FrameSink } from './pipeline.js';
+import type { RenditionSink } from './rendition-encoder.js';
+import { RenditionWorker } from './rendition-worker.js';
 import { HttpMjpegSource } from './sources/http-mjpeg.js';
 
 /** What main.ts drives: a source process, or this. */
 export interface SourceRunner {
   start(): void;
   setWatching(watching: boolean): void;
+  /** The rendition widths being watched now (Demand). */
+  setRenditions(widths: number[]): void;
   stop(): Promise<void>;
 }
 
@@ -30,8 +36,9 @@ export interface InProcessOptions {
   maxFrameBytes: number;
   stallTimeoutMs: number;
   retryMaxMs: number;
-  sink: FrameSink;
+  sink: FrameSink & RenditionSink;
   log: Logger;
+  logLevel: string;
   onMode: (mode: OutputMode, reason: string) => void;
   /** A source process for this camera, starting at this sequence number. */
   handOff: (startSeq: number) => SourceRunner;
@@ -41,10 +48,13 @@ export class InProcessPassthrough implements SourceRunner {
   private readonly pipeline: CapturePipeline;
   private readonly source: HttpMjpegSource;
   private replacement: SourceRunner | null = null;
+  private readonly renditions: RenditionWorker;
   private watching = true;
+  private renditionWidths: number[] = [];
 
   constructor(private readonly o: InProcessOptions) {
     const { width, height } = o.output;
+    this.renditions = new RenditionWorker({ camera: o.camera, quality: o.output.jpegQuality ?? DEFAULT_JPEG_QUALITY, logLevel: o.logLevel, sink: o.sink, log: o.log });
     const source = (this.source = new HttpMjpegSource(o.url, { maxFrameBytes: o.maxFrameBytes, stallTimeoutMs: o.stallTimeoutMs, log: o.log, size: { width, height, fps: o.fps }, openCvFallback: false }));
     this.pipeline = new CapturePipeline({
       camera: o.camera,
@@ -58,6 +68,7 @@ export class InProcessPassthrough implements SourceRunner {
       stallTimeoutMs: o.stallTimeoutMs,
       retryMaxMs: o.retryMaxMs,
       canTranscode: false,
+      renditions: this.renditions,
       onMode: o.onMode,
       onHandOff: (reason, nextSeq) => this.handOff(reason, nextSeq),
     });
@@ -72,10 +83,19 @@ export class InProcessPassthrough implements SourceRunner {
     (this.replacement ?? this.pipeline).setWatching(watching);
   }
 
+  setRenditions(widths: number[]): void {
+    this.renditionWidths = widths;
+    if (this.replacement) this.replacement.setRenditions(widths);
+    else this.renditions.setWidths(widths);
+  }
+
   private handOff(reason: string, nextSeq: number): void {
     this.o.log.info({ reason }, 'this camera needs OpenCV: handing it to a source process');
+    // The source process decodes every frame anyway: it makes the renditions from then on.
+    void this.renditions.stop();
     const next = this.o.handOff(nextSeq);
     next.setWatching(this.watching);
+    next.setRenditions(this.renditionWidths);
     next.start();
     this.replacement = next;
   }
@@ -85,6 +105,6 @@ export class InProcessPassthrough implements SourceRunner {
     const stopped = this.pipeline.stop();
     this.source.close();
     await stopped;
-    await this.replacement?.stop();
+    await Promise.all([this.renditions.stop(), this.replacement?.stop()]);
   }
 }

@@ -1,4 +1,4 @@
-/** camfan capture: config -> source process (OpenCV), or an HTTP camera passed through here -> publisher -> Redis; shutdown with a deadline. */
+/** camfan capture: config -> source process (OpenCV), or an HTTP camera passed through here -> publisher -> Redis, plus the renditions being watched; shutdown with a deadline. */
 import { RedisBus } from '../bus/redis-bus.js';
 import { describeTarget, redisTarget } from '../bus/redis-connection.js';
 import { createLogger } from '../lib/log.js';
@@ -54,16 +54,27 @@ function main(): void {
   // An HTTP camera is read here first (in-process.ts): passed through, it never needs a source process.
   const source: SourceRunner =
     isHttpSource(spec) && passthrough !== 'off'
-      ? new InProcessPassthrough({ camera: config.cameraId, url: spec.url, output: { passthrough, width, height, jpegQuality }, fps, idleFps, maxFrameBytes, stallTimeoutMs, retryMaxMs, sink: publisher, log, onMode, handOff: sourceProcess })
+      ? new InProcessPassthrough({ camera: config.cameraId, url: spec.url, output: { passthrough, width, height, jpegQuality }, fps, idleFps, maxFrameBytes, stallTimeoutMs, retryMaxMs, sink: publisher, log, logLevel, onMode, handOff: sourceProcess })
       : sourceProcess();
-  const demand = new Demand(bus, config.cameraId, log, (watching) => {
-    source.setWatching(watching);
-    publisher.idle = !watching && config.idleFps > 0;
+  // Full rate while anyone watches the camera or one of its renditions; renditions only while watched.
+  const demand = new Demand({
+    bus,
+    camera: config.cameraId,
+    log,
+    widths: config.renditionWidths,
+    onChange: ({ watching, renditions }) => {
+      source.setWatching(watching);
+      source.setRenditions(renditions);
+      publisher.renditions.setWatched(renditions);
+      publisher.idle = !watching && config.idleFps > 0;
+    },
   });
   demand.start().catch((err: Error) => log.warn({ err: err.message }, 'cannot watch for viewers; staying at full rate'));
 
   const report = setInterval(() => {
     log.info({ fps: publisher.measuredFps, published: publisher.published, encodeMsP50: publisher.encodeMedianMs(), droppedRedisBusy: publisher.droppedBusy, droppedSame: publisher.droppedSame, droppedTooBig: publisher.droppedTooBig, idle: publisher.idle, droppedRedisDown: publisher.droppedDown }, 'capture stats');
+    const r = publisher.renditions;
+    if (r.published > 0) log.info({ renditions: r.list(), published: r.published, encodeMsP50: r.encodeMedianMs(), droppedRedisBusy: r.droppedBusy, droppedSame: r.droppedSame, droppedTooBig: r.droppedTooBig, droppedRedisDown: r.droppedDown }, 'rendition stats');
   }, 10_000);
   report.unref();
 

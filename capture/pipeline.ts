@@ -8,6 +8,7 @@ import { backoffMs } from '../lib/backoff.js';
 import { Pacer } from '../lib/pacer.js';
 import type { Frame } from '../bus/frame.js';
 import { decideOutput, type OutputDecision, type OutputMode, type OutputPolicy } from './output.js';
+import type { RenditionOutput } from './renditions.js';
 import { loadCv } from './sources/lazy-cv.js';
 import { HandOffError, type FrameSource, type SourceFrame } from './sources/source.js';
 
@@ -32,6 +33,8 @@ export interface PipelineOptions {
   onHandOff?: (reason: string, nextSeq: number) => void;
   /** Passthrough or transcoding, and why: called when it changes (for the announced camera info). */
   onMode?: (mode: OutputMode, reason: string) => void;
+  /** Each published frame goes here too, after the camera's own picture (renditions being watched). */
+  renditions?: RenditionOutput;
   /** Rate while nobody watches (0: never idle). */
   idleFps: number;
   stallTimeoutMs: number;
@@ -123,8 +126,10 @@ export class CapturePipeline {
     const decision = decideOutput(this.o.output, { width: frame.width, height: frame.height, hasJpeg: frame.jpeg !== null });
     if (decision.mode === 'transcode' && this.o.canTranscode === false) throw new HandOffError(decision.reason);
     this.noteMode(decision);
+    const seq = this.seq;
     if (decision.mode === 'passthrough' && frame.jpeg) {
       this.o.sink.offer({ camera: this.o.camera, seq: this.seq++, timestamp, width: frame.width, height: frame.height, jpeg: frame.jpeg }, null);
+      await this.o.renditions?.offer(frame, { seq, timestamp, width: frame.width, height: frame.height }, false);
       return;
     }
     if (decision.mode !== 'transcode') return;
@@ -136,6 +141,8 @@ export class CapturePipeline {
     const t0 = performance.now();
     const jpeg = await cv.imencodeAsync('.jpg', sized, [cv.IMWRITE_JPEG_QUALITY, quality]);
     this.o.sink.offer({ camera: this.o.camera, seq: this.seq++, timestamp, width, height, jpeg }, performance.now() - t0);
+    // After the camera's own picture, from the picture decoded for it: renditions never delay it.
+    await this.o.renditions?.offer(frame, { seq, timestamp, width, height }, true);
   }
 
   /** Logged once per change, not per frame. */

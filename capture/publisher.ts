@@ -1,11 +1,12 @@
 /**
  * Hands encoded frames to the bus with at most one publish in flight: when Redis is slow or down a frame
  * is dropped (and counted), never queued, so memory stays flat through an outage. Announces the camera
- * (size, measured fps, last frame) about once a second for /api/cameras.
+ * (size, measured fps, last frame, the renditions being encoded) about once a second for /api/cameras.
  */
 import type { CameraInfo, FrameBus } from '../bus/bus.js';
 import type { Frame } from '../bus/frame.js';
 import type { Logger } from '../lib/log.js';
+import { RenditionPublisher } from './rendition-publisher.js';
 
 export interface PublisherOptions {
   bus: FrameBus;
@@ -26,6 +27,8 @@ export class Publisher {
   droppedSame = 0;
   droppedTooBig = 0;
   idle = false;
+  /** The camera's renditions (RENDITION_WIDTHS being watched), published by the same rules. */
+  readonly renditions: RenditionPublisher;
   /** Set by the pipeline's first frame and whenever it changes; announced at once. */
   private mode: CameraInfo['mode'] | null = null;
   private lastSent: Frame | null = null;
@@ -38,6 +41,8 @@ export class Publisher {
   private readonly timer: NodeJS.Timeout;
 
   constructor(private readonly opts: PublisherOptions) {
+    const { bus, log, latestTtlMs, dropSameFrames, keepAliveMs, maxFrameBytes } = opts;
+    this.renditions = new RenditionPublisher({ bus, log, latestTtlMs, dropSameFrames, keepAliveMs, maxFrameBytes });
     this.timer = setInterval(() => this.tick(), 1000);
     this.timer.unref();
     this.announce();
@@ -96,6 +101,11 @@ export class Publisher {
     );
   }
 
+  /** A rendition of a frame (rendition-encoder.ts): published on its width's channel. */
+  offerRendition(frame: Frame, encodeMs: number): void {
+    this.renditions.offerRendition(frame, encodeMs);
+  }
+
   /** µStreamer's drop-same-frames: a static scene costs one frame a keep-alive interval. */
   private isRepeat(frame: Frame): boolean {
     const last = this.lastSent;
@@ -105,11 +115,13 @@ export class Publisher {
   private tick(): void {
     this.fps = this.windowCount;
     this.windowCount = 0;
+    this.renditions.tick();
     this.announce();
   }
 
   private announce(): void {
     const last = this.lastFrame;
+    const renditions = this.renditions.list();
     const info: CameraInfo = {
       ...this.opts.info,
       ...(last ? { width: last.width, height: last.height } : {}),
@@ -120,6 +132,7 @@ export class Publisher {
       lastFrameAt: last?.timestamp ?? 0,
       lastFrameBytes: last?.jpeg.length ?? 0,
       updatedAt: Date.now(),
+      ...(renditions.length > 0 ? { renditions } : {}),
     };
     this.opts.bus.announce(info).catch(() => undefined);
   }

@@ -1,11 +1,13 @@
 /**
- * The source process: everything that touches OpenCV (open, read, resize, encode) runs here, in a child
+ * The source process: everything that touches OpenCV (open, read, resize, encode, renditions) runs here, in a child
  * of the capture process. OpenCV opens a source synchronously and an open can hang (a stream that
  * accepts and never answers, a stuck GStreamer pipeline); FFmpeg even holds a process-wide lock while it
  * waits. Here that stalls only this process, which the parent sees, kills and replaces.
  */
 import { createLogger } from '../lib/log.js';
+import { DEFAULT_JPEG_QUALITY } from './output.js';
 import { CapturePipeline } from './pipeline.js';
+import { RenditionEncoder } from './rendition-encoder.js';
 import type { FromSource, SourceInit, ToSource } from './source-process.js';
 import { createSource } from './sources/index.js';
 
@@ -17,8 +19,16 @@ function run(init: SourceInit): void {
   const log = createLogger('capture', init.logLevel, { camera: init.camera, role: 'source' });
   const { camera, width, height, fps, passthrough, maxFrameBytes, stallTimeoutMs } = init;
   const { source, live } = createSource({ camera, source: init.source, width, height, fps, passthrough, maxFrameBytes, stallTimeoutMs, log });
+  const renditions = new RenditionEncoder({
+    camera,
+    quality: init.jpegQuality ?? DEFAULT_JPEG_QUALITY,
+    log,
+    sink: { offerRendition: (frame, encodeMs) => post({ type: 'rendition', seq: frame.seq, timestamp: frame.timestamp, width: frame.width, height: frame.height, jpeg: frame.jpeg, encodeMs }) },
+  });
+  renditions.setWidths(init.renditionWidths);
   const pipeline = new CapturePipeline({
     ...init,
+    renditions,
     output: { passthrough, width, height, jpegQuality: init.jpegQuality },
     source,
     live,
@@ -30,6 +40,7 @@ function run(init: SourceInit): void {
   pipeline.setWatching(init.watching);
   process.on('message', (msg: ToSource) => {
     if (msg.type === 'watching') pipeline.setWatching(msg.watching);
+    else if (msg.type === 'renditions') renditions.setWidths(msg.widths);
     else if (msg.type === 'stop') void pipeline.stop().then(() => process.exit(0));
   });
   pipeline.start();

@@ -11,6 +11,7 @@ import { backoffMs } from '../lib/backoff.js';
 import type { Logger } from '../lib/log.js';
 import type { OutputMode, PassthroughMode, SizeSetting } from './output.js';
 import type { FrameSink, PipelinePhase } from './pipeline.js';
+import type { RenditionSink } from './rendition-encoder.js';
 import { forwardRedacted } from './sources/describe.js';
 
 /** What the source process needs to build its pipeline. */
@@ -28,18 +29,21 @@ export interface SourceInit {
   retryMaxMs: number;
   logLevel: string;
   watching: boolean;
+  /** Rendition widths being watched now (a replaced source process carries on encoding them). */
+  renditionWidths: number[];
   startSeq: number;
 }
 
-export type ToSource = { type: 'init'; init: SourceInit } | { type: 'watching'; watching: boolean } | { type: 'stop' };
+export type ToSource = { type: 'init'; init: SourceInit } | { type: 'watching'; watching: boolean } | { type: 'renditions'; widths: number[] } | { type: 'stop' };
 export type FromSource =
   | { type: 'phase'; phase: PipelinePhase }
   | { type: 'mode'; mode: OutputMode; reason: string }
-  | { type: 'frame'; seq: number; timestamp: number; width: number; height: number; jpeg: Uint8Array; encodeMs: number | null };
+  | { type: 'frame'; seq: number; timestamp: number; width: number; height: number; jpeg: Uint8Array; encodeMs: number | null }
+  | { type: 'rendition'; seq: number; timestamp: number; width: number; height: number; jpeg: Uint8Array; encodeMs: number };
 
 export interface SourceProcessOptions {
-  init: Omit<SourceInit, 'startSeq' | 'watching'>;
-  sink: FrameSink;
+  init: Omit<SourceInit, 'startSeq' | 'watching' | 'renditionWidths'>;
+  sink: FrameSink & RenditionSink;
   log: Logger;
   /** For log lines; never contains a password. */
   description: string;
@@ -57,6 +61,7 @@ const STOP_WAIT_MS = 1500;
 export class SourceProcess {
   private child: ChildProcess | null = null;
   private watching = true;
+  private renditionWidths: number[] = [];
   private nextSeq = 0;
   private openingSince: number | null = null;
   private lastHeardAt = Date.now();
@@ -84,12 +89,18 @@ export class SourceProcess {
     child.on('message', (msg: FromSource) => this.onMessage(msg));
     child.on('exit', (code, signal) => this.onExit(child, code, signal));
     child.on('error', (err) => this.o.log.error({ err: err.message }, 'source process error'));
-    this.send({ type: 'init', init: { ...this.o.init, watching: this.watching, startSeq: this.nextSeq } });
+    this.send({ type: 'init', init: { ...this.o.init, watching: this.watching, renditionWidths: this.renditionWidths, startSeq: this.nextSeq } });
   }
 
   setWatching(watching: boolean): void {
     this.watching = watching;
     this.send({ type: 'watching', watching });
+  }
+
+  /** The rendition widths being watched (Demand); the source process encodes them from its frames. */
+  setRenditions(widths: number[]): void {
+    this.renditionWidths = widths;
+    this.send({ type: 'renditions', widths });
   }
 
   /** Stops the pipeline at a frame boundary; a source process stuck inside OpenCV is killed after a short wait. Idempotent. */
@@ -121,6 +132,9 @@ export class SourceProcess {
       this.restarts = 0;
       const jpeg = Buffer.from(msg.jpeg.buffer, msg.jpeg.byteOffset, msg.jpeg.byteLength);
       this.o.sink.offer({ camera: this.o.init.camera, seq: msg.seq, timestamp: msg.timestamp, width: msg.width, height: msg.height, jpeg }, msg.encodeMs);
+    } else if (msg.type === 'rendition') {
+      const jpeg = Buffer.from(msg.jpeg.buffer, msg.jpeg.byteOffset, msg.jpeg.byteLength);
+      this.o.sink.offerRendition({ camera: this.o.init.camera, seq: msg.seq, timestamp: msg.timestamp, width: msg.width, height: msg.height, jpeg }, msg.encodeMs);
     } else if (msg.type === 'mode') {
       this.o.onMode?.(msg.mode, msg.reason);
     } else {

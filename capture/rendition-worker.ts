@@ -1,0 +1,145 @@
+/**
+ * Renditions of an HTTP camera passed through by the capture process itself (in-process.ts), which never
+ * loads OpenCV: a child process (rendition-child.ts) is fed the camera's JPEGs, one at a time, and sends
+ * the renditions back. It is started when a rendition is first watched (a fork and OpenCV's load take
+ * about half a second; a snapshot waits 1.5 s), kept for LINGER_MS after the last rendition viewer left
+ * (a page reload should not pay that again), then stopped, giving back its ~150 MB.
+ *
+ * Latest frame wins here too: while the worker is busy with a frame, the frames offered are skipped; no
+ * JPEG waits in the IPC channel. A worker busy for longer than STUCK_MS (stuck in native code) is killed
+ * and a new one started on a later frame; one that crashed is not restarted for RESTART_GAP_MS.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import type { Logger } from '../lib/log.js';
+import type { RenditionSink } from './rendition-encoder.js';
+import { renditionsOf, type PublishedFrame, type RenditionOutput } from './renditions.js';
+import type { SourceFrame } from './sources/source.js';
+
+export type ToRenditionWorker =
+  | { type: 'init'; camera: string; quality: number; logLevel: string }
+  | { type: 'frame'; jpeg: Uint8Array; width: number; height: number; published: PublishedFrame; widths: number[] }
+  | { type: 'stop' };
+export type FromRenditionWorker =
+  | { type: 'ready' }
+  | { type: 'rendition'; seq: number; timestamp: number; width: number; height: number; jpeg: Uint8Array; encodeMs: number }
+  | { type: 'done' };
+
+export interface RenditionWorkerOptions {
+  camera: string;
+  quality: number;
+  logLevel: string;
+  sink: RenditionSink;
+  log: Logger;
+  lingerMs?: number;
+}
+
+const LINGER_MS = 30_000;
+const STUCK_MS = 5000;
+const RESTART_GAP_MS = 2000;
+const STOP_WAIT_MS = 1500;
+const resolved = Promise.resolve();
+
+export class RenditionWorker implements RenditionOutput {
+  sent = 0;
+  skippedBusy = 0;
+  private child: ChildProcess | null = null;
+  private widths: number[] = [];
+  private busySince: number | null = null;
+  private crashedAt = 0;
+  private linger: NodeJS.Timeout | null = null;
+  private stopped = false;
+
+  constructor(private readonly o: RenditionWorkerOptions) {}
+
+  /** The widths being watched (Demand). None: the worker is stopped after LINGER_MS. */
+  setWidths(widths: number[]): void {
+    this.widths = widths;
+    if (this.linger) clearTimeout(this.linger);
+    this.linger = null;
+    if (widths.length > 0 || !this.child) return;
+    this.linger = setTimeout(() => void this.retire('no rendition watched'), this.o.lingerMs ?? LINGER_MS);
+    this.linger.unref();
+  }
+
+  offer(frame: SourceFrame, published: PublishedFrame): Promise<void> {
+    const widths = renditionsOf(published, this.widths);
+    if (widths.length === 0 || frame.jpeg === null || this.stopped) return resolved;
+    if (this.busySince !== null) {
+      this.skippedBusy++;
+      if (Date.now() - this.busySince > STUCK_MS && this.child) {
+        this.o.log.error({ busyMs: Date.now() - this.busySince }, 'rendition worker stuck on a frame; killing it');
+        this.child.kill('SIGKILL');
+      }
+      return resolved;
+    }
+    const child = this.ensureChild();
+    if (!child) return resolved;
+    this.busySince = Date.now();
+    this.sent++;
+    const msg: ToRenditionWorker = { type: 'frame', jpeg: frame.jpeg, width: frame.width, height: frame.height, published, widths };
+    child.send(msg, (err) => err && child === this.child && (this.busySince = null));
+    return resolved;
+  }
+
+  private ensureChild(): ChildProcess | null {
+    if (this.child) return this.child;
+    if (Date.now() - this.crashedAt < RESTART_GAP_MS) return null;
+    // It never sees the camera's URL, only JPEGs: its output can go straight to ours.
+    const child = fork(path.join(__dirname, 'rendition-child.js'), [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    this.child = child;
+    this.busySince = null;
+    child.on('message', (msg: FromRenditionWorker) => this.onMessage(child, msg));
+    child.on('exit', (code, signal) => this.onExit(child, code, signal));
+    child.on('error', (err) => this.o.log.error({ err: err.message }, 'rendition worker error'));
+    const init: ToRenditionWorker = { type: 'init', camera: this.o.camera, quality: this.o.quality, logLevel: this.o.logLevel };
+    child.send(init);
+    this.o.log.info({ workerPid: child.pid }, 'rendition worker started (OpenCV for the renditions of a camera passed through)');
+    return child;
+  }
+
+  private onMessage(child: ChildProcess, msg: FromRenditionWorker): void {
+    if (child !== this.child) return;
+    if (msg.type === 'done') {
+      this.busySince = null;
+    } else if (msg.type === 'rendition') {
+      const jpeg = Buffer.from(msg.jpeg.buffer, msg.jpeg.byteOffset, msg.jpeg.byteLength);
+      this.o.sink.offerRendition({ camera: this.o.camera, seq: msg.seq, timestamp: msg.timestamp, width: msg.width, height: msg.height, jpeg }, msg.encodeMs);
+    }
+  }
+
+  private onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    if (child !== this.child) return;
+    this.child = null;
+    this.busySince = null;
+    this.crashedAt = Date.now();
+    this.o.log.error({ code, signal, retryAfterMs: RESTART_GAP_MS }, 'rendition worker ended; a new one starts with a later frame');
+  }
+
+  /** Stops the worker (it is started again by the next rendition viewer). */
+  private async retire(reason: string): Promise<void> {
+    const child = this.child;
+    this.child = null;
+    this.busySince = null;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    this.o.log.info({ workerPid: child.pid, reason }, 'rendition worker stopped');
+    const exited = new Promise<boolean>((resolve) => {
+      child.once('exit', () => resolve(true));
+      setTimeout(() => resolve(false), STOP_WAIT_MS).unref();
+    });
+    if (child.connected) child.send({ type: 'stop' } satisfies ToRenditionWorker, () => undefined);
+    if (!(await exited)) child.kill('SIGKILL');
+  }
+
+  /** Idempotent. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.linger) clearTimeout(this.linger);
+    await this.retire('capture stopping');
+  }
+
+  /** The worker's pid while it runs (tests). */
+  get pid(): number | null {
+    return this.child?.pid ?? null;
+  }
+}
