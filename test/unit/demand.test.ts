@@ -11,11 +11,11 @@ test('no gateway subscribed: idle at the first poll; a gateway asking for frames
   const bus = new TestBus();
   const changes: boolean[] = [];
   // A poll interval far longer than the test: only the wake-up can bring the capture back.
-  const demand = new Demand(bus, 'cam', log, (watching) => changes.push(watching), 60_000);
-  assert.equal(demand.watching, true, 'full rate until told otherwise');
+  const demand = new Demand({ bus, camera: 'cam', log, widths: [320], onChange: (state) => changes.push(state.watching), pollMs: 60_000 });
+  assert.equal(demand.state.watching, true, 'full rate until told otherwise');
   await demand.start();
   assert.deepEqual(changes, [false]);
-  assert.equal(demand.watching, false);
+  assert.equal(demand.state.watching, false);
   await bus.requestFrames('other');
   assert.deepEqual(changes, [false], 'another camera is not this one');
   await bus.requestFrames('cam', 320);
@@ -23,9 +23,9 @@ test('no gateway subscribed: idle at the first poll; a gateway asking for frames
   await bus.requestFrames('cam');
   assert.deepEqual(changes, [false, true], 'only changes are reported');
   await demand.close();
-  demand.watching = false;
+  demand.state = { watching: false, renditions: [] };
   await bus.requestFrames('cam');
-  assert.equal(demand.watching, false, 'after close the wake channel is no longer heard');
+  assert.equal(demand.state.watching, false, 'after close the wake channel is no longer heard');
 });
 
 test('the poll follows the gateways: subscribed means watching, the last one leaving means idle', async () => {
@@ -33,7 +33,7 @@ test('the poll follows the gateways: subscribed means watching, the last one lea
   const { log: captured, messages } = captureLog();
   const changes: boolean[] = [];
   const unsubscribe = await bus.subscribe('cam', () => undefined);
-  const demand = new Demand(bus, 'cam', captured, (watching) => changes.push(watching), 20);
+  const demand = new Demand({ bus, camera: 'cam', log: captured, widths: [320], onChange: (state) => changes.push(state.watching), pollMs: 20 });
   try {
     await demand.start();
     assert.deepEqual(changes, [], 'a gateway is subscribed: stays at full rate');
@@ -55,12 +55,12 @@ test('while Redis cannot be asked, the rate stays as it is', async () => {
   const bus = new TestBus();
   const changes: boolean[] = [];
   bus.failing = true;
-  const demand = new Demand(bus, 'cam', log, (watching) => changes.push(watching), 20);
+  const demand = new Demand({ bus, camera: 'cam', log, widths: [320], onChange: (state) => changes.push(state.watching), pollMs: 20 });
   try {
     await demand.start();
     await sleep(100);
     assert.deepEqual(changes, [], 'an outage does not idle a watched camera');
-    assert.equal(demand.watching, true);
+    assert.equal(demand.state.watching, true);
     bus.failing = false;
     await sleep(100);
     await flush();
