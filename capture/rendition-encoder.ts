@@ -72,7 +72,8 @@ export class RenditionEncoder implements RenditionOutput {
       } finally {
         onReleased();
       }
-      for (const picture of pictures) await this.encode(picture, published);
+      // Given back at once rather than at some later GC (V8 does not see their pixels: sources/cv.ts).
+      for (const picture of pictures) await this.encode(picture, published).finally(() => picture.release());
     } catch (err) {
       if (this.failed++ % 100 === 0) this.o.log.error({ err: (err as Error).message, failed: this.failed }, 'cannot encode a rendition; skipping the frame');
     }
@@ -86,13 +87,16 @@ export class RenditionEncoder implements RenditionOutput {
   private async resize(frame: SourceFrame, sizes: PictureSize[], decoded: boolean): Promise<Mat[]> {
     if (sizes.length === 0) return [];
     const fromJpeg = frame.jpeg !== null && !decoded;
-    let from = fromJpeg ? await this.decodeReduced(frame.jpeg!, frame, sizes.at(-1)!) : await frame.decode();
+    const source = fromJpeg ? await this.decodeReduced(frame.jpeg!, frame, sizes.at(-1)!) : await frame.decode();
     const out: Mat[] = [];
+    let from = source;
     for (const s of [...sizes].reverse()) {
-      if (from.cols === s.width && from.rows === s.height) out.push(fromJpeg ? from : from.copy());
+      if (from.cols === s.width && from.rows === s.height) out.push(from === source && !fromJpeg ? from.copy() : from);
       else out.push(await from.resizeAsync(s.height, s.width, 0, 0, cv.INTER_AREA));
       from = out.at(-1)!;
     }
+    // The reduced decode is ours to free unless it is one of the renditions; the frame's own picture is not.
+    if (fromJpeg && !out.includes(source)) source.release();
     return out.reverse();
   }
 

@@ -7,7 +7,8 @@
  *
  * Latest frame wins here too: while the worker is busy with a frame, the frames offered are skipped; no
  * JPEG waits in the IPC channel. A worker busy for longer than STUCK_MS (stuck in native code) is killed
- * and a new one started on a later frame; one that crashed is not restarted for RESTART_GAP_MS.
+ * and a new one started on a later frame; after a crash the next one waits 2 s, doubling with each crash
+ * in a row (up to a minute), so a worker that cannot start costs a log line a minute, not a fork a frame.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
@@ -37,6 +38,7 @@ export interface RenditionWorkerOptions {
 const LINGER_MS = 30_000;
 const STUCK_MS = 5000;
 const RESTART_GAP_MS = 2000;
+const RESTART_GAP_MAX_MS = 60_000;
 const STOP_WAIT_MS = 1500;
 const resolved = Promise.resolve();
 
@@ -47,6 +49,8 @@ export class RenditionWorker implements RenditionOutput {
   private widths: number[] = [];
   private busySince: number | null = null;
   private crashedAt = 0;
+  /** Crashes since the last frame done: each one doubles the wait before the next worker. */
+  private crashes = 0;
   private linger: NodeJS.Timeout | null = null;
   private stopped = false;
 
@@ -84,7 +88,7 @@ export class RenditionWorker implements RenditionOutput {
 
   private ensureChild(): ChildProcess | null {
     if (this.child) return this.child;
-    if (Date.now() - this.crashedAt < RESTART_GAP_MS) return null;
+    if (Date.now() - this.crashedAt < this.restartGapMs()) return null;
     // It never sees the camera's URL, only JPEGs: its output can go straight to ours.
     const child = fork(path.join(__dirname, 'rendition-child.js'), [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     this.child = child;
@@ -102,6 +106,7 @@ export class RenditionWorker implements RenditionOutput {
     if (child !== this.child) return;
     if (msg.type === 'done') {
       this.busySince = null;
+      this.crashes = 0;
     } else if (msg.type === 'rendition') {
       const jpeg = Buffer.from(msg.jpeg.buffer, msg.jpeg.byteOffset, msg.jpeg.byteLength);
       this.o.sink.offerRendition({ camera: this.o.camera, seq: msg.seq, timestamp: msg.timestamp, width: msg.width, height: msg.height, jpeg }, msg.encodeMs);
@@ -113,7 +118,12 @@ export class RenditionWorker implements RenditionOutput {
     this.child = null;
     this.busySince = null;
     this.crashedAt = Date.now();
-    this.o.log.error({ code, signal, retryAfterMs: RESTART_GAP_MS }, 'rendition worker ended; a new one starts with a later frame');
+    this.crashes++;
+    this.o.log.error({ code, signal, crashes: this.crashes, retryAfterMs: this.restartGapMs() }, 'rendition worker ended; a new one starts with a later frame');
+  }
+
+  private restartGapMs(): number {
+    return this.crashes === 0 ? 0 : Math.min(RESTART_GAP_MAX_MS, RESTART_GAP_MS * 2 ** Math.min(this.crashes - 1, 10));
   }
 
   /** Stops the worker (it is started again by the next rendition viewer). */

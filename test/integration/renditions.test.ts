@@ -136,6 +136,16 @@ describe('renditions', () => {
     assert.deepEqual(size(Buffer.from(await snap.arrayBuffer())), [640, 360]);
     const listed = (await info(a, 'ipcam'))!;
     const workers = childPids(capture.child.pid!);
+    assert.equal(workers.length, 1, 'one rendition worker');
+    // The worker crashing: reported, replaced about 2 s later, and the full size never stops meanwhile.
+    process.kill(workers[0]!, 'SIGKILL');
+    const [smallAtKill, fullAtKill] = [small.count, full.count];
+    const before = small.parts.slice(0, smallAtKill);
+    const fps = (before.length - 1) / ((before.at(-1)!.receivedAt - before[0]!.receivedAt) / 1000);
+    await waitFor('a new worker', () => childPids(capture.child.pid!).some((p) => p !== workers[0]), 8000);
+    await waitFor('renditions again', () => small.count >= smallAtKill + 15, 8000);
+    assert.ok(full.count - fullAtKill >= 30, `the full size went on (${full.count - fullAtKill} frames meanwhile)`);
+    assert.match(capture.output(), /rendition worker ended; a new one starts with a later frame/);
     small.close();
     full.close();
     assert.deepEqual(small.invalid, []);
@@ -144,13 +154,12 @@ describe('renditions', () => {
     assert.ok(full.parts.every((p) => served.has(withoutCamfanComment(p.jpeg).toString('base64'))), "the full size is the camera's bytes");
     assert.equal(listed.mode, 'passthrough');
     assert.ok(listed.renditions?.some((r) => r.width === 320 && r.height === 180), JSON.stringify(listed.renditions));
-    const span = (small.parts.at(-1)!.receivedAt - small.parts[0]!.receivedAt) / 1000;
-    const fps = (small.parts.length - 1) / span;
     console.log(`# passthrough camera at 15 fps: 320 rendition ${fps.toFixed(1)} fps, ${meanBytes(small.parts).toFixed(0)} B/part`);
     assert.ok(fps >= 15 * 0.8, `${fps.toFixed(1)} fps`);
-    assert.equal(workers.length, 1, 'one rendition worker');
     assert.ok(!/opencv/i.test(readFileSync(`/proc/${capture.child.pid}/maps`, 'utf8')), 'OpenCV stays out of the capture process');
-    assert.ok(/opencv/i.test(readFileSync(`/proc/${workers[0]}/maps`, 'utf8')), 'the worker has it');
+    const replacement = childPids(capture.child.pid!);
+    assert.equal(replacement.length, 1, 'one worker again');
+    assert.ok(/opencv/i.test(readFileSync(`/proc/${replacement[0]}/maps`, 'utf8')), 'the worker has it');
     await noRenditions('ipcam', 10000);
   });
 });
