@@ -39,8 +39,8 @@ import { resolveOptions, usage, type BenchOptions } from './options.js';
 import { overloadSweep, type OverloadRow } from './overload.js';
 import { plot } from './plot.js';
 import { encodeTable, fanoutTable, measuredLine, overloadTable, ratioSummary, soakReport, writeSection, type RunInfo } from './report.js';
-import { soak } from './soak.js';
-import { wsSlow, wsSlowTable } from './ws-slow.js';
+import { soak, type SoakResult } from './soak.js';
+import { wsSlow, wsSlowTable, type WsSlowRow } from './ws-slow.js';
 import { startGateways, startStack, stopAll } from './stack.js';
 import { fmt, median } from './stats.js';
 import { checkSameBytes, runTrials } from './trials.js';
@@ -74,7 +74,7 @@ function saveResults(o: BenchOptions, result: object, svg: string | null): void 
 }
 
 function publish(o: BenchOptions, body: string): void {
-  console.log('\n' + body);
+  console.log(`\n${body}`);
   const where = path.relative(ROOT, resultsBase(o));
   if (!o.write) {
     console.log(`\nwrote ${where}.json; BENCHMARKS.md unchanged (pass --write to rewrite its section ${o.section})`);
@@ -95,7 +95,7 @@ async function runSweep(o: BenchOptions, run: RunInfo, sysctls: string[]): Promi
   if (o.encode) {
     console.log('JPEG encode at 640x480, 1280x720, 1920x1080 …');
     encode = await benchEncode([[640, 480], [1280, 720], [1920, 1080]], o.quality);
-    console.log(encodeTable(encode) + '\n');
+    console.log(`${encodeTable(encode)}\n`);
   }
   const stack = await startStack(o);
   let rows: FanoutResult[];
@@ -156,7 +156,7 @@ async function runOverload(o: BenchOptions, run: RunInfo, sysctls: string[]): Pr
 async function runSoak(o: BenchOptions, run: RunInfo): Promise<void> {
   const stack = await startStack(o);
   const clients = o.clients[0]!;
-  let result;
+  let result: SoakResult;
   try {
     const server = await startGateways(stack.redis.url, o.gateways[0]!);
     try {
@@ -174,7 +174,7 @@ async function runSoak(o: BenchOptions, run: RunInfo): Promise<void> {
 
 async function runWsSlow(o: BenchOptions, run: RunInfo, sysctls: string[]): Promise<void> {
   const stack = await startStack(o);
-  let rows;
+  let rows: WsSlowRow[];
   try {
     const server = await startGateways(stack.redis.url, 1);
     try {

@@ -16,7 +16,11 @@ const running = new Set<() => Promise<void>>();
 /** Registers a stop function until it has run once; returns the wrapped stop. */
 export function tracked(stop: () => Promise<void>): () => Promise<void> {
   let done: Promise<void> | null = null;
-  const once = (): Promise<void> => (done ??= (running.delete(once), stop()));
+  const once = (): Promise<void> => {
+    running.delete(once);
+    done ??= stop();
+    return done;
+  };
   running.add(once);
   return once;
 }

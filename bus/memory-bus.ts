@@ -4,6 +4,7 @@ import { parseCameraList } from './camera-info.js';
 import { checkRendition, newStats } from './bus.js';
 import { channels } from './channels.js';
 import { decodeFrame, encodeFrame, type Frame } from './frame.js';
+import { getOrCreate } from '../lib/maps.js';
 
 export class MemoryBus implements FrameBus {
   readonly stats = newStats();
@@ -42,8 +43,7 @@ export class MemoryBus implements FrameBus {
 
   async subscribe(camera: string, onFrame: FrameHandler, rendition: Rendition = null): Promise<Unsubscribe> {
     const channel = channels.frames(camera, rendition);
-    let set = this.handlers.get(channel);
-    if (!set) this.handlers.set(channel, (set = new Set()));
+    const set = getOrCreate(this.handlers, channel, () => new Set<FrameHandler>());
     set.add(onFrame);
     return async () => {
       set.delete(onFrame);
@@ -78,8 +78,7 @@ export class MemoryBus implements FrameBus {
   }
 
   async onFramesRequested(camera: string, onRequest: (rendition: Rendition) => void): Promise<Unsubscribe> {
-    let set = this.wakeHandlers.get(camera);
-    if (!set) this.wakeHandlers.set(camera, (set = new Set()));
+    const set = getOrCreate(this.wakeHandlers, camera, () => new Set<(rendition: Rendition) => void>());
     set.add(onRequest);
     return async () => {
       set.delete(onRequest);

@@ -98,7 +98,8 @@ export class RedisBus implements FrameBus {
     const channel = channels.frames(camera, rendition);
     let set = this.frameHandlers.get(channel);
     if (!set) {
-      this.frameHandlers.set(channel, (set = new Set()));
+      set = new Set();
+      this.frameHandlers.set(channel, set);
       await this.listen(channel, (message) => this.onFrameMessage(channel, camera, rendition, message));
     }
     set.add(onFrame);

@@ -77,7 +77,7 @@ export class Demand {
       return;
     }
     this.own = counts[0]! > 0;
-    widths.forEach((w, i) => this.subscribed.set(w, counts[i + 1]!));
+    for (const [i, w] of widths.entries()) this.subscribed.set(w, counts[i + 1]!);
     this.update(this.own ? `${counts[0]} gateway(s) subscribed` : 'no gateway subscribed');
   }
 

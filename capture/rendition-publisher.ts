@@ -8,6 +8,7 @@ import type { FrameBus, RenditionInfo } from '../bus/bus.js';
 import type { Frame } from '../bus/frame.js';
 import type { Logger } from '../lib/log.js';
 import type { RenditionSink } from './rendition-encoder.js';
+import { getOrCreate } from '../lib/maps.js';
 
 export interface RenditionPublisherOptions {
   bus: FrameBus;
@@ -82,9 +83,7 @@ export class RenditionPublisher implements RenditionSink {
   }
 
   private state(width: number): WidthState {
-    let s = this.widths.get(width);
-    if (!s) this.widths.set(width, (s = { inFlight: false, lastSent: null, last: null, lastPublishedAt: 0, windowCount: 0, fps: 0 }));
-    return s;
+    return getOrCreate(this.widths, width, () => ({ inFlight: false, lastSent: null, last: null, lastPublishedAt: 0, windowCount: 0, fps: 0 }));
   }
 
   /** Once a second: each width's frames over the last second. */

@@ -82,7 +82,9 @@ export class RenditionWorker implements RenditionOutput {
     this.busySince = Date.now();
     this.sent++;
     const msg: ToRenditionWorker = { type: 'frame', jpeg: frame.jpeg, width: frame.width, height: frame.height, published, widths };
-    child.send(msg, (err) => err && child === this.child && (this.busySince = null));
+    child.send(msg, (err) => {
+      if (err && child === this.child) this.busySince = null;
+    });
     return resolved;
   }
 

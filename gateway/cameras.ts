@@ -109,7 +109,7 @@ export class CameraHub {
 
   unwatch(viewer: Viewer): void {
     const feed = this.feeds.get(feedKey(viewer.camera, viewer.rendition));
-    if (!feed || !feed.viewers.delete(viewer)) return;
+    if (!feed?.viewers.delete(viewer)) return;
     this.sinceStart.viewerLeft(viewer);
     if (feed.viewers.size > 0) return;
     feed.linger = setTimeout(() => this.release(feed), this.o.unsubscribeLingerMs);
@@ -194,7 +194,8 @@ export class CameraHub {
     if (!frame || !this.check.accepts(frame) || !this.isFresh(frame.timestamp)) return null;
     // A live frame may have arrived while we waited: keep whichever is newer.
     if (feed.latest && feed.latest.frame.timestamp >= frame.timestamp) return feed.latest;
-    return (feed.latest = new FramePacket(frame));
+    feed.latest = new FramePacket(frame);
+    return feed.latest;
   }
 
   /** Runs as the Redis subscriber reads a frame: cheap, so that reading never waits behind fan-out work. */

@@ -19,7 +19,7 @@ export function hostList(raw: string): string[] {
 
 /** Splits a Host header (or the host part of an Origin) into name and port; port null when absent. */
 export function splitHost(raw: string): { name: string; port: number | null } | null {
-  const m = /^(\[[0-9a-fA-F:.]+\]|[^:\[\]]+)(?::(\d{1,5}))?$/.exec(raw.trim());
+  const m = /^(\[[0-9a-fA-F:.]+\]|[^:[\]]+)(?::(\d{1,5}))?$/.exec(raw.trim());
   if (!m) return null;
   return { name: m[1]!.toLowerCase(), port: m[2] === undefined ? null : Number(m[2]) };
 }

@@ -60,12 +60,17 @@ export class FramePacket {
 
   /** The frame as one WebSocket message: the bus wire format (bus/frame.ts), which the page decodes. */
   message(): Buffer {
-    return (this.wsMessage ??= encodeFrame(this.frame));
+    this.wsMessage ??= encodeFrame(this.frame);
+    return this.wsMessage;
   }
 
   part(framing: Framing): Buffer {
-    if (framing === 'advance') return (this.advancePart ??= this.build(null, ADVANCE_TAIL));
-    return (this.classicPart ??= this.build(this.classicHead(), CRLF));
+    if (framing === 'advance') {
+      this.advancePart ??= this.build(null, ADVANCE_TAIL);
+      return this.advancePart;
+    }
+    this.classicPart ??= this.build(this.classicHead(), CRLF);
+    return this.classicPart;
   }
 
   private classicHead(): Buffer {

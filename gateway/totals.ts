@@ -5,6 +5,7 @@
  */
 import type { Feed } from './fanout.js';
 import type { Viewer } from './viewer.js';
+import { getOrCreate } from '../lib/maps.js';
 
 export interface CameraTotals {
   delivered: number;
@@ -19,9 +20,7 @@ export class Totals {
   private readonly sinceStart = new Map<string, CameraTotals>();
 
   private of(camera: string): CameraTotals {
-    let t = this.sinceStart.get(camera);
-    if (!t) this.sinceStart.set(camera, (t = { delivered: 0, dropped: 0, capped: 0, bytes: 0, framesReceived: 0, superseded: 0 }));
-    return t;
+    return getOrCreate(this.sinceStart, camera, () => ({ delivered: 0, dropped: 0, capped: 0, bytes: 0, framesReceived: 0, superseded: 0 }));
   }
 
   viewerLeft(v: Viewer): void {
@@ -39,8 +38,7 @@ export class Totals {
     const out = new Map<string, CameraTotals & { viewers: number }>();
     for (const [camera, t] of this.sinceStart) out.set(camera, { ...t, viewers: 0 });
     for (const feed of feeds) {
-      let t = out.get(feed.camera);
-      if (!t) out.set(feed.camera, (t = { ...this.of(feed.camera), viewers: 0 }));
+      const t = getOrCreate(out, feed.camera, () => ({ ...this.of(feed.camera), viewers: 0 }));
       for (const v of feed.viewers) addViewer(t, v);
       t.framesReceived += feed.framesReceived;
       t.superseded += feed.superseded;

@@ -134,6 +134,7 @@ export function secret(what: string): (raw: string) => string {
 
 export function basicCredentials(raw: string): string {
   const i = raw.indexOf(':');
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
   if (i < 1 || i === raw.length - 1 || /[\x00-\x1f]/.test(raw)) throw new Error('expected user:password (both non-empty)');
   return raw;
 }

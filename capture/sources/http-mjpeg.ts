@@ -18,7 +18,7 @@ import https from 'node:https';
 import type { Logger } from '../../lib/log.js';
 import { describeUrl } from './describe.js';
 import { jpegFrame } from './frames.js';
-import { inspectJpeg } from './jpeg.js';
+import { inspectJpeg, type JpegInfo } from './jpeg.js';
 import { boundaryOf, MultipartParser, sniffBoundary } from './multipart.js';
 import type { OpenCvSource } from './opencv.js';
 import { HandOffError, SourceError, type FrameSource, type SourceFrame } from './source.js';
@@ -113,7 +113,7 @@ export class HttpMjpegSource implements FrameSource {
   }
 
   private onJpeg(jpeg: Buffer): void {
-    let info;
+    let info: JpegInfo;
     try {
       info = inspectJpeg(jpeg);
     } catch (err) {

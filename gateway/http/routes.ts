@@ -11,7 +11,7 @@ import type { HttpRequest, HttpResponse, TemplatedApp } from '../uws.js';
 import type { Ctx, HttpOptions } from './context.js';
 import { cameras, healthz, metrics, page, readyz, snapshot, stats } from './handlers.js';
 import { decodeParam } from './query.js';
-import { REFUSALS } from './refusals.js';
+import { REFUSALS, type Refusal } from './refusals.js';
 import { COMMON_HEADERS, refuse } from './respond.js';
 import { stream } from './stream.js';
 
@@ -50,17 +50,22 @@ export function installRoutes(app: TemplatedApp, o: HttpOptions): void {
 
   /** The guard's verdict; false when refused (and the refusal sent). */
   const admitted = (res: HttpResponse, req: HttpRequest, guard: Guard, path: string, ctx: Ctx): boolean => {
-    if (guard === 'viewer' && !access.allows(ctx.creds)) return unauthorized(res, ctx), false;
-    if (guard === 'camera') {
-      ctx.camera = path.includes(':camera') ? decodeParam(req.getParameter(0)) : o.defaultCamera;
-      if (!CAMERA_ID_RE.test(ctx.camera)) return refuse(res, REFUSALS.noSuchCamera(ctx.camera), ctx.cors), false;
-      if (!access.allows(ctx.creds, ctx.camera)) return unauthorized(res, ctx), false;
-    }
-    if (guard !== 'operator') return true;
+    if (guard === 'camera') ctx.camera = path.includes(':camera') ? decodeParam(req.getParameter(0)) : o.defaultCamera;
+    const refusal = guardRefusal(guard, ctx);
+    if (refusal === null) return true;
+    if (refusal === REFUSALS.credentials) unauthorized(res, ctx);
+    else refuse(res, refusal, ctx.cors);
+    return false;
+  };
+
+  const guardRefusal = (guard: Guard, ctx: Ctx): Refusal | null => {
+    if (guard === 'viewer' && !access.allows(ctx.creds)) return REFUSALS.credentials;
+    if (guard === 'camera' && !CAMERA_ID_RE.test(ctx.camera)) return REFUSALS.noSuchCamera(ctx.camera);
+    if (guard === 'camera' && !access.allows(ctx.creds, ctx.camera)) return REFUSALS.credentials;
+    if (guard !== 'operator') return null;
     const verdict = access.operatorVerdict(ctx.creds, ctx.client);
-    if (verdict === 'unauthorized') return unauthorized(res, ctx), false;
-    if (verdict === 'forbidden') return refuse(res, REFUSALS.operatorAddress), false;
-    return true;
+    if (verdict === 'unauthorized') return REFUSALS.credentials;
+    return verdict === 'forbidden' ? REFUSALS.operatorAddress : null;
   };
 
   const prepare =

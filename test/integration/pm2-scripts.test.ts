@@ -50,7 +50,7 @@ describe('npm start, status and stop, whatever the environment of the later comm
     assert.match(status.out, new RegExp(`cameras \\(http://127\\.0\\.0\\.1:${port}/\\)`), status.out);
     assert.match(status.out, /redis +redis:\/\/127\.0\.0\.1:\d+\/? +PONG in \d+ ms/, status.out);
     for (const cam of cameras) assert.match(status.out, new RegExp(`^  ${cam} +live`, 'm'), status.out);
-    assert.match(status.out, /viewers per gateway process\n  pid \d+/, status.out);
+    assert.match(status.out, /viewers per gateway process\n {2}pid \d+/, status.out);
     const stop = sh('npm', ['stop'], plain);
     assert.equal(stop.status, 0, stop.out);
     assert.deepEqual(names(), ['not-camfan'], 'every camfan app deleted, the other app left');

@@ -156,7 +156,7 @@ describe('Redis down under load', () => {
       const peak = [...base];
       for (let t = 0; t < outageMs; t += 250) {
         await sleep(250);
-        pids.forEach((pid, k) => (peak[k] = Math.max(peak[k]!, rssBytes(pid))));
+        for (const [k, pid] of pids.entries()) peak[k] = Math.max(peak[k]!, rssBytes(pid));
       }
       const growthMb = peak.map((p, k) => (p - base[k]!) / 2 ** 20);
       const queuedMb = (frameBytes * fps * (outageMs / 1000)) / 2 ** 20;

@@ -18,7 +18,7 @@ interface Client {
 }
 
 async function connect(base: string): Promise<Client> {
-  const ws = new WebSocket(base.replace('http://', 'ws://') + '/ws');
+  const ws = new WebSocket(`${base.replace('http://', 'ws://')}/ws`);
   const c: Client = { ws, frames: [], errors: [], send: (cmd) => ws.send(typeof cmd === 'string' ? cmd : JSON.stringify(cmd)) };
   ws.on('message', (data: Buffer, isBinary: boolean) => {
     if (isBinary) c.frames.push(decodeFrame(Buffer.from(data)));
