@@ -13,7 +13,8 @@ import { readClient, readCredentials, type Access, type Credentials } from './ac
 import type { ClientAddress } from './client-address.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { DeliveryObserver } from './viewer.js';
-import { renderPage } from './page.js';
+import { renderLogin, renderPage } from './page/html.js';
+import { FAVICON_ASSET, pageAsset } from './page/assets.js';
 import type { HttpRequest, HttpResponse, TemplatedApp } from './uws.js';
 
 export interface HttpOptions {
@@ -40,7 +41,7 @@ const STREAM_HEADERS: ReadonlyArray<readonly [string, string]> = [
 ];
 
 /** Paths a GET serves, to tell 405 (known path, wrong method) from 404. */
-const ROUTES = [/^\/ws$/, /^\/$/, /^\/video_feed$/, /^\/stream\/[^/]+$/, /^\/snapshot\/[^/]+$/, /^\/healthz$/, /^\/readyz$/, /^\/api\/cameras$/, /^\/api\/stats$/, /^\/metrics$/];
+const ROUTES = [/^\/ws$/, /^\/$/, /^\/video_feed$/, /^\/stream\/[^/]+$/, /^\/snapshot\/[^/]+$/, /^\/healthz$/, /^\/readyz$/, /^\/api\/cameras$/, /^\/api\/stats$/, /^\/metrics$/, /^\/favicon\.ico$/, /^\/page\/[^/]+$/];
 
 function send(res: HttpResponse, status: string, contentType: string, body: string | Buffer, extra: Headers = []): void {
   res.cork(() => {
@@ -234,11 +235,20 @@ export function installRoutes(app: TemplatedApp, o: HttpOptions): void {
 
   app.get(
     '/',
-    route('viewer', (res, req, ctx) => {
+    route('public', (res, req, ctx) => {
+      // Without credentials: a page to enter a token (or that explains Basic auth), still a 401.
+      if (!access.allows(ctx.creds)) return access.refuseAuth(), send(res, '401 Unauthorized', 'text/html; charset=utf-8', renderLogin(access.challenge()[0]![1].startsWith('Basic')), [...access.challenge(), ...ctx.cors]);
       const cookie = access.tokenCookie(ctx.creds, ctx.client, req.getHeader('x-forwarded-proto'));
       send(res, '200 OK', 'text/html; charset=utf-8', renderPage(o.defaultCamera), [['Referrer-Policy', 'same-origin'], ...cookie]);
     }),
   );
+
+  // The page's favicon and client modules: public, like the page's markup.
+  app.get('/favicon.ico', route('public', (res) => send(res, '200 OK', FAVICON_ASSET.contentType, FAVICON_ASSET.body)));
+  app.get('/page/:file', route('public', (res, req) => {
+    const asset = pageAsset(decodeParam(req.getParameter(0)));
+    return asset ? send(res, '200 OK', asset.contentType, asset.body) : sendText(res, '404 Not Found', 'not found');
+  }));
 
   app.options(
     '/*',
