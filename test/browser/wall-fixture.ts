@@ -33,8 +33,15 @@ export async function startWall(specs: readonly CameraSpec[], gatewayEnv: Record
     return p;
   };
   specs.forEach(startCamera);
-  const gateway = await startGateway({ REDIS_URL: redis.url, ...gatewayEnv });
-  await Promise.all(specs.map((s) => waitForFrames(redis, s.camera, 40000)));
+  let gateway: GatewayHandle;
+  try {
+    gateway = await startGateway({ REDIS_URL: redis.url, ...gatewayEnv });
+    await Promise.all(specs.map((s) => waitForFrames(redis, s.camera, 40000)));
+  } catch (err) {
+    await Promise.all([...captures.values()].map((c) => c.stop()));
+    await redis.stop();
+    throw err;
+  }
   const wall: Wall = {
     redis,
     gateway,

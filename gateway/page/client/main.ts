@@ -15,12 +15,6 @@ import { FrameSocket, type Wanted } from './socket.js';
 import { Tile, type TileState } from './tile.js';
 
 const params = new URLSearchParams(location.search);
-// With AUTH_TOKEN set, /?token=… was answered with an HttpOnly cookie that carries the token on every
-// request the page makes: the token leaves the address bar (history, bookmarks, Referer) and every URL.
-if (params.has('token')) {
-  params.delete('token');
-  replaceUrl();
-}
 const view = params.get('view') === 'img' ? 'img' : 'canvas';
 const layoutParam = params.get('layout') as LayoutChoice | null;
 let layoutChoice: LayoutChoice = layoutParam && LAYOUTS.includes(layoutParam) ? layoutParam : 'auto';
@@ -44,6 +38,13 @@ const wanted = new Map<string, Wanted | null>();
 let openCamera: string | null = null;
 let skewMs = 0;
 let listFailures = 0;
+
+// With AUTH_TOKEN set, /?token=… was answered with an HttpOnly cookie that carries the token on every
+// request the page makes: the token leaves the address bar (history, bookmarks, Referer) and every URL.
+if (params.has('token')) {
+  params.delete('token');
+  replaceUrl();
+}
 
 function replaceUrl(): void {
   const q = params.toString();
