@@ -32,8 +32,9 @@ export class Tile {
   lastRealAt = 0;
   lastRealSeq = -1;
   lastRealTs = 0;
-  /** Receipt time of the last NO SIGNAL placeholder. */
+  /** Receipt time of the last NO SIGNAL placeholder, and how many came. */
   placeholderAt = 0;
+  placeholders = 0;
   /** The camera has left the gateway's list or the gateway said "camera gone". */
   gone = false;
   /** Real frames drawn since the last tick, and the rate they made. */
@@ -91,6 +92,7 @@ export class Tile {
     // A placeholder repeats the last real frame's number with the gateway's time: not a new frame either.
     if (f.placeholder || (f.seq === this.lastRealSeq && f.ts !== this.lastRealTs)) {
       this.placeholderAt = Date.now();
+      this.placeholders++;
       this.ack(this.camera);
       return;
     }
