@@ -90,6 +90,7 @@ describe('tile states', () => {
       });
 
       test('gateway down: one "connection lost" banner, no tile offline; live again after a restart', async () => {
+        await page.goto(`${wall.gateway.base}/`);
         await page.waitFor('4 live tiles', () => document.querySelectorAll('figure[data-state="live"]').length === 4, null, 15000);
         const port = wall.gateway.port;
         await wall.gateway.stop();
@@ -103,7 +104,8 @@ describe('tile states', () => {
         const t0 = Date.now();
         await page.waitFor('4 live tiles after the restart', () => document.querySelectorAll('figure[data-state="live"]').length === 4 && document.getElementById('banner')!.hidden, null, 15000);
         console.log(`# ${name}: live again ${((Date.now() - t0) / 1000).toFixed(1)} s after the gateway came back`);
-        assert.deepEqual(page.errors(), []);
+        // Firefox reports each refused WebSocket connection as a page error; they are the point of this test.
+        assert.deepEqual(page.errors().filter((e) => !/can.t establish a connection to the server at ws:/.test(e)), []);
       });
     });
   }
