@@ -3,8 +3,10 @@
  * HTTP/1.1 connections per host, so the page opens at most MAX_IMG_STREAMS of them and leaves the rest for
  * the camera list and snapshots (the other tiles go over the WebSocket). An <img> stream says nothing when
  * it freezes (a gateway restart can leave Firefox showing an old frame, or Chromium a black box), so a
- * watchdog samples each picture once a second and reopens a stream whose picture has not changed for
- * FROZEN_FRAMES frame intervals while its camera is live.
+ * watchdog reopens a stream that has shown no new picture for FROZEN_FRAMES frame intervals while its
+ * camera is live. "New picture": Firefox fires load for every part of a multipart stream (but draws only
+ * the first part onto a canvas); Chromium fires load once but draws the current part: so load events
+ * count where they keep coming, else a small sample of the pixels, once a second, tells.
  */
 import type { Tile } from './tile.js';
 
@@ -21,12 +23,15 @@ export class ImgFeed {
   /** Streams reopened by the watchdog (the tests read it). */
   reopened = 0;
   private lastHash = -1;
+  private loads = 0;
+  private loadsSeen = 0;
   private lastChangeAt = 0;
   private startedAt = 0;
   private readonly img: HTMLImageElement;
 
   constructor(private readonly tile: Tile) {
     this.img = tile.media as HTMLImageElement;
+    this.img.onload = () => this.loads++;
     this.img.onerror = () => {
       if (this.tile.receiving) setTimeout(() => this.tile.receiving && this.open(), 1500);
     };
@@ -44,6 +49,11 @@ export class ImgFeed {
     this.img.removeAttribute('src');
   }
 
+  /** Reopens the stream now (the gateway is back after a restart). */
+  reopen(): void {
+    if (this.tile.receiving) this.open();
+  }
+
   private open(): void {
     this.startedAt = Date.now();
     this.lastChangeAt = this.startedAt;
@@ -53,9 +63,11 @@ export class ImgFeed {
   /** Once a second: did the picture change? Reopen a frozen stream. */
   watch(now: number): void {
     if (!this.tile.receiving) return;
-    const hash = this.sample();
-    if (hash !== null && hash !== this.lastHash) {
-      this.lastHash = hash;
+    const loadsCount = this.loads > 1;
+    const hash = loadsCount ? null : this.sample();
+    if (loadsCount ? this.loads !== this.loadsSeen : hash !== null && hash !== this.lastHash) {
+      this.loadsSeen = this.loads;
+      this.lastHash = hash ?? -1;
       this.lastChangeAt = now;
       this.tile.realFrame(0, 0, this.img.naturalWidth, this.img.naturalHeight);
     }

@@ -53,7 +53,11 @@ function replaceUrl(): void {
 
 const socket = new FrameSocket({
   frame: (f) => tiles.get(f.camera)?.onFrame(f),
-  connection: () => showConnection(),
+  connection: (up) => {
+    // Back after an outage: <img> streams ended with the old gateway; reopen them now rather than at the watchdog.
+    if (up && socket.stats.connects > 1) for (const f of feeds.values()) f.reopen();
+    showConnection();
+  },
   error: (message, camera) => {
     if (message === 'camera gone' && camera) tiles.get(camera)?.gone === false && (tiles.get(camera)!.gone = true);
   },
