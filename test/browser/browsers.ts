@@ -34,6 +34,8 @@ export interface TestPage {
   dblclick(selector: string): Promise<void>;
   addScript(source: string): Promise<void>;
   screenshot(file: string): Promise<void>;
+  /** What the browser paints in a rectangle now, as a JPEG. */
+  shot(clip: { x: number; y: number; width: number; height: number }): Promise<Buffer>;
   url(): string;
   /** Uncaught script errors in the page so far. */
   errors(): string[];
@@ -79,6 +81,7 @@ async function launchChromium(): Promise<TestBrowser> {
         dblclick: (selector) => page.dblclick(selector),
         addScript: async (content) => void (await page.addScriptTag({ content })),
         screenshot: async (path) => void (await page.screenshot({ path })),
+        shot: (clip) => page.screenshot({ clip, type: 'jpeg', quality: 90 }),
         url: () => page.url(),
         close: () => context.close(),
       };
@@ -114,6 +117,7 @@ async function launchFirefox(): Promise<TestBrowser> {
         dblclick: (selector) => page.click(selector, { count: 2 }),
         addScript: async (content) => void (await page.addScriptTag({ content })),
         screenshot: async (path) => void (await page.screenshot({ path: path as `${string}.png` })),
+        shot: async (clip) => Buffer.from(await page.screenshot({ clip, type: 'jpeg', quality: 90 })),
         url: () => page.url(),
         close: () => context.close(),
       };

@@ -30,15 +30,17 @@ interface Rates {
   framesPerSecond: number;
   perCamera: Record<string, number>;
   subscriptions: Record<string, string>;
-  /** What the page asked for just after its first live tile. */
+  /** What the page asked for first. */
   firstAsked: Record<string, string>;
 }
 
 /** Bytes and real frames per second received by the page over `ms`, after it has settled. */
 async function measure(page: TestPage, url: string, ms: number, settleMs = 5000): Promise<Rates> {
   await page.goto(url);
-  await page.waitFor('a live tile', () => document.querySelector('figure[data-state="live"]') !== null, null, 15000);
+  // What the page asks for first (before any fallback to full size).
+  await page.waitFor('the first subscriptions', () => (window as unknown as { camfan?: { subscriptions: Map<string, string> } }).camfan?.subscriptions.size, null, 15000);
   const firstAsked = (await page.evaluate(sample, null)).subscriptions;
+  await page.waitFor('a live tile', () => document.querySelector('figure[data-state="live"]') !== null, null, 15000);
   await sleep(settleMs);
   const a = await page.evaluate(sample, null);
   await sleep(ms);

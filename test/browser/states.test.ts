@@ -83,6 +83,7 @@ describe('tile states', () => {
             return !e.hidden && /^snapshot not available: camera cam1 has no live frame/.test(e.textContent ?? '');
           }, null, 5000);
           assert.match(await page.evaluate(() => document.title, null), /^camfan — 3 live · 1 offline$/);
+          assert.match(await page.evaluate(() => document.getElementById('announce')!.textContent ?? '', null), /cam1 offline/, 'announced to screen readers');
         } finally {
           capture.child.kill('SIGCONT');
         }

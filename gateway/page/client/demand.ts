@@ -30,6 +30,7 @@ const WIDTH_HYSTERESIS = 0.25;
 const FULL_SIZE_SHARE = 0.8;
 
 export function wantedFor(t: Tile, onScreen: boolean, ctx: DemandContext, previous: Wanted | null): Wanted | null {
+  if (t.gone) return null; // asked again when the camera list has it live again
   if (ctx.demandOff) return {};
   if (ctx.tabHidden || !onScreen || (ctx.open !== null && ctx.open !== t.camera)) return null;
   if (ctx.open === t.camera) return {};

@@ -24,6 +24,8 @@ const defaultCamera = document.body.dataset.defaultCamera ?? '';
 const GAP = 4;
 /** A smaller picture asked for must show a real frame within this long, else the tile asks for full size. */
 const RENDITION_GRACE_MS = 4000;
+/** A live camera's subscription that brings nothing for this long is asked again. */
+const RENEW_AFTER_MS = 10000;
 
 const grid = document.getElementById('grid')!;
 const banner = document.getElementById('banner')!;
@@ -59,7 +61,12 @@ const socket = new FrameSocket({
     showConnection();
   },
   error: (message, camera) => {
-    if (message === 'camera gone' && camera) tiles.get(camera)?.gone === false && (tiles.get(camera)!.gone = true);
+    const t = camera === undefined ? undefined : tiles.get(camera);
+    if (!t || message.startsWith('nothing to acknowledge')) return;
+    // The gateway dropped or refused this subscription: asked again once the camera is live (updateDemand).
+    socket.forget(t.camera);
+    if (message === 'camera gone') t.gone = true;
+    else t.showError(message);
   },
 });
 
@@ -181,21 +188,32 @@ function updateDemand(): void {
       continue;
     }
     const before = wanted.get(t.camera) ?? null;
+    socket.want(t.camera, w); // sends nothing when the gateway already has this subscription
     if (JSON.stringify(before) === JSON.stringify(w)) continue;
     wanted.set(t.camera, w);
-    socket.want(t.camera, w);
     t.receiving = w !== null;
     t.receivingSince = now;
   }
 }
 
-/** A tile that asked for a smaller picture and got none (only placeholders or nothing) asks for full size. */
-function checkRenditions(now: number): void {
+/**
+ * A subscription that brings no real frame while its camera is live is asked again: one that asked for a
+ * smaller picture and got none (only placeholders or nothing) within RENDITION_GRACE_MS asks for full size,
+ * and any other is renewed after RENEW_AFTER_MS.
+ */
+function heal(now: number): void {
   for (const t of tiles.values()) {
     const w = wanted.get(t.camera);
-    if (!w?.width || t.noRenditions || !t.info.live || !socket.up) continue;
-    if (now - t.receivingSince > RENDITION_GRACE_MS && t.lastRealAt < t.receivingSince) {
+    if (!w || t.kind !== 'canvas' || !t.info.live || t.gone || !socket.up) continue;
+    const quietMs = now - Math.max(t.lastRealAt, t.receivingSince);
+    // A camera that publishes rarely (a static scene) is quiet for longer without anything being wrong.
+    const interval = t.intervalMs();
+    if (w.width && !t.noRenditions && quietMs > Math.max(RENDITION_GRACE_MS, 3 * interval)) {
       t.noRenditions = true;
+      updateDemand();
+    } else if (quietMs > Math.max(RENEW_AFTER_MS, 10 * interval)) {
+      socket.forget(t.camera);
+      t.receivingSince = now;
       updateDemand();
     }
   }
@@ -214,7 +232,7 @@ function tick(): void {
     if (before !== undefined && before !== state && state !== 'paused' && before !== 'paused') changes.push(`${t.camera} ${state}`);
     spoken.set(t.camera, state);
   }
-  checkRenditions(now);
+  heal(now);
   const parts = [`${counts.live + counts.paused} live`, counts.stale && `${counts.stale} stale`, counts.offline && `${counts.offline} offline`].filter(Boolean);
   const text = banner.hidden ? parts.join(' · ') : 'connection lost';
   summary.textContent = text;

@@ -72,6 +72,14 @@ export class FrameSocket {
     if (this.up) this.subscribe(camera, w);
   }
 
+  /**
+   * The gateway no longer has this subscription (it refused it, or the camera went): the next want()
+   * subscribes again. An unsubscribe is sent in case the gateway still has it (renewing a silent one).
+   */
+  forget(camera: string): void {
+    if (this.sent.delete(camera)) this.send({ unsubscribe: camera });
+  }
+
   /** The page drew (or dropped) a frame of this camera. */
   ack(camera: string): void {
     if (this.sent.has(camera)) this.send({ ack: camera });

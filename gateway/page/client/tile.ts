@@ -141,7 +141,7 @@ export class Tile {
   }
 
   /** The camera's expected frame interval (ms), from its measured rate. */
-  private intervalMs(): number {
+  intervalMs(): number {
     const fps = this.info.fps > 0 ? this.info.fps : this.info.targetFps;
     return fps > 0 ? 1000 / fps : 1000;
   }
