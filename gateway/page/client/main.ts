@@ -41,7 +41,7 @@ let openCamera: string | null = null;
 let skewMs = 0;
 let listFailures = 0;
 
-// With AUTH_TOKEN set, /?token=… was answered with an HttpOnly cookie that carries the token on every
+// With AUTH_TOKEN set, the page opened with the token in its query got an HttpOnly cookie that carries it on every
 // request the page makes: the token leaves the address bar (history, bookmarks, Referer) and every URL.
 if (params.has('token')) {
   params.delete('token');
