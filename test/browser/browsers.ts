@@ -37,6 +37,11 @@ export interface TestPage {
   /** What the browser paints in a rectangle now, as a JPEG. */
   shot(clip: { x: number; y: number; width: number; height: number }): Promise<Buffer>;
   url(): string;
+  /**
+   * Opens another tab in front of this one (this page's tab is then hidden where the browser says so:
+   * Firefox does; headless Chromium keeps every tab visible). Resolves with a function that closes it.
+   */
+  coverWithTab(): Promise<() => Promise<void>>;
   /** Uncaught script errors in the page so far. */
   errors(): string[];
   close(): Promise<void>;
@@ -82,6 +87,14 @@ async function launchChromium(): Promise<TestBrowser> {
         addScript: async (content) => void (await page.addScriptTag({ content })),
         screenshot: async (path) => void (await page.screenshot({ path })),
         shot: (clip) => page.screenshot({ clip, type: 'jpeg', quality: 90 }),
+        coverWithTab: async () => {
+          const other = await context.newPage();
+          await other.bringToFront();
+          return async () => {
+            await other.close();
+            await page.bringToFront();
+          };
+        },
         url: () => page.url(),
         close: () => context.close(),
       };
@@ -118,6 +131,14 @@ async function launchFirefox(): Promise<TestBrowser> {
         addScript: async (content) => void (await page.addScriptTag({ content })),
         screenshot: async (path) => void (await page.screenshot({ path: path as `${string}.png` })),
         shot: async (clip) => Buffer.from(await page.screenshot({ clip, type: 'jpeg', quality: 90 })),
+        coverWithTab: async () => {
+          const other = await context.newPage();
+          await other.bringToFront();
+          return async () => {
+            await other.close();
+            await page.bringToFront();
+          };
+        },
         url: () => page.url(),
         close: () => context.close(),
       };

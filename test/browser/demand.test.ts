@@ -62,7 +62,7 @@ describe('demand: phone, 8 cameras', () => {
   });
 
   for (const name of BROWSERS) {
-    test(`${name}: off-screen tiles are not received (before: every camera, after: what is on screen)`, async () => {
+    test(`${name}: off-screen tiles and hidden tabs are not received (before: every camera, after: what is on screen)`, async () => {
       const browser: TestBrowser = await launch(name);
       try {
         const page = await browser.newPage({ width: 390, height: 844, dpr: 3, touch: true });
@@ -81,6 +81,16 @@ describe('demand: phone, 8 cameras', () => {
         assert.ok(visibleFps >= 5, `a visible tile runs at ${visibleFps.toFixed(1)} fps`);
         assert.ok(hiddenFps <= visibleFps / 5, `an off-screen tile costs ${hiddenFps.toFixed(1)} fps, a visible one ${visibleFps.toFixed(1)}`);
         assert.ok(afterRates.bytesPerSecond < beforeRates.bytesPerSecond / 2, `${kB(afterRates.bytesPerSecond)} vs ${kB(beforeRates.bytesPerSecond)}`);
+        // A hidden tab (Page Visibility) receives nothing; where the browser hides a covered tab, that is checked.
+        const uncover = await page.coverWithTab();
+        await sleep(1500);
+        const hiddenA = await page.evaluate(() => [document.visibilityState, (window as unknown as { camfan: { stats: { bytes: number } } }).camfan.stats.bytes] as const, null);
+        await sleep(3000);
+        const hiddenB = await page.evaluate(() => (window as unknown as { camfan: { stats: { bytes: number } } }).camfan.stats.bytes, null);
+        await uncover();
+        console.log(`# ${name}: a covered tab is ${hiddenA[0]}; it received ${kB((hiddenB - hiddenA[1]) / 3)} while covered`);
+        if (hiddenA[0] === 'hidden') assert.equal(hiddenB - hiddenA[1], 0, 'a hidden tab receives nothing');
+        await page.waitFor('frames again once visible', () => document.visibilityState === 'visible' && (window as unknown as { camfan: { subscriptions: Map<string, string> } }).camfan.subscriptions.size > 0, null, 5000);
         // Scrolling brings the next camera on screen: it is received, the one that left is not.
         await page.evaluate(() => window.scrollTo(0, document.querySelectorAll('figure')[3]!.getBoundingClientRect().top + window.scrollY), null);
         await page.waitFor('cam3 received after scrolling', () => {
