@@ -28,14 +28,14 @@ ${HEAD}
 <header>
 <h1>camfan</h1>
 <span id="summary" aria-hidden="true"></span>
+<label>layout <select id="layout">
+<option value="auto">auto</option><option value="1">1</option><option value="2">2×2</option><option value="3">3×3</option><option value="4">4×4</option>
+</select></label>
 <nav aria-label="views">
 <a id="view-canvas" href="?view=canvas">grid</a>
 <a id="view-img" href="?view=img">&lt;img&gt; streams</a>
 <a href="/video_feed">default camera (${escapeHtml(defaultCamera)})</a>
 </nav>
-<label>layout <select id="layout">
-<option value="auto">auto</option><option value="1">1</option><option value="2">2×2</option><option value="3">3×3</option><option value="4">4×4</option>
-</select></label>
 </header>
 <div id="banner" role="alert" hidden>connection lost — reconnecting…</div>
 <main id="grid" aria-label="cameras"></main>

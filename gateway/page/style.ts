@@ -16,6 +16,7 @@ a { color: var(--link); }
 header { display: flex; gap: 6px 16px; align-items: center; flex-wrap: wrap; padding: 4px 10px; }
 h1 { font-size: 17px; margin: 0; }
 header nav { display: flex; gap: 12px; flex-wrap: wrap; }
+@media (max-width: 600px) { header { gap: 0 12px; padding: 2px 8px; } header nav { flex-basis: 100%; } }
 #summary { color: var(--muted); }
 select, button { font: inherit; color: var(--fg); background: var(--panel); border: 1px solid var(--muted); border-radius: 4px; }
 #banner { background: var(--banner); color: #fff; padding: 6px 12px; font-weight: 600; }

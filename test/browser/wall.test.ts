@@ -2,10 +2,10 @@
  * The camera wall (issue 15) in Chromium and Firefox, with 8 cameras of mixed sizes (16:9 and 4:3): the
  * grid fills the screen keeping aspect ratios, tiles open with the keyboard and the URL, layouts live in
  * the URL, fullscreen, axe-core finds nothing serious, favicon and title, tap targets on a phone, light
- * mode, and the token form. Screenshots of the desktop and phone layouts go to docs/ (Chromium).
+ * mode, and the token form. Screenshots of the desktop and phone layouts: see screenshot() below.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ROOT, startGateway, type GatewayHandle } from '../helpers/procs.js';
@@ -13,6 +13,17 @@ import { BROWSERS, launch, type TestBrowser, type TestPage } from './browsers.js
 import { startWall, type CameraSpec, type Wall } from './wall-fixture.js';
 
 const SPECS: CameraSpec[] = Array.from({ length: 8 }, (_, i) => ({ camera: `cam${i}`, width: 320, height: i % 2 ? 240 : 180, fps: 10 }));
+/**
+ * Screenshots go to test-artifacts/ on every run, and replace the ones in docs/ (shown in the README) only
+ * with CAMFAN_UPDATE_SCREENSHOTS=1, so a test run leaves the work tree clean.
+ */
+async function screenshot(page: TestPage, name: string): Promise<void> {
+  const dir = path.join(ROOT, 'test-artifacts');
+  mkdirSync(dir, { recursive: true });
+  await page.screenshot(path.join(dir, name));
+  if (process.env.CAMFAN_UPDATE_SCREENSHOTS === '1' && !name.includes('firefox')) copyFileSync(path.join(dir, name), path.join(ROOT, 'docs', name));
+}
+
 const AXE = readFileSync(path.join(ROOT, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
 
 /** In the page: every tile's state. */
@@ -66,7 +77,7 @@ describe('camera wall', () => {
         assert.deepEqual(m.aspects.map(([a]) => a.toFixed(2)).sort(), ['1.33', '1.33', '1.33', '1.33', '1.78', '1.78', '1.78', '1.78']);
         assert.match(m.title, /^camfan — 8 live$/);
         assert.deepEqual(page.errors(), []);
-        if (name === 'chromium') await page.screenshot(path.join(ROOT, 'docs', 'wall-desktop.png'));
+        await screenshot(page, name === 'chromium' ? 'wall-desktop.png' : 'wall-desktop-firefox.png');
       });
 
       test('keyboard: Tab reaches a tile, Enter fills the viewport (#cam= in the URL), arrows move, Escape closes', async () => {
@@ -155,10 +166,8 @@ describe('camera wall', () => {
         console.log(`# ${name} phone: pointer coarse ${m.coarse}, light ${m.light}, smallest tap target ${m.smallest} px, background ${m.background}`);
         if (m.coarse) assert.ok(m.smallest >= 44, `smallest tap target ${m.smallest} px`);
         assert.equal(m.background === 'rgb(243, 243, 243)', m.light, `background ${m.background} with light=${m.light}`);
-        if (name === 'chromium') {
-          assert.ok(m.coarse && m.light, 'Chromium emulates a touch screen in light mode');
-          await phone.screenshot(path.join(ROOT, 'docs', 'wall-phone.png'));
-        }
+        if (name === 'chromium') assert.ok(m.coarse && m.light, 'Chromium emulates a touch screen in light mode');
+        await screenshot(phone, name === 'chromium' ? 'wall-phone.png' : 'wall-phone-firefox.png');
         await phone.close();
         const icon = await fetch(`${wall.gateway.base}/favicon.ico`);
         assert.equal(icon.status, 200);
