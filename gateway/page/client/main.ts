@@ -229,7 +229,9 @@ function tick(): void {
     const state = t.tick(now, skewMs);
     counts[state]++;
     const before = spoken.get(t.camera);
-    if (before !== undefined && before !== state && state !== 'paused' && before !== 'paused') changes.push(`${t.camera} ${state}`);
+    // Changes worth a screen reader's attention: not the first frames arriving, not tiles scrolling away.
+    const quiet = before === undefined || before === 'waiting' || before === 'paused' || state === 'paused';
+    if (!quiet && before !== state) changes.push(`${t.camera} ${state}`);
     spoken.set(t.camera, state);
   }
   heal(now);
