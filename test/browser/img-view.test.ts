@@ -1,8 +1,8 @@
 /**
  * ?view=img in Chromium and Firefox (issue 15 row 1): with 8 cameras the page opens at most 4 <img>
  * streams (a browser keeps ~6 connections per host) and takes the rest over the WebSocket, so all 8 are live
- * within 6 s and the camera list is not queued behind the streams; after a gateway restart the watchdog
- * reopens streams that froze and every tile is live again.
+ * within 6 s and the camera list is not queued behind the streams; after a gateway restart every tile is
+ * live again, and streams that froze (a hung gateway) are reopened by the watchdog; running ones are not.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -16,6 +16,10 @@ const SPECS = cameras(8);
 function progress(): Record<string, [string, number]> {
   const tiles = (window as unknown as { camfan: { tiles: Map<string, { kind: string; framesTotal: number }> } }).camfan.tiles;
   return Object.fromEntries([...tiles].map(([c, t]) => [c, [t.kind, t.framesTotal]]));
+}
+
+function reopenedCounts(): number[] {
+  return [...(window as unknown as { camfan: { feeds: Map<string, { reopened: number }> } }).camfan.feeds.values()].map((f) => f.reopened);
 }
 
 describe('<img> view', () => {
@@ -57,7 +61,7 @@ describe('<img> view', () => {
         assert.ok(listMs < 1000, `the camera list took ${listMs.toFixed(0)} ms with 4 streams open`);
       });
 
-      test('after a gateway restart every tile is live again (frozen <img> streams are reopened)', async () => {
+      test('after a gateway restart every tile is live again, and running streams are left alone', async () => {
         const port = wall.gateway.port;
         await wall.gateway.stop();
         await sleep(2000);
@@ -73,8 +77,34 @@ describe('<img> view', () => {
           a,
           20000,
         );
-        const reopened = await page.evaluate(() => [...(window as unknown as { camfan: { feeds: Map<string, { reopened: number }> } }).camfan.feeds.values()].map((f) => f.reopened), null);
+        const reopened = await page.evaluate(reopenedCounts, null);
         console.log(`# ${name}: ?view=img live again ${((Date.now() - t0) / 1000).toFixed(1)} s after the gateway came back; streams reopened by the watchdog: ${reopened.join(',')}`);
+        // Streams that run are left alone (no reopening loop).
+        await sleep(8000);
+        assert.deepEqual(await page.evaluate(reopenedCounts, null), reopened);
+      });
+
+      test('the watchdog reopens streams that froze while their cameras stayed live (a gateway hung for 7 s)', async () => {
+        const before = await page.evaluate(reopenedCounts, null);
+        wall.gateway.child.kill('SIGSTOP');
+        try {
+          await sleep(7000);
+        } finally {
+          wall.gateway.child.kill('SIGCONT');
+        }
+        const a = await page.evaluate(progress, null);
+        await page.waitFor(
+          'every tile moving again',
+          (prev: Record<string, [string, number]>) => {
+            const now = (window as unknown as { camfan: { tiles: Map<string, { framesTotal: number }> } }).camfan.tiles;
+            return [...now].every(([c, t]) => t.framesTotal > prev[c]![1] + 2) && document.querySelectorAll('figure[data-state="live"]').length === 8;
+          },
+          a,
+          20000,
+        );
+        const after = await page.evaluate(reopenedCounts, null);
+        console.log(`# ${name}: after a 7-s hang, streams reopened by the watchdog: ${after.map((n, i) => n - before[i]!).join(',')}`);
+        assert.ok(after.every((n, i) => n > before[i]!), 'every frozen <img> stream was reopened');
       });
     });
   }

@@ -55,6 +55,9 @@ export class ImgFeed {
   }
 
   private open(): void {
+    // Load events are counted per stream: Chromium fires one per stream, Firefox one per part.
+    this.loads = 0;
+    this.loadsSeen = 0;
     this.startedAt = Date.now();
     this.lastChangeAt = this.startedAt;
     this.img.src = `/stream/${encodeURIComponent(this.tile.camera)}?t=${this.startedAt}`;
