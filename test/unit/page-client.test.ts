@@ -3,13 +3,22 @@
  * SIGNAL placeholder from a camera frame on the WebSocket (wire.ts reading what packet.ts sends).
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { test } from 'node:test';
 import { FramePacket } from '../../gateway/packet.js';
 import { renderNoSignal } from '../../gateway/placeholder.js';
 
-// The client is ES modules (it runs in browsers): imported, not required.
-const layout = import('../../gateway/page/client/layout.js');
-const wire = import('../../gateway/page/client/wire.js');
+/**
+ * The client is ES modules made for browsers, in a folder Node takes for CommonJS (dist has no package.json
+ * saying otherwise): loaded as the browser gets them. Both modules import nothing.
+ */
+function clientModule<T>(name: string): Promise<T> {
+  const source = readFileSync(path.join(__dirname, '..', '..', 'gateway', 'page', 'client', `${name}.js`), 'utf8');
+  return import(`data:text/javascript,${encodeURIComponent(source)}`) as Promise<T>;
+}
+const layout = clientModule<typeof import('../../gateway/page/client/layout.js', { with: { 'resolution-mode': 'import' } })>('layout');
+const wire = clientModule<typeof import('../../gateway/page/client/wire.js', { with: { 'resolution-mode': 'import' } })>('wire');
 
 const arrayBuffer = (b: Buffer): ArrayBuffer => b.buffer.slice(b.byteOffset, b.byteOffset + b.length) as ArrayBuffer;
 
