@@ -60,7 +60,8 @@ export class FramePacket {
 
   /** The frame as one WebSocket message: the bus wire format (bus/frame.ts), which the page decodes. */
   message(): Buffer {
-    this.wsMessage ??= encodeFrame(this.frame);
+    // A placeholder carries its " nosignal" comment on the WebSocket too: the page must not count it as a camera frame.
+    this.wsMessage ??= encodeFrame(this.placeholder ? { ...this.frame, jpeg: this.build(null, Buffer.alloc(0)) } : this.frame);
     return this.wsMessage;
   }
 

@@ -3,19 +3,35 @@
  * routes.ts has already checked the Host, the credentials and, for camera routes, the camera id.
  */
 import type { HttpRequest, HttpResponse } from '../uws.js';
-import { renderPage } from '../page.js';
+import { FAVICON_ASSET, pageAsset } from '../page/assets.js';
+import { renderLogin, renderPage } from '../page/html.js';
 import { snapRendition } from '../renditions.js';
 import type { Ctx, HttpOptions } from './context.js';
 import { REFUSALS } from './refusals.js';
 import { refuse, send, sendJson } from './respond.js';
-import { parseWhole } from './query.js';
+import { decodeParam, parseWhole } from './query.js';
 
 type Handler = (res: HttpResponse, req: HttpRequest, ctx: Ctx, o: HttpOptions) => Promise<void> | void;
 
-/** The viewer page; trades ?token= for the page's cookie (access.ts). */
+/** The viewer page; trades ?token= for the page's cookie (access.ts). Without credentials: a 401 page to enter a token. */
 export const page: Handler = (res, req, ctx, o) => {
+  if (!o.access.allows(ctx.creds)) {
+    o.access.refuseAuth();
+    const challenge = o.access.challenge();
+    return send(res, '401 Unauthorized', 'text/html; charset=utf-8', renderLogin(challenge[0]![1].startsWith('Basic')), [...challenge, ...ctx.cors]);
+  }
   const cookie = o.access.tokenCookie(ctx.creds, ctx.client, req.getHeader('x-forwarded-proto'));
   send(res, '200 OK', 'text/html; charset=utf-8', renderPage(o.defaultCamera), [['Referrer-Policy', 'same-origin'], ...cookie]);
+};
+
+/** The page's favicon. */
+export const favicon: Handler = (res) => send(res, '200 OK', FAVICON_ASSET.contentType, FAVICON_ASSET.body);
+
+/** The page's client modules, public like its markup. */
+export const pageFile: Handler = (res, req) => {
+  const asset = pageAsset(decodeParam(req.getParameter(0)));
+  if (!asset) return refuse(res, REFUSALS.notFound);
+  send(res, '200 OK', asset.contentType, asset.body);
 };
 
 /** The camera's (or a rendition's) freshest live JPEG. */

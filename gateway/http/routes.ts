@@ -9,7 +9,7 @@ import { CAMERA_ID_RE } from '../../lib/settings.js';
 import { readClient, readCredentials } from '../access.js';
 import type { HttpRequest, HttpResponse, TemplatedApp } from '../uws.js';
 import type { Ctx, HttpOptions } from './context.js';
-import { cameras, healthz, metrics, page, readyz, snapshot, stats } from './handlers.js';
+import { cameras, favicon, healthz, metrics, page, pageFile, readyz, snapshot, stats } from './handlers.js';
 import { decodeParam } from './query.js';
 import { REFUSALS, type Refusal } from './refusals.js';
 import { COMMON_HEADERS, refuse } from './respond.js';
@@ -26,7 +26,9 @@ type Guard = 'health' | 'public' | 'viewer' | 'camera' | 'operator';
 type Handler = (res: HttpResponse, req: HttpRequest, ctx: Ctx, o: HttpOptions) => Promise<void> | void;
 
 export const ROUTES: ReadonlyArray<{ path: string; guard: Guard; handler: Handler }> = [
-  { path: '/', guard: 'viewer', handler: page },
+  { path: '/', guard: 'public', handler: page },
+  { path: '/favicon.ico', guard: 'public', handler: favicon },
+  { path: '/page/:file', guard: 'public', handler: pageFile },
   { path: '/video_feed', guard: 'camera', handler: stream },
   { path: '/stream/:camera', guard: 'camera', handler: stream },
   { path: '/snapshot/:camera', guard: 'camera', handler: snapshot },
@@ -38,7 +40,7 @@ export const ROUTES: ReadonlyArray<{ path: string; guard: Guard; handler: Handle
 ];
 
 /** Paths a GET serves (and /ws), to tell 405 (known path, wrong method) from 404. */
-const KNOWN_PATHS = [/^\/ws$/, ...ROUTES.map((r) => new RegExp(`^${r.path.replace(':camera', '[^/]+')}$`))];
+const KNOWN_PATHS = [/^\/ws$/, ...ROUTES.map((r) => new RegExp(`^${r.path.replace(/:\w+/, '[^/]+').replace('.', '\\.')}$`))];
 
 export function installRoutes(app: TemplatedApp, o: HttpOptions): void {
   const { access, log } = o;

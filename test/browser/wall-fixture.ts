@@ -1,0 +1,56 @@
+/**
+ * The real parts a page test needs: redis-server, one capture process per camera (the test pattern, small
+ * sizes: this machine has 2 cores) and a gateway. Stopped in reverse order.
+ */
+import { startCapture, startGateway, startRedis, waitForFrames, type GatewayHandle, type Proc, type RedisHandle } from '../helpers/procs.js';
+
+export interface CameraSpec {
+  camera: string;
+  width: number;
+  height: number;
+  fps: number;
+}
+
+export interface Wall {
+  redis: RedisHandle;
+  gateway: GatewayHandle;
+  captures: Map<string, Proc>;
+  /** Starts (or restarts) one camera's capture. */
+  startCamera(spec: CameraSpec): Proc;
+  stop(): Promise<void>;
+}
+
+export function cameras(n: number, width = 320, height = 240, fps = 10): CameraSpec[] {
+  return Array.from({ length: n }, (_, i) => ({ camera: `cam${i}`, width, height, fps }));
+}
+
+export async function startWall(specs: readonly CameraSpec[], gatewayEnv: Record<string, string> = {}): Promise<Wall> {
+  const redis = await startRedis();
+  const captures = new Map<string, Proc>();
+  const startCamera = (s: CameraSpec): Proc => {
+    const p = startCapture({ REDIS_URL: redis.url, CAMERA_ID: s.camera, CAPTURE_SOURCE: 'test', CAPTURE_WIDTH: String(s.width), CAPTURE_HEIGHT: String(s.height), CAPTURE_FPS: String(s.fps) });
+    captures.set(s.camera, p);
+    return p;
+  };
+  specs.forEach(startCamera);
+  let gateway: GatewayHandle;
+  try {
+    gateway = await startGateway({ REDIS_URL: redis.url, ...gatewayEnv });
+    await Promise.all(specs.map((s) => waitForFrames(redis, s.camera, 40000)));
+  } catch (err) {
+    await Promise.all([...captures.values()].map((c) => c.stop()));
+    await redis.stop();
+    throw err;
+  }
+  const wall: Wall = {
+    redis,
+    gateway,
+    captures,
+    startCamera,
+    async stop() {
+      await Promise.all([wall.gateway.stop(), ...[...captures.values()].map((c) => c.stop())]);
+      await redis.stop();
+    },
+  };
+  return wall;
+}
