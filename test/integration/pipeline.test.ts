@@ -193,8 +193,11 @@ describe('capture -> redis -> gateway -> clients', () => {
     const r = await fetch(`${gateway.base}/`);
     assert.equal(r.status, 200);
     const html = await r.text();
-    assert.match(html, /default camera: <a href="\/video_feed">cam0<\/a>/);
-    assert.match(html, /new WebSocket\(/);
+    assert.match(html, /<a href="\/video_feed">default camera \(cam0\)<\/a>/);
+    assert.match(html, /<script type="module" src="\/page\/main.js"><\/script>/);
+    const script = await fetch(`${gateway.base}/page/main.js`);
+    assert.equal(script.status, 200);
+    assert.match(script.headers.get('content-type') ?? '', /javascript/);
   });
 
   test('SIGTERM: the gateway ends its streams and exits 0 within its deadline; so does a capture', async () => {

@@ -143,8 +143,12 @@ async function refreshCameras(): Promise<void> {
     for (const info of list.cameras) {
       seen.add(info.camera);
       const t = tiles.get(info.camera);
-      if (t) t.info = info;
-      else (addTile(info), (added = true));
+      if (t) {
+        t.info = info;
+      } else {
+        addTile(info);
+        added = true;
+      }
     }
     for (const t of tiles.values()) t.gone = !seen.has(t.camera) || (t.gone && !t.info.live);
     if (added) {
