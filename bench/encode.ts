@@ -32,7 +32,20 @@ async function time(mats: Mat[], quality: number, rounds: number): Promise<{ ms:
 
 function clipFrames(width: number, height: number, count: number): Mat[] {
   const file = path.join(mkdtempSync(path.join(tmpdir(), 'camfan-bench-')), 'clip.avi');
-  const r = spawnSync('ffmpeg', ['-loglevel', 'error', '-y', '-f', 'lavfi', '-i', `testsrc2=size=${width}x${height}:rate=30:duration=2`, '-c:v', 'mjpeg', '-q:v', '2', file]);
+  const r = spawnSync('ffmpeg', [
+    '-loglevel',
+    'error',
+    '-y',
+    '-f',
+    'lavfi',
+    '-i',
+    `testsrc2=size=${width}x${height}:rate=30:duration=2`,
+    '-c:v',
+    'mjpeg',
+    '-q:v',
+    '2',
+    file,
+  ]);
   if (r.status !== 0) throw new Error(`ffmpeg failed (install it: sudo apt-get install -y ffmpeg): ${r.stderr}`);
   const cap = new cv.VideoCapture(file);
   const out: Mat[] = [];
@@ -48,7 +61,10 @@ export async function benchEncode(sizes: Array<[number, number]>, quality: numbe
     await pattern.open();
     const patternMats: Mat[] = [];
     for (let i = 0; i < 30; i++) patternMats.push(pattern.draw({ seq: i * 7, now: Date.now() }).copy());
-    for (const [picture, mats] of [['test pattern', patternMats], ['testsrc2', clipFrames(w, h, 30)]] as const) {
+    for (const [picture, mats] of [
+      ['test pattern', patternMats],
+      ['testsrc2', clipFrames(w, h, 30)],
+    ] as const) {
       await time(mats.slice(0, 5), quality, 1); // warm-up
       const { ms, bytes } = await time(mats, quality, 3);
       results.push({ picture, size: `${w}x${h}`, quality, medianMs: median(ms), p90Ms: percentile(ms, 90), bytes: median(bytes) });

@@ -109,7 +109,10 @@ export async function fanoutNode(target: Target, o: FanoutOptions): Promise<Fano
     slowFpsP50: slow.length ? median(fps(slow)) : null,
     slowLatencyP50: slow.length ? median(slow.flatMap((t) => t.latencies)) : null,
     ttffP50: median(ttff),
-    ttffP99: percentile(ttff.map((x) => (Number.isNaN(x) ? Infinity : x)), 99),
+    ttffP99: percentile(
+      ttff.map((x) => (Number.isNaN(x) ? Infinity : x)),
+      99,
+    ),
     ttffTimeouts: ttff.filter((x) => Number.isNaN(x)).length,
     connectSeconds,
     invalidParts: viewers.reduce((a, v) => a + v.invalid, 0),

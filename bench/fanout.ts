@@ -104,7 +104,18 @@ export async function redisOutputBytes(redis: Redis): Promise<number> {
 const rssOf = (pids: number[]): number => pids.reduce((s, pid) => s + rssBytes(pid), 0);
 
 function runClient(target: Target, o: FanoutOptions, onLine: (line: string) => void): Promise<ClientReport> {
-  const args = ['--port', String(target.port), '--path', target.path, '--viewers', String(o.clients), '--warmup', String(o.warmupSeconds), '--seconds', String(o.seconds)];
+  const args = [
+    '--port',
+    String(target.port),
+    '--path',
+    target.path,
+    '--viewers',
+    String(o.clients),
+    '--warmup',
+    String(o.warmupSeconds),
+    '--seconds',
+    String(o.seconds),
+  ];
   args.push('--probes', String(o.probes), '--server-pids', target.pids.join(','));
   if (o.slowFraction > 0) args.push('--slow-fraction', String(o.slowFraction), '--slow-rate', String(o.slowRate));
   const child = spawn(cProgram('load-client'), args, { stdio: ['ignore', 'pipe', 'pipe'] });

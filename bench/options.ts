@@ -29,7 +29,11 @@ const OPTIONS = {
   'no-baseline': { type: 'boolean', default: false, doc: 'overload: leave the C baseline out (to re-measure camfan alone)' },
   'node-client': { type: 'boolean', default: false, doc: 'use the Node load client instead of the C one (to cross-check; ~1 core at 800 viewers)' },
   overload: { type: 'boolean', default: false, doc: 'the overload sweep: camfan with each --gateways count and the C baseline, in turn' },
-  'ws-slow': { type: 'boolean', default: false, doc: 'one /ws viewer reading at --slow-rate: plain, with acks, with acks and adaptation (default 720p30 test pattern, quality 90, 15 s windows)' },
+  'ws-slow': {
+    type: 'boolean',
+    default: false,
+    doc: 'one /ws viewer reading at --slow-rate: plain, with acks, with acks and adaptation (default 720p30 test pattern, quality 90, 15 s windows)',
+  },
   'healthz-timeout': { type: 'string', default: '5000', doc: 'overload: a /healthz probe not answered within this many ms counts as failed' },
   'notsent-lowat': { type: 'string', doc: 'set net.ipv4.tcp_notsent_lowat for the run, restored afterwards (needs root)' },
   section: { type: 'string', doc: 'section of BENCHMARKS.md and name of bench/results/<section>.json (default main, overload, soak-churn)' },
@@ -73,7 +77,10 @@ export interface BenchOptions {
 
 export function usage(): string {
   return Object.entries(OPTIONS as Record<string, Option>)
-    .map(([k, o]) => `  --${k}${o.type === 'string' ? ' X' : ''}`.padEnd(24) + o.doc + (o.default !== undefined && o.type === 'string' ? ` (default ${o.default})` : ''))
+    .map(
+      ([k, o]) =>
+        `  --${k}${o.type === 'string' ? ' X' : ''}`.padEnd(24) + o.doc + (o.default !== undefined && o.type === 'string' ? ` (default ${o.default})` : ''),
+    )
     .join('\n');
 }
 

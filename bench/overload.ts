@@ -52,6 +52,7 @@ export function overloadSweep(stack: Stack, o: BenchOptions, rc: Redis, progress
     stack,
     o,
     (server, clients) => trial(stack, server, clients, o, rc, progress),
-    (r) => `; /healthz p99 ${fmt(r.healthz.p99)} ms (${r.healthz.failures} of ${r.healthz.probes} failed), subscriber omem peak ${fmt(r.outputBuffer.peakBytes / 2 ** 20, 2)} MB`,
+    (r) =>
+      `; /healthz p99 ${fmt(r.healthz.p99)} ms (${r.healthz.failures} of ${r.healthz.probes} failed), subscriber omem peak ${fmt(r.outputBuffer.peakBytes / 2 ** 20, 2)} MB`,
   );
 }

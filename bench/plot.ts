@@ -45,7 +45,10 @@ function chart(x0: number, title: string, xs: number[], series: Series[], scale:
   const py = (y: number): number => yPos(y, scale);
   return [
     `<text x="${x0 + W / 2}" y="18" text-anchor="middle" font-weight="bold">${title}</text>`,
-    ...ticks(scale).map((t) => `<line x1="${px(0)}" x2="${px(xMax)}" y1="${py(t)}" y2="${py(t)}" stroke="#ddd"/><text x="${px(0) - 6}" y="${py(t) + 4}" text-anchor="end">${+t.toFixed(1)}</text>`),
+    ...ticks(scale).map(
+      (t) =>
+        `<line x1="${px(0)}" x2="${px(xMax)}" y1="${py(t)}" y2="${py(t)}" stroke="#ddd"/><text x="${px(0) - 6}" y="${py(t) + 4}" text-anchor="end">${+t.toFixed(1)}</text>`,
+    ),
     ...xs.map((x) => `<text x="${px(x)}" y="${H - PAD.b + 16}" text-anchor="middle">${x}</text>`),
     `<text x="${x0 + W / 2}" y="${H - 6}" text-anchor="middle">viewers</text>`,
     ...series.map((s, i) => {
@@ -77,16 +80,33 @@ function byServer(rows: FanoutResult[]): Array<[string, Plotted[]]> {
     name,
     [...g]
       .sort(([a], [b]) => a - b)
-      .map(([clients, rs]) => ({ clients, fpsP50: med(rs, (r) => r.fpsP50), fpsMin: med(rs, (r) => r.fpsMin), latencyP50: med(rs, (r) => r.latencyP50), latencyP99: med(rs, (r) => r.latencyP99) })),
+      .map(([clients, rs]) => ({
+        clients,
+        fpsP50: med(rs, (r) => r.fpsP50),
+        fpsMin: med(rs, (r) => r.fpsMin),
+        latencyP50: med(rs, (r) => r.latencyP50),
+        latencyP99: med(rs, (r) => r.latencyP99),
+      })),
   ]);
 }
 
 export function plot(rows: FanoutResult[], targetFps: number, logLatency = false): string {
   const xs = [...new Set(rows.map((r) => r.clients))].sort((a, b) => a - b);
   const servers = byServer(rows);
-  const line = (name: string, color: string, dashed: boolean, rs: Plotted[], y: (r: Plotted) => number): Series => ({ name, color, dashed, points: rs.map((r) => [r.clients, y(r)]) });
-  const fpsSeries = servers.flatMap(([name, rs], i) => [line(`${name} p50`, COLORS[i % COLORS.length]!, false, rs, (r) => r.fpsP50), line(`${name} min`, COLORS[i % COLORS.length]!, true, rs, (r) => r.fpsMin)]);
-  const latSeries = servers.flatMap(([name, rs], i) => [line(`${name} p50`, COLORS[i % COLORS.length]!, false, rs, (r) => r.latencyP50), line(`${name} p99`, COLORS[i % COLORS.length]!, true, rs, (r) => r.latencyP99)]);
+  const line = (name: string, color: string, dashed: boolean, rs: Plotted[], y: (r: Plotted) => number): Series => ({
+    name,
+    color,
+    dashed,
+    points: rs.map((r) => [r.clients, y(r)]),
+  });
+  const fpsSeries = servers.flatMap(([name, rs], i) => [
+    line(`${name} p50`, COLORS[i % COLORS.length]!, false, rs, (r) => r.fpsP50),
+    line(`${name} min`, COLORS[i % COLORS.length]!, true, rs, (r) => r.fpsMin),
+  ]);
+  const latSeries = servers.flatMap(([name, rs], i) => [
+    line(`${name} p50`, COLORS[i % COLORS.length]!, false, rs, (r) => r.latencyP50),
+    line(`${name} p99`, COLORS[i % COLORS.length]!, true, rs, (r) => r.latencyP99),
+  ]);
   const latMax = Math.max(25, ...rows.map((r) => r.latencyP99).filter(Number.isFinite)) * 1.1;
   const latMin = Math.max(1, Math.min(...rows.map((r) => r.latencyP50).filter(Number.isFinite)));
   const latScale: Scale = logLatency ? { max: 10 ** Math.ceil(Math.log10(latMax)), logMin: 10 ** Math.floor(Math.log10(latMin)) } : { max: latMax };

@@ -9,7 +9,8 @@ import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { requireTool, ROOT, startGateway, startRedis } from '../test/helpers/procs.js';
-import { measure, writeSection, type CaptureBenchRow, type MeasureOptions } from './capture.js';
+import { measure, type CaptureBenchRow, type MeasureOptions } from './capture-measure.js';
+import { writeSection } from './report.js';
 import { fmt } from './stats.js';
 
 const WIDTHS = [320, 480, 640];
@@ -43,7 +44,9 @@ export function renditionsReport(run: RenditionRun): string {
     const widths = k ? r.renditions!.map((x) => x.width).join(', ') : 'none';
     const fps = k ? r.renditions!.map((x) => fmt(x.fps)).join(' / ') : '';
     const kb = k ? r.renditions!.map((x) => fmt(x.frameKB, 1)).join(' / ') : '';
-    lines.push(`| ${r.mode} | ${widths} | ${fmt(r.fps)} | ${fmt(r.latencyP50)} / ${fmt(r.latencyP99)} | ${fps} | ${kb} | ${fmt(r.cpuPercent)} | ${added === null ? '' : `${fmt(added)} points`} | ${added === null ? '' : `${fmt(added / k)} points`} |`);
+    lines.push(
+      `| ${r.mode} | ${widths} | ${fmt(r.fps)} | ${fmt(r.latencyP50)} / ${fmt(r.latencyP99)} | ${fps} | ${kb} | ${fmt(r.cpuPercent)} | ${added === null ? '' : `${fmt(added)} points`} | ${added === null ? '' : `${fmt(added / k)} points`} |`,
+    );
   }
   return lines.join('\n');
 }
@@ -80,9 +83,21 @@ export async function renditionsMain(o: { seconds: number; warmup: number; quali
   try {
     for (const mode of ['passthrough', 'transcode'] as const) {
       for (let k = 0; k <= WIDTHS.length; k++) {
-        const r = await measureSteady({ redis, gateway, size: SIZE, mode, seconds: o.seconds, warmup: o.warmup, quality: o.quality, renditions: WIDTHS.slice(0, k), env });
+        const r = await measureSteady({
+          redis,
+          gateway,
+          size: SIZE,
+          mode,
+          seconds: o.seconds,
+          warmup: o.warmup,
+          quality: o.quality,
+          renditions: WIDTHS.slice(0, k),
+          env,
+        });
         rows.push(r);
-        console.log(`${mode.padEnd(11)} ${k} rendition(s): ${fmt(r.fps)} fps, CPU ${fmt(r.cpuPercent)} %${k ? `; ${r.renditions!.map((x) => `${x.width}: ${fmt(x.fps)} fps ${fmt(x.frameKB, 1)} KB`).join(', ')}` : ''}`);
+        console.log(
+          `${mode.padEnd(11)} ${k} rendition(s): ${fmt(r.fps)} fps, CPU ${fmt(r.cpuPercent)} %${k ? `; ${r.renditions!.map((x) => `${x.width}: ${fmt(x.fps)} fps ${fmt(x.frameKB, 1)} KB`).join(', ')}` : ''}`,
+        );
       }
     }
   } finally {
@@ -94,6 +109,6 @@ export async function renditionsMain(o: { seconds: number; warmup: number; quali
   console.log(`\n${body}`);
   if (o.write) {
     writeFileSync(path.join(ROOT, 'bench', 'results', 'capture-renditions.json'), JSON.stringify(run, null, 2));
-    writeSection(body, 'renditions');
+    writeSection('renditions', body);
   }
 }

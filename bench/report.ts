@@ -47,7 +47,9 @@ export function ratioSummary(rows: FanoutResult[]): string {
     const key = `${r.target} at ${r.clients} viewers`;
     groups.set(key, [...(groups.get(key) ?? []), x]);
   }
-  const lines = [...groups].map(([key, xs]) => `- ${key}: median ${fmt(median(xs), 2)}× the C baseline's CPU per GB (passes: ${xs.map((x) => fmt(x, 2)).join(', ')})`);
+  const lines = [...groups].map(
+    ([key, xs]) => `- ${key}: median ${fmt(median(xs), 2)}× the C baseline's CPU per GB (passes: ${xs.map((x) => fmt(x, 2)).join(', ')})`,
+  );
   return ['CPU per delivered GB against the C baseline, same pass:', '', ...lines].join('\n');
 }
 
@@ -115,7 +117,10 @@ export function soakReport(r: SoakResult, run: RunInfo, c: { clients: number; ch
   const last = r.samples[r.samples.length - 1]!;
   const minutes = last.atSeconds / 60;
   const later = r.samples.slice(Math.floor(r.samples.length / 2));
-  const secondHalfSlope = slope(later.map((x) => x.atSeconds / 60), later.map((x) => x.rssMB));
+  const secondHalfSlope = slope(
+    later.map((x) => x.atSeconds / 60),
+    later.map((x) => x.rssMB),
+  );
   return [
     measuredLine(run),
     '',
@@ -128,7 +133,9 @@ export function soakReport(r: SoakResult, run: RunInfo, c: { clients: number; ch
     '',
     '| at (s) | viewers | fps p50 | latency p50 / p99 (ms) | RSS (MB) | fds |',
     '|---|---|---|---|---|---|',
-    ...r.samples.map((x) => `| ${x.atSeconds} | ${x.connected} | ${fmt(x.fpsP50)} | ${fmt(x.latencyP50)} / ${fmt(x.latencyP99)} | ${fmt(x.rssMB)} | ${x.fds} |`),
+    ...r.samples.map(
+      (x) => `| ${x.atSeconds} | ${x.connected} | ${fmt(x.fpsP50)} | ${fmt(x.latencyP50)} / ${fmt(x.latencyP99)} | ${fmt(x.rssMB)} | ${x.fds} |`,
+    ),
   ].join('\n');
 }
 

@@ -88,13 +88,22 @@ const captureLine = (o: BenchOptions): string =>
   `capture: ${o.source === 'clip' ? 'testsrc2 clip (ffmpeg), looped' : 'test pattern'} ${o.width}x${o.height} at ${o.fps} fps, JPEG_QUALITY ${o.quality}`;
 
 const sameBytesNote = (r: SameBytes | null): string =>
-  r ? ` Same bytes: ${r.identical} of ${r.compared} parts that camfan and the C baseline both sent were compared byte for byte and ${r.identical === r.compared ? 'all were' : 'NOT all were'} identical.` : '';
+  r
+    ? ` Same bytes: ${r.identical} of ${r.compared} parts that camfan and the C baseline both sent were compared byte for byte and ${r.identical === r.compared ? 'all were' : 'NOT all were'} identical.`
+    : '';
 
 async function runSweep(o: BenchOptions, run: RunInfo, sysctls: string[]): Promise<void> {
   let encode: EncodeResult[] = [];
   if (o.encode) {
     console.log('JPEG encode at 640x480, 1280x720, 1920x1080 …');
-    encode = await benchEncode([[640, 480], [1280, 720], [1920, 1080]], o.quality);
+    encode = await benchEncode(
+      [
+        [640, 480],
+        [1280, 720],
+        [1920, 1080],
+      ],
+      o.quality,
+    );
     console.log(`${encodeTable(encode)}\n`);
   }
   const stack = await startStack(o);
@@ -103,7 +112,15 @@ async function runSweep(o: BenchOptions, run: RunInfo, sysctls: string[]): Promi
   try {
     if (o.baseline) sameBytes = await checkSameBytes(stack);
     const rc = stack.redis.client();
-    const base: Omit<FanoutOptions, 'clients'> = { slowFraction: o.slow, slowRate: o.slowRate, warmupSeconds: o.warmup, seconds: o.seconds, probes: o.probes, redis: rc, progress };
+    const base: Omit<FanoutOptions, 'clients'> = {
+      slowFraction: o.slow,
+      slowRate: o.slowRate,
+      warmupSeconds: o.warmup,
+      seconds: o.seconds,
+      probes: o.probes,
+      redis: rc,
+      progress,
+    };
     rows = await runTrials(stack, o, (server, clients) => (o.nodeClient ? fanoutNode : fanout)(server.target, { ...base, clients }));
   } finally {
     await stack.stop();
@@ -161,7 +178,13 @@ async function runSoak(o: BenchOptions, run: RunInfo): Promise<void> {
     const server = await startGateways(stack.redis.url, o.gateways[0]!);
     try {
       await sleep(1000); // subscribed, and the capture back at full rate
-      result = await soak(server.target, { clients, seconds: o.soakSeconds, churnPerSecond: o.churn, sampleEverySeconds: o.sampleSeconds, progress: (l) => console.log(l) });
+      result = await soak(server.target, {
+        clients,
+        seconds: o.soakSeconds,
+        churnPerSecond: o.churn,
+        sampleEverySeconds: o.sampleSeconds,
+        progress: (l) => console.log(l),
+      });
     } finally {
       await server.stop();
     }

@@ -73,7 +73,12 @@ export function namedConnections(clientList: string, name: string): Array<{ id: 
  * Samples the omem of the connections named subscriberName, except those in `ignore` (the capture's own
  * subscriber has the same name as the gateways': it listens for wake-ups).
  */
-export function outputBufferSampler(redis: Redis, subscriberName: string, ignore: ReadonlySet<string>, intervalMs = 250): { stop(): Promise<OutputBufferFigures> } {
+export function outputBufferSampler(
+  redis: Redis,
+  subscriberName: string,
+  ignore: ReadonlySet<string>,
+  intervalMs = 250,
+): { stop(): Promise<OutputBufferFigures> } {
   const figures: OutputBufferFigures = { samples: 0, peakBytes: 0, fewestConnections: Infinity };
   let busy: Promise<void> = Promise.resolve();
   const sample = async (): Promise<void> => {

@@ -122,7 +122,9 @@ export async function soak(target: SoakTarget, o: SoakOptions): Promise<SoakResu
     latencies = [];
     sampleStart = performance.now();
     const last = samples[samples.length - 1]!;
-    o.progress?.(`  soak ${s}/${o.seconds} s: RSS ${last.rssMB.toFixed(1)} MB, fds ${last.fds}, latency p99 ${last.latencyP99.toFixed(1)} ms, ${connects} connects`);
+    o.progress?.(
+      `  soak ${s}/${o.seconds} s: RSS ${last.rssMB.toFixed(1)} MB, fds ${last.fds}, latency p99 ${last.latencyP99.toFixed(1)} ms, ${connects} connects`,
+    );
   }
   for (const t of [...live]) leave(t);
   await sleep(1500);
@@ -133,7 +135,10 @@ export async function soak(target: SoakTarget, o: SoakOptions): Promise<SoakResu
     connects,
     invalidParts: invalid,
     droppedByServer,
-    rssSlopeMBPerMin: slope(fit.map((x) => x.atSeconds / 60), fit.map((x) => x.rssMB)),
+    rssSlopeMBPerMin: slope(
+      fit.map((x) => x.atSeconds / 60),
+      fit.map((x) => x.rssMB),
+    ),
     fdsBefore,
     fdsAfter: target.pids.reduce((s, pid) => s + fdCount(pid), 0),
   };

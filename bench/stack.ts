@@ -7,7 +7,17 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { freePort, requireTool, startCapture, startGateway, startRedis, waitForFrames, type GatewayHandle, type Proc, type RedisHandle } from '../test/helpers/procs.js';
+import {
+  freePort,
+  requireTool,
+  startCapture,
+  startGateway,
+  startRedis,
+  waitForFrames,
+  type GatewayHandle,
+  type Proc,
+  type RedisHandle,
+} from '../test/helpers/procs.js';
 import { cProgram } from './c-build.js';
 
 /** What is running now, so that an interrupted bench (Ctrl-C, SIGTERM) leaves no process behind. */
@@ -66,7 +76,11 @@ export interface Stack {
 export function makeClip(width: number, height: number, fps: number, seconds = 10): string {
   requireTool('ffmpeg', 'sudo apt-get install -y ffmpeg');
   const file = path.join(mkdtempSync(path.join(tmpdir(), 'camfan-bench-')), 'testsrc2.avi');
-  const r = spawnSync('ffmpeg', ['-loglevel', 'error', '-y', '-f', 'lavfi', '-i', `testsrc2=size=${width}x${height}:rate=${fps}:duration=${seconds}`, '-c:v', 'mjpeg', '-q:v', '2', file], { encoding: 'utf8' });
+  const r = spawnSync(
+    'ffmpeg',
+    ['-loglevel', 'error', '-y', '-f', 'lavfi', '-i', `testsrc2=size=${width}x${height}:rate=${fps}:duration=${seconds}`, '-c:v', 'mjpeg', '-q:v', '2', file],
+    { encoding: 'utf8' },
+  );
   if (r.status !== 0) throw new Error(`ffmpeg failed to make the clip: ${r.stderr}`);
   return file;
 }
@@ -122,7 +136,9 @@ export async function startGateways(redisUrl: string, processes: number): Promis
 export async function startBaseline(redis: RedisHandle): Promise<Server> {
   const port = await freePort();
   const subscriberName = 'camfan-baseline-subscriber';
-  const child = spawn(cProgram('baseline-server'), ['127.0.0.1', String(redis.port), 'cam0', String(port), subscriberName], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(cProgram('baseline-server'), ['127.0.0.1', String(redis.port), 'cam0', String(port), subscriberName], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stderr.on('data', (d: Buffer) => (output += d.toString()));
   await new Promise<void>((resolve, reject) => {

@@ -41,7 +41,12 @@ export function summary(r: FanoutResult): string {
   );
 }
 
-export async function runTrials<R extends FanoutResult>(stack: Stack, o: BenchOptions, trial: (server: Server, clients: number) => Promise<R>, extra: (r: R) => string = () => ''): Promise<R[]> {
+export async function runTrials<R extends FanoutResult>(
+  stack: Stack,
+  o: BenchOptions,
+  trial: (server: Server, clients: number) => Promise<R>,
+  extra: (r: R) => string = () => '',
+): Promise<R[]> {
   const rows: R[] = [];
   for (let pass = 0; pass < o.repeat; pass++) {
     for (const clients of o.clients) {
@@ -51,7 +56,14 @@ export async function runTrials<R extends FanoutResult>(stack: Stack, o: BenchOp
   return rows;
 }
 
-async function eachServer<R extends FanoutResult>(stack: Stack, o: BenchOptions, clients: number, pass: number, trial: (server: Server, clients: number) => Promise<R>, extra: (r: R) => string): Promise<R[]> {
+async function eachServer<R extends FanoutResult>(
+  stack: Stack,
+  o: BenchOptions,
+  clients: number,
+  pass: number,
+  trial: (server: Server, clients: number) => Promise<R>,
+  extra: (r: R) => string,
+): Promise<R[]> {
   const rows: R[] = [];
   for (const start of serverStarters(stack, o)) {
     const server = await start();

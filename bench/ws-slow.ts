@@ -31,6 +31,8 @@ export function wsSlowTable(rows: WsSlowRow[]): string {
   return [
     '| subscription | frame age p50 / p90 (ms) | fps | received (kB/s) | picture widths seen |',
     '|---|---|---|---|---|',
-    ...rows.map((r) => `| ${r.subscription} | ${fmt(r.ageP50, 0)} / ${fmt(r.ageP90, 0)} | ${fmt(r.fps)} | ${fmt(r.bytesPerSecond / 1000, 0)} | ${r.widths.join(', ')} |`),
+    ...rows.map(
+      (r) => `| ${r.subscription} | ${fmt(r.ageP50, 0)} / ${fmt(r.ageP90, 0)} | ${fmt(r.fps)} | ${fmt(r.bytesPerSecond / 1000, 0)} | ${r.widths.join(', ')} |`,
+    ),
   ].join('\n');
 }

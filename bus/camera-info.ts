@@ -3,7 +3,7 @@
  * write to Redis can write this hash: one bad entry (`HSET camfan:cameras evil 1`) must cost that entry
  * only, not the whole list (it used to throw in the sort and empty /api/cameras for every camera).
  */
-import { CAMERA_ID_RE } from '../lib/settings.js';
+import { CAMERA_ID_RE } from '../lib/ids.js';
 import type { CameraInfo } from './bus.js';
 
 type FieldCheck = (v: unknown) => boolean;

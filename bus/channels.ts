@@ -15,7 +15,6 @@ export const channels = {
   cameras: 'camfan:cameras',
 } as const;
 
-
 /** The wake channel's message: "1" for the camera's own picture, "w<width>" for a rendition. */
 export function wakeMessage(rendition: number | null): string {
   return rendition ? `w${rendition}` : '1';

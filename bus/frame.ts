@@ -9,7 +9,7 @@
  *
  * Decoding copies nothing: the JPEG is a view into the received message.
  */
-import { CAMERA_ID_RE } from '../lib/settings.js';
+import { CAMERA_ID_RE } from '../lib/ids.js';
 
 export interface Frame {
   camera: string;

@@ -39,7 +39,13 @@ export class RedisBus implements FrameBus {
   }
 
   private connect(name: string, subscriber: boolean): Connection {
-    return connect(this.options.target, { name, subscriber, log: this.options.log, isClosing: () => this.closing !== null, onReconnect: () => this.stats.reconnects++ });
+    return connect(this.options.target, {
+      name,
+      subscriber,
+      log: this.options.log,
+      isClosing: () => this.closing !== null,
+      onReconnect: () => this.stats.reconnects++,
+    });
   }
 
   async publish(frame: Frame, latestTtlMs: number, rendition: Rendition = null): Promise<void> {

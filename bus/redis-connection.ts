@@ -32,7 +32,10 @@ const retry = (times: number): number => Math.min(50 * 2 ** Math.min(times, 5), 
  * REDIS_URL. The settings parser has already checked that REDIS_TLS_CA is readable.
  */
 export function redisTarget({ redisUrl: url, redisClusterNodes: clusterNodes, redisTlsCa, redisCommandTimeoutMs }: RedisSettings): RedisTarget {
-  const extra = { ...(redisTlsCa ? { tlsCa: readFileSync(redisTlsCa, 'utf8') } : {}), ...(redisCommandTimeoutMs ? { commandTimeoutMs: redisCommandTimeoutMs } : {}) };
+  const extra = {
+    ...(redisTlsCa ? { tlsCa: readFileSync(redisTlsCa, 'utf8') } : {}),
+    ...(redisCommandTimeoutMs ? { commandTimeoutMs: redisCommandTimeoutMs } : {}),
+  };
   if (clusterNodes.length === 0) return { kind: 'standalone', url, ...extra };
   const u = new URL(url);
   return {
@@ -47,7 +50,9 @@ export function redisTarget({ redisUrl: url, redisClusterNodes: clusterNodes, re
 
 /** Where to look when Redis cannot be reached: the setting that names it, without a password. */
 export function targetSetting(t: RedisTarget): string {
-  return t.kind === 'standalone' ? `REDIS_URL (--redis-url) = ${redactUrl(t.url)}` : `REDIS_CLUSTER_NODES (--redis-cluster-nodes) = ${t.nodes.map((n) => `${n.host}:${n.port}`).join(',')}`;
+  return t.kind === 'standalone'
+    ? `REDIS_URL (--redis-url) = ${redactUrl(t.url)}`
+    : `REDIS_CLUSTER_NODES (--redis-cluster-nodes) = ${t.nodes.map((n) => `${n.host}:${n.port}`).join(',')}`;
 }
 
 export function describeTarget(t: RedisTarget): string {
@@ -83,7 +88,12 @@ export function connect(target: RedisTarget, o: ConnectOptions): Connection {
       clusterRetryStrategy: retry,
       enableOfflineQueue: o.subscriber,
       shardedSubscribers: o.subscriber,
-      redisOptions: { ...base, maxRetriesPerRequest: o.subscriber ? null : 1, ...(target.username ? { username: target.username } : {}), ...(target.password ? { password: target.password } : {}) },
+      redisOptions: {
+        ...base,
+        maxRetriesPerRequest: o.subscriber ? null : 1,
+        ...(target.username ? { username: target.username } : {}),
+        ...(target.password ? { password: target.password } : {}),
+      },
     };
     conn = new Cluster(target.nodes, options);
   }
@@ -128,7 +138,11 @@ export function firstReady(conn: Connection, target: RedisTarget, timeoutMs: num
     const timer = setTimeout(() => {
       conn.off('ready', onReady);
       conn.off('error', onError);
-      reject(new Error(`${targetSetting(target)}: Redis unreachable for ${timeoutMs} ms (REDIS_STARTUP_TIMEOUT_MS; last error: ${lastError}). Start Redis or fix the setting: redis://[user:password@]host:port[/db] or rediss://… for TLS`));
+      reject(
+        new Error(
+          `${targetSetting(target)}: Redis unreachable for ${timeoutMs} ms (REDIS_STARTUP_TIMEOUT_MS; last error: ${lastError}). Start Redis or fix the setting: redis://[user:password@]host:port[/db] or rediss://… for TLS`,
+        ),
+      );
     }, timeoutMs);
     function onReady(): void {
       clearTimeout(timer);

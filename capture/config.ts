@@ -1,5 +1,6 @@
 /** The capture process's settings: env vars or --flags, each with its default and one line of doc. */
 import { DEFAULT_JPEG_QUALITY, sizeSetting, type PassthroughMode, type SizeSetting } from './output.js';
+import { LIMITS } from '../lib/ids.js';
 import { cameraId, commonSettings, loadOrExit, integer, loadSettings, oneOf, text, type Settings } from '../lib/settings.js';
 
 export const captureSettings = {
@@ -14,27 +15,32 @@ export const captureSettings = {
     env: 'CAPTURE_WIDTH',
     doc: "frame width in pixels (frames of another size are resized), or source: the source's own width",
     default: 640 as SizeSetting,
-    parse: sizeSetting(16, 7680),
+    parse: sizeSetting(LIMITS.width.min, LIMITS.width.max),
   },
-  height: { env: 'CAPTURE_HEIGHT', doc: "frame height in pixels, or source: the source's own height", default: 480 as SizeSetting, parse: sizeSetting(16, 4320) },
+  height: {
+    env: 'CAPTURE_HEIGHT',
+    doc: "frame height in pixels, or source: the source's own height",
+    default: 480 as SizeSetting,
+    parse: sizeSetting(LIMITS.height.min, LIMITS.height.max),
+  },
   passthrough: {
     env: 'CAPTURE_PASSTHROUGH',
     doc: "auto: publish the camera's own JPEGs untouched when it sends MJPEG (HTTP stream or V4L2 camera) of the size asked for and JPEG_QUALITY is unset; on: always when it sends JPEG; off: always decode and encode",
     default: 'auto' as PassthroughMode,
     parse: oneOf<PassthroughMode>('auto', 'on', 'off'),
   },
-  fps: { env: 'CAPTURE_FPS', doc: 'target frame rate, paced without drift', default: 30, parse: integer(1, 120) },
+  fps: { env: 'CAPTURE_FPS', doc: 'target frame rate, paced without drift', default: 30, parse: integer(LIMITS.fps.min, LIMITS.fps.max) },
   jpegQuality: {
     env: 'JPEG_QUALITY',
     doc: `JPEG quality when camfan encodes (unset: ${DEFAULT_JPEG_QUALITY}); setting it makes CAPTURE_PASSTHROUGH=auto encode`,
     default: null as number | null,
-    parse: integer(1, 100) as (raw: string) => number | null,
+    parse: integer(LIMITS.quality.min, LIMITS.quality.max) as (raw: string) => number | null,
   },
   idleFps: {
     env: 'IDLE_FPS',
     doc: 'frame rate while no gateway anywhere watches this camera (0: never idle)',
     default: 1,
-    parse: integer(0, 120),
+    parse: integer(0, LIMITS.fps.max),
   },
   dropSameFrames: { env: 'DROP_SAME_FRAMES', doc: 'skip frames identical to the last one published (static scenes)', default: 'on', parse: oneOf('on', 'off') },
   maxFrameBytes: {

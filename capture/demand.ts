@@ -59,7 +59,10 @@ export class Demand {
       // Gateways and captures configured with different RENDITION_WIDTHS: said once per width.
       if (!this.unknownWidths.has(rendition) && this.unknownWidths.size < 64) {
         this.unknownWidths.add(rendition);
-        this.o.log.warn({ width: rendition, renditionWidths: this.o.widths }, 'a gateway asked for a rendition width this capture does not encode (RENDITION_WIDTHS differ?)');
+        this.o.log.warn(
+          { width: rendition, renditionWidths: this.o.widths },
+          'a gateway asked for a rendition width this capture does not encode (RENDITION_WIDTHS differ?)',
+        );
       }
       return;
     }
@@ -92,7 +95,10 @@ export class Demand {
       this.o.log.info({ watching: next.watching, reason }, next.watching ? 'viewers present: full frame rate' : 'no viewers: idle frame rate');
     }
     if (next.renditions.join() !== prev.renditions.join()) {
-      this.o.log.info({ renditions: next.renditions, was: prev.renditions }, next.renditions.length ? 'renditions watched: encoding them' : 'no rendition watched: encoding none');
+      this.o.log.info(
+        { renditions: next.renditions, was: prev.renditions },
+        next.renditions.length ? 'renditions watched: encoding them' : 'no rendition watched: encoding none',
+      );
     }
     this.o.onChange(next);
   }

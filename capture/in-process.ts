@@ -54,8 +54,20 @@ export class InProcessPassthrough implements SourceRunner {
 
   constructor(private readonly o: InProcessOptions) {
     const { width, height } = o.output;
-    this.renditions = new RenditionWorker({ camera: o.camera, quality: o.output.jpegQuality ?? DEFAULT_JPEG_QUALITY, logLevel: o.logLevel, sink: o.sink, log: o.log });
-    const source = new HttpMjpegSource(o.url, { maxFrameBytes: o.maxFrameBytes, stallTimeoutMs: o.stallTimeoutMs, log: o.log, size: { width, height, fps: o.fps }, openCvFallback: false });
+    this.renditions = new RenditionWorker({
+      camera: o.camera,
+      quality: o.output.jpegQuality ?? DEFAULT_JPEG_QUALITY,
+      logLevel: o.logLevel,
+      sink: o.sink,
+      log: o.log,
+    });
+    const source = new HttpMjpegSource(o.url, {
+      maxFrameBytes: o.maxFrameBytes,
+      stallTimeoutMs: o.stallTimeoutMs,
+      log: o.log,
+      size: { width, height, fps: o.fps },
+      openCvFallback: false,
+    });
     this.source = source;
     this.pipeline = new CapturePipeline({
       camera: o.camera,

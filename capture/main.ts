@@ -46,7 +46,20 @@ function main(): void {
   });
   // Only what the source process needs: Redis URLs and their passwords stay here.
   const { width, height, fps, idleFps, jpegQuality, passthrough, maxFrameBytes, stallTimeoutMs, retryMaxMs, logLevel } = config;
-  const init = { camera: config.cameraId, source: config.source, width, height, fps, idleFps, jpegQuality, passthrough, maxFrameBytes, stallTimeoutMs, retryMaxMs, logLevel };
+  const init = {
+    camera: config.cameraId,
+    source: config.source,
+    width,
+    height,
+    fps,
+    idleFps,
+    jpegQuality,
+    passthrough,
+    maxFrameBytes,
+    stallTimeoutMs,
+    retryMaxMs,
+    logLevel,
+  };
   const secrets = secretsOf(config.source);
   const onMode = (mode: 'passthrough' | 'transcode'): void => publisher.setMode(mode);
   const sourceProcess = (startSeq = 0): SourceProcess =>
@@ -54,7 +67,21 @@ function main(): void {
   // An HTTP camera is read here first (in-process.ts): passed through, it never needs a source process.
   const source: SourceRunner =
     isHttpSource(spec) && passthrough !== 'off'
-      ? new InProcessPassthrough({ camera: config.cameraId, url: spec.url, output: { passthrough, width, height, jpegQuality }, fps, idleFps, maxFrameBytes, stallTimeoutMs, retryMaxMs, sink: publisher, log, logLevel, onMode, handOff: sourceProcess })
+      ? new InProcessPassthrough({
+          camera: config.cameraId,
+          url: spec.url,
+          output: { passthrough, width, height, jpegQuality },
+          fps,
+          idleFps,
+          maxFrameBytes,
+          stallTimeoutMs,
+          retryMaxMs,
+          sink: publisher,
+          log,
+          logLevel,
+          onMode,
+          handOff: sourceProcess,
+        })
       : sourceProcess();
   // Full rate while anyone watches the camera or one of its renditions; renditions only while watched.
   const demand = new Demand({
@@ -72,9 +99,33 @@ function main(): void {
   demand.start().catch((err: Error) => log.warn({ err: err.message }, 'cannot watch for viewers; staying at full rate'));
 
   const report = setInterval(() => {
-    log.info({ fps: publisher.measuredFps, published: publisher.published, encodeMsP50: publisher.encodeMedianMs(), droppedRedisBusy: publisher.droppedBusy, droppedSame: publisher.droppedSame, droppedTooBig: publisher.droppedTooBig, idle: publisher.idle, droppedRedisDown: publisher.droppedDown }, 'capture stats');
+    log.info(
+      {
+        fps: publisher.measuredFps,
+        published: publisher.published,
+        encodeMsP50: publisher.encodeMedianMs(),
+        droppedRedisBusy: publisher.droppedBusy,
+        droppedSame: publisher.droppedSame,
+        droppedTooBig: publisher.droppedTooBig,
+        idle: publisher.idle,
+        droppedRedisDown: publisher.droppedDown,
+      },
+      'capture stats',
+    );
     const r = publisher.renditions;
-    if (r.published > 0) log.info({ renditions: r.list(), published: r.published, encodeMsP50: r.encodeMedianMs(), droppedRedisBusy: r.droppedBusy, droppedSame: r.droppedSame, droppedTooBig: r.droppedTooBig, droppedRedisDown: r.droppedDown }, 'rendition stats');
+    if (r.published > 0)
+      log.info(
+        {
+          renditions: r.list(),
+          published: r.published,
+          encodeMsP50: r.encodeMedianMs(),
+          droppedRedisBusy: r.droppedBusy,
+          droppedSame: r.droppedSame,
+          droppedTooBig: r.droppedTooBig,
+          droppedRedisDown: r.droppedDown,
+        },
+        'rendition stats',
+      );
   }, 10_000);
   report.unref();
 

@@ -25,9 +25,7 @@ export interface OutputPolicy {
   jpegQuality: number | null;
 }
 
-export type OutputDecision =
-  | { mode: 'passthrough'; reason: string }
-  | { mode: 'transcode'; reason: string; width: number; height: number; quality: number };
+export type OutputDecision = { mode: 'passthrough'; reason: string } | { mode: 'transcode'; reason: string; width: number; height: number; quality: number };
 
 export function decideOutput(policy: OutputPolicy, frame: { width: number; height: number; hasJpeg: boolean }): OutputDecision {
   const width = policy.width === 'source' ? frame.width : policy.width;
@@ -37,7 +35,8 @@ export function decideOutput(policy: OutputPolicy, frame: { width: number; heigh
   if (!frame.hasJpeg) return transcode('the source delivers decoded frames, not JPEG');
   if (policy.passthrough === 'on') return { mode: 'passthrough', reason: 'CAPTURE_PASSTHROUGH=on' };
   if (policy.jpegQuality !== null) return transcode(`JPEG_QUALITY=${policy.jpegQuality} is set`);
-  if (width !== frame.width || height !== frame.height) return transcode(`the camera sends ${frame.width}x${frame.height}, CAPTURE_WIDTH/HEIGHT ask for ${width}x${height}`);
+  if (width !== frame.width || height !== frame.height)
+    return transcode(`the camera sends ${frame.width}x${frame.height}, CAPTURE_WIDTH/HEIGHT ask for ${width}x${height}`);
   return { mode: 'passthrough', reason: "the camera's JPEGs are the size asked for" };
 }
 

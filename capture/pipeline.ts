@@ -149,7 +149,10 @@ export class CapturePipeline {
   private noteMode(d: OutputDecision): void {
     if (this.mode?.mode === d.mode && this.mode.reason === d.reason) return;
     this.mode = { mode: d.mode, reason: d.reason };
-    this.o.log.info({ source: this.o.source.description, mode: d.mode, reason: d.reason }, d.mode === 'passthrough' ? "passthrough: publishing the camera's JPEGs as they are" : 'transcoding: decoding and encoding each frame');
+    this.o.log.info(
+      { source: this.o.source.description, mode: d.mode, reason: d.reason },
+      d.mode === 'passthrough' ? "passthrough: publishing the camera's JPEGs as they are" : 'transcoding: decoding and encoding each frame',
+    );
     this.o.onMode?.(d.mode, d.reason);
   }
 

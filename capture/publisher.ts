@@ -62,7 +62,10 @@ export class Publisher {
     if (this.encodeMs.length > 60) this.encodeMs.shift();
     if (frame.jpeg.length > this.opts.maxFrameBytes) {
       if (this.droppedTooBig++ === 0) {
-        this.opts.log.error({ bytes: frame.jpeg.length, maxFrameBytes: this.opts.maxFrameBytes }, 'frame larger than MAX_FRAME_BYTES dropped: lower JPEG_QUALITY or the size, or raise MAX_FRAME_BYTES');
+        this.opts.log.error(
+          { bytes: frame.jpeg.length, maxFrameBytes: this.opts.maxFrameBytes },
+          'frame larger than MAX_FRAME_BYTES dropped: lower JPEG_QUALITY or the size, or raise MAX_FRAME_BYTES',
+        );
       }
       return;
     }

@@ -19,7 +19,10 @@ function run(init: Extract<ToRenditionWorker, { type: 'init' }>): void {
     camera: init.camera,
     quality: init.quality,
     log,
-    sink: { offerRendition: (frame, encodeMs) => post({ type: 'rendition', seq: frame.seq, timestamp: frame.timestamp, width: frame.width, height: frame.height, jpeg: frame.jpeg, encodeMs }) },
+    sink: {
+      offerRendition: (frame, encodeMs) =>
+        post({ type: 'rendition', seq: frame.seq, timestamp: frame.timestamp, width: frame.width, height: frame.height, jpeg: frame.jpeg, encodeMs }),
+    },
   });
   process.on('message', (msg: ToRenditionWorker) => {
     if (msg.type === 'stop') process.exit(0);

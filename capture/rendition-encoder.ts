@@ -111,6 +111,9 @@ export class RenditionEncoder implements RenditionOutput {
     const jpeg = await cv.imencodeAsync('.jpg', picture, [cv.IMWRITE_JPEG_QUALITY, this.o.quality]);
     const encodeMs = performance.now() - t0;
     this.encoded++;
-    this.o.sink.offerRendition({ camera: this.o.camera, seq: published.seq, timestamp: published.timestamp, width: picture.cols, height: picture.rows, jpeg }, encodeMs);
+    this.o.sink.offerRendition(
+      { camera: this.o.camera, seq: published.seq, timestamp: published.timestamp, width: picture.cols, height: picture.rows, jpeg },
+      encodeMs,
+    );
   }
 }

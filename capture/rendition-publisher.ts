@@ -46,7 +46,11 @@ export class RenditionPublisher implements RenditionSink {
     if (this.encodeMs.length > 60) this.encodeMs.shift();
     const state = this.state(frame.width);
     if (frame.jpeg.length > this.o.maxFrameBytes) {
-      if (this.droppedTooBig++ === 0) this.o.log.error({ width: frame.width, bytes: frame.jpeg.length, maxFrameBytes: this.o.maxFrameBytes }, 'rendition larger than MAX_FRAME_BYTES dropped');
+      if (this.droppedTooBig++ === 0)
+        this.o.log.error(
+          { width: frame.width, bytes: frame.jpeg.length, maxFrameBytes: this.o.maxFrameBytes },
+          'rendition larger than MAX_FRAME_BYTES dropped',
+        );
       return;
     }
     if (state.inFlight) {

@@ -56,4 +56,3 @@ export interface RenditionOutput {
    */
   offer(frame: SourceFrame, published: PublishedFrame, decoded: boolean): Promise<void>;
 }
-

@@ -23,7 +23,10 @@ function run(init: SourceInit): void {
     camera,
     quality: init.jpegQuality ?? DEFAULT_JPEG_QUALITY,
     log,
-    sink: { offerRendition: (frame, encodeMs) => post({ type: 'rendition', seq: frame.seq, timestamp: frame.timestamp, width: frame.width, height: frame.height, jpeg: frame.jpeg, encodeMs }) },
+    sink: {
+      offerRendition: (frame, encodeMs) =>
+        post({ type: 'rendition', seq: frame.seq, timestamp: frame.timestamp, width: frame.width, height: frame.height, jpeg: frame.jpeg, encodeMs }),
+    },
   });
   renditions.setWidths(init.renditionWidths);
   const pipeline = new CapturePipeline({
@@ -35,7 +38,10 @@ function run(init: SourceInit): void {
     log,
     onPhase: (phase) => post({ type: 'phase', phase }),
     onMode: (mode, reason) => post({ type: 'mode', mode, reason }),
-    sink: { offer: (frame, encodeMs) => post({ type: 'frame', seq: frame.seq, timestamp: frame.timestamp, width: frame.width, height: frame.height, jpeg: frame.jpeg, encodeMs }) },
+    sink: {
+      offer: (frame, encodeMs) =>
+        post({ type: 'frame', seq: frame.seq, timestamp: frame.timestamp, width: frame.width, height: frame.height, jpeg: frame.jpeg, encodeMs }),
+    },
   });
   pipeline.setWatching(init.watching);
   process.on('message', (msg: ToSource) => {

@@ -34,7 +34,11 @@ export interface SourceInit {
   startSeq: number;
 }
 
-export type ToSource = { type: 'init'; init: SourceInit } | { type: 'watching'; watching: boolean } | { type: 'renditions'; widths: number[] } | { type: 'stop' };
+export type ToSource =
+  | { type: 'init'; init: SourceInit }
+  | { type: 'watching'; watching: boolean }
+  | { type: 'renditions'; widths: number[] }
+  | { type: 'stop' };
 export type FromSource =
   | { type: 'phase'; phase: PipelinePhase }
   | { type: 'mode'; mode: OutputMode; reason: string }
@@ -134,7 +138,10 @@ export class SourceProcess {
       this.o.sink.offer({ camera: this.o.init.camera, seq: msg.seq, timestamp: msg.timestamp, width: msg.width, height: msg.height, jpeg }, msg.encodeMs);
     } else if (msg.type === 'rendition') {
       const jpeg = Buffer.from(msg.jpeg.buffer, msg.jpeg.byteOffset, msg.jpeg.byteLength);
-      this.o.sink.offerRendition({ camera: this.o.init.camera, seq: msg.seq, timestamp: msg.timestamp, width: msg.width, height: msg.height, jpeg }, msg.encodeMs);
+      this.o.sink.offerRendition(
+        { camera: this.o.init.camera, seq: msg.seq, timestamp: msg.timestamp, width: msg.width, height: msg.height, jpeg },
+        msg.encodeMs,
+      );
     } else if (msg.type === 'mode') {
       this.o.onMode?.(msg.mode, msg.reason);
     } else {
@@ -160,7 +167,10 @@ export class SourceProcess {
     const elapsed = now - this.openingSince;
     if (elapsed >= this.o.openTimeoutMs) {
       this.openingSince = null;
-      this.o.log.error({ source: this.o.description, elapsedMs: elapsed, openTimeoutMs: this.o.openTimeoutMs }, 'source open hung (OPEN_TIMEOUT_MS); killing the source process and starting a new one');
+      this.o.log.error(
+        { source: this.o.description, elapsedMs: elapsed, openTimeoutMs: this.o.openTimeoutMs },
+        'source open hung (OPEN_TIMEOUT_MS); killing the source process and starting a new one',
+      );
       this.child.kill('SIGKILL');
     } else if (now - this.lastWarnAt >= Math.min(WARN_EVERY_MS, this.o.openTimeoutMs / 2)) {
       this.lastWarnAt = now;
@@ -184,4 +194,3 @@ export class SourceProcess {
     if (child?.connected) child.send(msg, (err) => err && this.o.log.debug({ err: err.message }, 'source process gone before a message'));
   }
 }
-

@@ -97,7 +97,11 @@ export class Access {
     const proxies = this.o.trustedProxies.length ? `, trusted proxies: ${this.o.trustedProxies.map((r) => `${r.address}/${r.prefix}`).join(',')}` : '';
     const operator = `${this.operator ? 'operator endpoints: OPERATOR_TOKEN' : 'operator endpoints: loopback and private addresses only'}; ${hosts}${proxies}`;
     if (this.open) return `open: no AUTH_TOKEN, AUTH_BASIC or CAMERA_TOKENS set, every client may watch every camera; ${operator}`;
-    const kinds = [this.token && 'AUTH_TOKEN', this.basic && 'AUTH_BASIC', this.cameraTokens.size && `CAMERA_TOKENS (${this.cameraTokens.size} cameras)`].filter(Boolean);
+    const kinds = [
+      this.token && 'AUTH_TOKEN',
+      this.basic && 'AUTH_BASIC',
+      this.cameraTokens.size && `CAMERA_TOKENS (${this.cameraTokens.size} cameras)`,
+    ].filter(Boolean);
     return `credentials required: ${kinds.join(', ')}; ${operator}`;
   }
 
@@ -206,6 +210,11 @@ export class Access {
   cors(origin: string): Array<[string, string]> {
     if (!origin || this.o.corsOrigins.length === 0) return [];
     if (this.o.corsOrigins.includes('*')) return [['Access-Control-Allow-Origin', '*']];
-    return this.o.corsOrigins.includes(origin) ? [['Access-Control-Allow-Origin', origin], ['Vary', 'Origin']] : [];
+    return this.o.corsOrigins.includes(origin)
+      ? [
+          ['Access-Control-Allow-Origin', origin],
+          ['Vary', 'Origin'],
+        ]
+      : [];
   }
 }

@@ -67,7 +67,8 @@ export class Adaptation {
     const goodput = s.busyMs > 0 ? (s.bytes * 1000) / s.busyMs : Infinity;
     let next = input.current;
     if (s.frames < DOWN_BELOW * s.offered && at > 0) next = ladder[at - 1]!;
-    else if (at < ladder.length - 1 && s.frames >= 0.85 * s.offered && goodput >= UP_HEADROOM * input.bytesOf(ladder[at + 1]!) * offeredFps) next = ladder[at + 1]!;
+    else if (at < ladder.length - 1 && s.frames >= 0.85 * s.offered && goodput >= UP_HEADROOM * input.bytesOf(ladder[at + 1]!) * offeredFps)
+      next = ladder[at + 1]!;
     return next === input.current ? next : this.switchTo(now, input.current, next);
   }
 

@@ -54,7 +54,11 @@ export class CameraHub {
   onRound: ((camera: string, ms: number) => void) | null = null;
 
   constructor(private readonly o: HubOptions) {
-    this.fanout = new FanOut({ sliceMs: o.fanoutSliceMs ?? 4, simulatedCostUs: o.simulatedCostUs ?? 0, onRound: (feed, ms) => this.onRound?.(feed.camera, ms) });
+    this.fanout = new FanOut({
+      sliceMs: o.fanoutSliceMs ?? 4,
+      simulatedCostUs: o.simulatedCostUs ?? 0,
+      onRound: (feed, ms) => this.onRound?.(feed.camera, ms),
+    });
     this.list = new CameraList({ bus: o.bus, log: o.log, goneMs: o.cameraGoneMs });
     this.check = new FrameCheck(o);
     this.watchdog = new Watchdog(o, {
@@ -168,7 +172,15 @@ export class CameraHub {
     const now = performance.now();
     const feeds = [...this.feeds.values()];
     return {
-      cameras: feeds.map((f) => ({ camera: f.camera, width: f.rendition, subscribed: f.subscribed !== null, viewers: f.viewers.size, framesReceived: f.framesReceived, superseded: f.superseded, lastFrameAt: f.latest?.frame.timestamp ?? null })),
+      cameras: feeds.map((f) => ({
+        camera: f.camera,
+        width: f.rendition,
+        subscribed: f.subscribed !== null,
+        viewers: f.viewers.size,
+        framesReceived: f.framesReceived,
+        superseded: f.superseded,
+        lastFrameAt: f.latest?.frame.timestamp ?? null,
+      })),
       viewers: feeds.flatMap((f) => [...f.viewers].map((v) => v.snapshot(now))),
       stallClosed: this.watchdog.stallClosed,
     };

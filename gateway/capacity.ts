@@ -94,7 +94,14 @@ export class Capacity {
   }
 
   describe(): Record<string, unknown> {
-    return { load: round(this.load), saturated: this.saturatedNow, full: this.full, costPerDeliveryUs: round(this.costPerDeliveryMs * 1000), maxLoad: this.o.maxLoad, auto: this.o.auto };
+    return {
+      load: round(this.load),
+      saturated: this.saturatedNow,
+      full: this.full,
+      costPerDeliveryUs: round(this.costPerDeliveryMs * 1000),
+      maxLoad: this.o.maxLoad,
+      auto: this.o.auto,
+    };
   }
 
   close(): void {

@@ -34,7 +34,8 @@ export function addressRangeList(raw: string): AddressRange[] {
     const family = familyOf(address);
     const max = family === 'ipv4' ? 32 : 128;
     const prefix = bits === undefined ? max : /^\d{1,3}$/.test(bits) ? Number(bits) : NaN;
-    if (!family || !(prefix >= 0 && prefix <= max)) throw new Error(`expected IP addresses or CIDRs like 127.0.0.1,10.0.0.0/8,fd00::/8, got ${JSON.stringify(text)}`);
+    if (!family || !(prefix >= 0 && prefix <= max))
+      throw new Error(`expected IP addresses or CIDRs like 127.0.0.1,10.0.0.0/8,fd00::/8, got ${JSON.stringify(text)}`);
     return { address, prefix, family };
   });
 }
@@ -77,7 +78,10 @@ export function resolveClient(peerRaw: string, h: ForwardingHeaders, trusted: Bl
   const peer = normalizeAddress(peerRaw);
   const forwarded = h.forwardedFor !== '' || h.realIp !== '';
   if (!trusted || !inList(trusted, peer)) return { address: peer, peer, untrustedForward: forwarded, viaTrustedProxy: false };
-  const hops = h.forwardedFor.split(',').map(normalizeAddress).filter((a) => a !== '');
+  const hops = h.forwardedFor
+    .split(',')
+    .map(normalizeAddress)
+    .filter((a) => a !== '');
   for (let i = hops.length - 1; i >= 0; i--) {
     const hop = hops[i]!;
     if (familyOf(hop) === null) break; // garbage: do not look further left than what we can read

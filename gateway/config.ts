@@ -1,5 +1,19 @@
 /** The gateway process's settings: env vars or --flags, each with its default and one line of doc. */
-import { basicCredentials, cameraId, cameraTokenList, commonSettings, loadOrExit, integer, loadSettings, matching, number, originList, redactToken, secret, type Settings } from '../lib/settings.js';
+import {
+  basicCredentials,
+  cameraId,
+  cameraTokenList,
+  commonSettings,
+  loadOrExit,
+  integer,
+  loadSettings,
+  matching,
+  number,
+  originList,
+  redactToken,
+  secret,
+  type Settings,
+} from '../lib/settings.js';
 import { addressRangeList, type AddressRange } from './client-address.js';
 import { hostList } from './origins.js';
 
@@ -33,7 +47,7 @@ export const gatewaySettings = {
   },
   maxClockSkewMs: {
     env: 'MAX_CLOCK_SKEW_MS',
-    doc: 'a frame stamped more than this ahead of the gateway\'s clock is refused and counted (keep the hosts\' clocks in sync)',
+    doc: "a frame stamped more than this ahead of the gateway's clock is refused and counted (keep the hosts' clocks in sync)",
     default: 5000,
     parse: integer(0, 3_600_000),
   },
@@ -65,7 +79,12 @@ export const gatewaySettings = {
     parse: secret('a token of 8 to 256 visible characters'),
     redact: redactToken,
   },
-  corsOrigins: { env: 'CORS_ORIGINS', doc: 'origins allowed to read responses cross-origin and to open /ws (comma-separated, or *); CORS is off when empty', default: [] as string[], parse: originList },
+  corsOrigins: {
+    env: 'CORS_ORIGINS',
+    doc: 'origins allowed to read responses cross-origin and to open /ws (comma-separated, or *); CORS is off when empty',
+    default: [] as string[],
+    parse: originList,
+  },
   allowedHosts: {
     env: 'ALLOWED_HOSTS',
     doc: 'Host names the gateway answers to (comma-separated, .example.com for subdomains; 421 otherwise; /healthz and /readyz exempt); empty: any (DNS rebinding can reach a LAN gateway)',
@@ -80,7 +99,7 @@ export const gatewaySettings = {
   },
   maxViewers: {
     env: 'MAX_VIEWERS',
-    doc: 'viewers (streams and WebSockets) this process serves at most, 503 beyond (0: no limit); auto: as many as it can serve at the cameras\' rate (see AUTO_MAX_LOAD)',
+    doc: "viewers (streams and WebSockets) this process serves at most, 503 beyond (0: no limit); auto: as many as it can serve at the cameras' rate (see AUTO_MAX_LOAD)",
     default: 0 as number | 'auto',
     parse: viewerLimit,
   },
@@ -96,7 +115,12 @@ export const gatewaySettings = {
     default: 0,
     parse: integer(0, 100_000),
   },
-  maxViewersPerIp: { env: 'MAX_VIEWERS_PER_IP', doc: 'viewers one client address may have at once on this process; 429 beyond (0: no limit)', default: 0, parse: integer(0, 100_000) },
+  maxViewersPerIp: {
+    env: 'MAX_VIEWERS_PER_IP',
+    doc: 'viewers one client address may have at once on this process; 429 beyond (0: no limit)',
+    default: 0,
+    parse: integer(0, 100_000),
+  },
   ...commonSettings,
 };
 
@@ -116,4 +140,5 @@ export function loadGatewayConfig(env = process.env, argv = process.argv.slice(2
 }
 
 /** For main.ts: --help prints the settings; a bad one exits 2 with a message naming it. */
-export const loadGatewayConfigOrExit = (): GatewayConfig => loadOrExit('gateway', 'camfan gateway: Redis frames -> MJPEG over HTTP (uWebSockets.js)', gatewaySettings);
+export const loadGatewayConfigOrExit = (): GatewayConfig =>
+  loadOrExit('gateway', 'camfan gateway: Redis frames -> MJPEG over HTTP (uWebSockets.js)', gatewaySettings);

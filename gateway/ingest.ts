@@ -37,7 +37,10 @@ export class FrameCheck {
     const key = `${frame.camera}\0${reason}`;
     if (!this.logged.has(key)) {
       this.logged.add(key);
-      this.o.log.warn({ camera: frame.camera, reason, bytes: frame.jpeg.length, aheadMs: Math.round(frame.timestamp - Date.now()) }, 'refused a frame from the bus (logged once per camera and reason)');
+      this.o.log.warn(
+        { camera: frame.camera, reason, bytes: frame.jpeg.length, aheadMs: Math.round(frame.timestamp - Date.now()) },
+        'refused a frame from the bus (logged once per camera and reason)',
+      );
     }
     return false;
   }

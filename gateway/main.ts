@@ -38,11 +38,21 @@ function main(): void {
   let listenSocket: us_listen_socket | null = null;
   app.listen(config.host, config.port, (socket) => {
     if (!socket) {
-      log.fatal({ port: config.port, host: config.host }, `PORT (--port) = ${config.port}: cannot listen on ${config.host}:${config.port} (in use by a process without SO_REUSEPORT, or not permitted)`);
+      log.fatal(
+        { port: config.port, host: config.host },
+        `PORT (--port) = ${config.port}: cannot listen on ${config.host}:${config.port} (in use by a process without SO_REUSEPORT, or not permitted)`,
+      );
       process.exit(1);
     }
     listenSocket = socket;
-    log.info({ url: `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${config.port}/`, redis: describeTarget(target), defaultCamera: config.defaultCamera }, 'gateway listening');
+    log.info(
+      {
+        url: `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${config.port}/`,
+        redis: describeTarget(target),
+        defaultCamera: config.defaultCamera,
+      },
+      'gateway listening',
+    );
     process.send?.('ready');
   });
 

@@ -56,7 +56,12 @@ export function createMetrics(hub: CameraHub, bus: FrameBus, access: Access, cap
   });
   hub.onRound = (camera, ms) => round.observe({ camera }, ms / 1000);
 
-  const perCamera = (name: string, help: string, type: 'counter' | 'gauge', pick: (t: ReturnType<CameraHub['totals']> extends Map<string, infer T> ? T : never) => number): void => {
+  const perCamera = (
+    name: string,
+    help: string,
+    type: 'counter' | 'gauge',
+    pick: (t: ReturnType<CameraHub['totals']> extends Map<string, infer T> ? T : never) => number,
+  ): void => {
     const config = { name, help, labelNames: ['camera'] as const, registers: [registry] };
     if (type === 'gauge') {
       new client.Gauge({
@@ -81,7 +86,12 @@ export function createMetrics(hub: CameraHub, bus: FrameBus, access: Access, cap
   perCamera('camfan_frames_delivered_total', 'Whole parts sent to viewers', 'counter', (t) => t.delivered);
   perCamera('camfan_bytes_sent_total', 'Bytes of MJPEG parts sent to viewers', 'counter', (t) => t.bytes);
   perCamera('camfan_frames_received_total', 'Frames received from the bus', 'counter', (t) => t.framesReceived);
-  perCamera('camfan_frames_superseded_total', 'Frames replaced by a newer one before they reached every viewer here (fan-out slower than the camera\'s rate)', 'counter', (t) => t.superseded);
+  perCamera(
+    'camfan_frames_superseded_total',
+    "Frames replaced by a newer one before they reached every viewer here (fan-out slower than the camera's rate)",
+    'counter',
+    (t) => t.superseded,
+  );
 
   new client.Counter({
     name: 'camfan_frames_dropped_total',
@@ -121,7 +131,11 @@ export function createMetrics(hub: CameraHub, bus: FrameBus, access: Access, cap
       for (const [reason, n] of Object.entries(hub.check.rejected)) this.inc({ reason }, n);
     },
   });
-  busCounter('camfan_cameras_gone_total', 'Watched cameras whose capture stopped announcing itself for CAMERA_GONE_MS (their streams were ended)', () => hub.watchdog.camerasGone);
+  busCounter(
+    'camfan_cameras_gone_total',
+    'Watched cameras whose capture stopped announcing itself for CAMERA_GONE_MS (their streams were ended)',
+    () => hub.watchdog.camerasGone,
+  );
   busCounter('camfan_viewers_stall_closed_total', 'Viewers closed because their socket took nothing for STALL_CLOSE_MS', () => hub.watchdog.stallClosed);
   new client.Counter({
     name: 'camfan_requests_refused_total',
@@ -177,7 +191,9 @@ export function createMetrics(hub: CameraHub, bus: FrameBus, access: Access, cap
   };
   captureGauge('camfan_capture_fps', 'Frames per second the capture published over its last second', (c) => c.fps);
   captureGauge('camfan_capture_frame_bytes', 'Size of the last published JPEG', (c) => c.lastFrameBytes);
-  captureGauge('camfan_capture_encode_seconds', 'Median JPEG encode time of the capture\'s recent frames', (c) => (c.encodeMsP50 === null || c.encodeMsP50 === undefined ? null : c.encodeMsP50 / 1000));
+  captureGauge('camfan_capture_encode_seconds', "Median JPEG encode time of the capture's recent frames", (c) =>
+    c.encodeMsP50 === null || c.encodeMsP50 === undefined ? null : c.encodeMsP50 / 1000,
+  );
   captureGauge('camfan_capture_live', '1 while the camera has a live frame', (c) => (hub.isFresh(c.lastFrameAt) ? 1 : 0));
   captureGauge('camfan_capture_idle', '1 while the capture runs at its idle rate (nobody watching)', (c) => (c.idle ? 1 : 0));
 

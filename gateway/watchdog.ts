@@ -107,7 +107,10 @@ export class Watchdog {
     for (const feed of this.hub.feeds.values()) {
       if (feed.viewers.size === 0 || this.hub.list.lastKnown(feed.camera) || this.hub.isFresh(feed.latest?.frame.timestamp ?? feed.createdAt)) continue;
       this.camerasGone++;
-      this.o.log.warn({ camera: feed.camera, viewers: feed.viewers.size }, `camera gone: not announced for CAMERA_GONE_MS (${this.o.cameraGoneMs} ms); ending its streams`);
+      this.o.log.warn(
+        { camera: feed.camera, viewers: feed.viewers.size },
+        `camera gone: not announced for CAMERA_GONE_MS (${this.o.cameraGoneMs} ms); ending its streams`,
+      );
       for (const v of [...feed.viewers]) {
         v.cameraGone();
         this.hub.unwatch(v);

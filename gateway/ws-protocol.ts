@@ -8,9 +8,9 @@
  *   {"ack":"cam0"}                             a frame of cam0 has been drawn
  *   {"unsubscribe":"cam0"}
  */
-import { CAMERA_ID_RE } from '../lib/settings.js';
+import { CAMERA_ID_RE, CAMERA_ID_RULE, LIMITS } from '../lib/ids.js';
 
-export const MAX_VIEWER_FPS = 120;
+export const MAX_VIEWER_FPS = LIMITS.fps.max;
 
 export interface Subscribe {
   subscribe: string;
@@ -37,11 +37,18 @@ export function parseCommand(message: ArrayBuffer): Command | string {
   if (typeof value !== 'object' || value === null) return 'expected a JSON object';
   const v = value as Record<string, unknown>;
   const camera = v.subscribe ?? v.unsubscribe ?? v.ack;
-  if (typeof camera !== 'string' || !CAMERA_ID_RE.test(camera)) return 'camera must be 1 to 64 characters from A-Z a-z 0-9 _ -';
+  if (typeof camera !== 'string' || !CAMERA_ID_RE.test(camera)) return `camera must be ${CAMERA_ID_RULE}`;
   if (v.subscribe === undefined) return v.unsubscribe !== undefined ? { unsubscribe: camera } : { ack: camera };
   if (v.fps !== undefined && !wholeIn(v.fps, 1, MAX_VIEWER_FPS)) return `fps must be a whole number from 1 to ${MAX_VIEWER_FPS}`;
   if (v.width !== undefined && !wholeIn(v.width, 16, 8192)) return 'width must be a whole number from 16 to 8192';
-  if ((v.ack !== undefined && typeof v.ack !== 'boolean') || (v.adapt !== undefined && typeof v.adapt !== 'boolean')) return 'ack and adapt must be true or false';
+  if ((v.ack !== undefined && typeof v.ack !== 'boolean') || (v.adapt !== undefined && typeof v.adapt !== 'boolean'))
+    return 'ack and adapt must be true or false';
   if (v.adapt === true && v.ack !== true) return 'adapt needs ack: true';
-  return { subscribe: camera, ack: v.ack === true, adapt: v.adapt === true, ...(v.fps !== undefined ? { fps: v.fps as number } : {}), ...(v.width !== undefined ? { width: v.width as number } : {}) };
+  return {
+    subscribe: camera,
+    ack: v.ack === true,
+    adapt: v.adapt === true,
+    ...(v.fps !== undefined ? { fps: v.fps as number } : {}),
+    ...(v.width !== undefined ? { width: v.width as number } : {}),
+  };
 }

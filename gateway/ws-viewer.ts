@@ -101,7 +101,14 @@ export class WsViewer extends Viewer {
     const now = performance.now();
     const l = this.link;
     const busyMs = l.busyMs + (this.unacked.length > 0 ? now - l.busySince : 0);
-    const sample = { offered: this.offered - l.offeredAtSample, frames: l.frames, realFrames: l.realFrames, bytes: l.bytes, busyMs, elapsedMs: now - l.sampledAt };
+    const sample = {
+      offered: this.offered - l.offeredAtSample,
+      frames: l.frames,
+      realFrames: l.realFrames,
+      bytes: l.bytes,
+      busyMs,
+      elapsedMs: now - l.sampledAt,
+    };
     this.link = { frames: 0, realFrames: 0, bytes: 0, busyMs: 0, busySince: now, offeredAtSample: this.offered, sampledAt: now };
     return sample;
   }
@@ -144,6 +151,13 @@ export class WsViewer extends Viewer {
   }
 
   snapshot(now: number): Record<string, unknown> {
-    return { ...this.figures(), transport: 'websocket', acks: this.acks, adapt: this.adaptation !== null, unacked: this.unacked.length, blockedMs: Math.round(this.blockedFor(now)) };
+    return {
+      ...this.figures(),
+      transport: 'websocket',
+      acks: this.acks,
+      adapt: this.adaptation !== null,
+      unacked: this.unacked.length,
+      blockedMs: Math.round(this.blockedFor(now)),
+    };
   }
 }

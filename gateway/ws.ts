@@ -46,7 +46,15 @@ export function installWebSocket(app: TemplatedApp, o: WebSocketOptions): void {
     if (!capacity.admit(Math.min(fps ?? Infinity, hub.frameRate(camera)))) return reply(ws, { error: REFUSALS.saturated.text, camera });
     const cameraWidth = hub.cameraWidth(camera);
     const rendition = cmd.width === undefined ? null : snapRendition(cmd.width, cameraWidth, renditionWidths);
-    const viewer = new WsViewer(ws, camera, { maxFps: fps ?? null, observer, remote: state.remote, rendition, acks: cmd.ack, adaptation: cmd.adapt ? new Adaptation() : null, ceiling: rendition });
+    const viewer = new WsViewer(ws, camera, {
+      maxFps: fps ?? null,
+      observer,
+      remote: state.remote,
+      rendition,
+      acks: cmd.ack,
+      adaptation: cmd.adapt ? new Adaptation() : null,
+      ceiling: rendition,
+    });
     state.viewers.set(camera, viewer);
     await hub.watch(viewer);
   };

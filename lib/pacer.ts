@@ -9,7 +9,10 @@ export class Pacer {
   private cutWait: (() => void) | null = null;
   skipped = 0;
 
-  constructor(fps: number, private readonly now: () => number = () => performance.now()) {
+  constructor(
+    fps: number,
+    private readonly now: () => number = () => performance.now(),
+  ) {
     this.intervalMs = 1000 / fps;
     this.next = now();
   }

@@ -5,6 +5,7 @@
  */
 import { accessSync, constants } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { CAMERA_ID_RE, CAMERA_ID_RULE } from './ids.js';
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -31,18 +32,18 @@ export function flagName(env: string): string {
   return env.toLowerCase().replace(/_/g, '-');
 }
 
-export function loadSettings<T extends Table>(
-  table: T,
-  env: NodeJS.ProcessEnv = process.env,
-  argv: string[] = process.argv.slice(2),
-): Settings<T> {
+export function loadSettings<T extends Table>(table: T, env: NodeJS.ProcessEnv = process.env, argv: string[] = process.argv.slice(2)): Settings<T> {
   const options: Record<string, { type: 'string' }> = {};
   for (const s of Object.values(table)) options[flagName(s.env)] = { type: 'string' };
   let flags: Record<string, string | boolean | undefined>;
   try {
     flags = parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;
   } catch (err) {
-    throw new ConfigError(`${(err as Error).message}. Known flags: ${Object.keys(options).map((f) => `--${f}`).join(', ')}`);
+    throw new ConfigError(
+      `${(err as Error).message}. Known flags: ${Object.keys(options)
+        .map((f) => `--${f}`)
+        .join(', ')}`,
+    );
   }
   const out: Record<string, unknown> = {};
   for (const [key, s] of Object.entries(table)) {
@@ -63,9 +64,7 @@ export function loadSettings<T extends Table>(
 }
 
 export function helpText(title: string, table: Table): string {
-  const rows = Object.values(table).map(
-    (s) => `  ${s.env.padEnd(22)} --${flagName(s.env).padEnd(22)} ${s.doc} (default: ${JSON.stringify(s.default)})`,
-  );
+  const rows = Object.values(table).map((s) => `  ${s.env.padEnd(22)} --${flagName(s.env).padEnd(22)} ${s.doc} (default: ${JSON.stringify(s.default)})`);
   return `${title}\n\nSettings (environment variable, flag, meaning):\n${rows.join('\n')}\n`;
 }
 
@@ -146,7 +145,8 @@ export function cameraTokenList(raw: string): ReadonlyMap<string, string> {
     const i = entry.indexOf('=');
     const camera = entry.slice(0, i).trim();
     const token = entry.slice(i + 1).trim();
-    if (i < 1 || !CAMERA_ID_RE.test(camera) || !/^[\x21-\x7e]{8,256}$/.test(token)) throw new Error('expected camera=token,… with tokens of 8 to 256 visible characters');
+    if (i < 1 || !CAMERA_ID_RE.test(camera) || !/^[\x21-\x7e]{8,256}$/.test(token))
+      throw new Error('expected camera=token,… with tokens of 8 to 256 visible characters');
     out.set(camera, token);
   }
   return out;
@@ -156,7 +156,8 @@ export function cameraTokenList(raw: string): ReadonlyMap<string, string> {
 export function originList(raw: string): string[] {
   return raw.split(',').map((o) => {
     const v = o.trim();
-    if (v !== '*' && !/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/.test(v)) throw new Error(`expected origins like https://example.com or *, got ${JSON.stringify(v)}`);
+    if (v !== '*' && !/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/.test(v))
+      throw new Error(`expected origins like https://example.com or *, got ${JSON.stringify(v)}`);
     return v;
   });
 }
@@ -178,13 +179,16 @@ export function text(raw: string): string {
 /** A comma-separated list of picture widths, ascending, without duplicates; `none` for an empty list. */
 export function widthList(raw: string): number[] {
   if (raw.trim() === 'none') return [];
-  const widths = raw.split(',').map((w) => w.trim()).filter(Boolean).map((w) => integer(16, 8192)(w));
+  const widths = raw
+    .split(',')
+    .map((w) => w.trim())
+    .filter(Boolean)
+    .map((w) => integer(16, 8192)(w));
   if (widths.length > 8) throw new Error('expected at most 8 widths');
   return [...new Set(widths)].sort((a, b) => a - b);
 }
 
-export const CAMERA_ID_RE = /^[A-Za-z0-9_-]{1,64}$/;
-export const cameraId = matching(CAMERA_ID_RE, '1 to 64 characters from A-Z a-z 0-9 _ -');
+export const cameraId = matching(CAMERA_ID_RE, CAMERA_ID_RULE);
 
 /** A password in a URL must never reach a log line. */
 export function redactUrl(raw: string): string {
@@ -226,7 +230,13 @@ export const commonSettings = {
     default: [320, 640, 1280] as number[],
     parse: widthList,
   },
-  redisUrl: { env: 'REDIS_URL', doc: 'Redis (redis:// or rediss://, with user:password if needed)', default: 'redis://127.0.0.1:6379', parse: redisUrl, redact: redactUrlText },
+  redisUrl: {
+    env: 'REDIS_URL',
+    doc: 'Redis (redis:// or rediss://, with user:password if needed)',
+    default: 'redis://127.0.0.1:6379',
+    parse: redisUrl,
+    redact: redactUrlText,
+  },
   redisClusterNodes: {
     env: 'REDIS_CLUSTER_NODES',
     doc: 'host:port,… of a Redis Cluster (sharded pub/sub, Redis >= 7); REDIS_URL then only supplies user:password',
@@ -251,7 +261,12 @@ export const commonSettings = {
     default: 1500,
     parse: integer(100, 60000),
   },
-  shutdownTimeoutMs: { env: 'SHUTDOWN_TIMEOUT_MS', doc: 'forced exit after this long on SIGTERM (keep below pm2 kill_timeout)', default: 4000, parse: integer(100, 60000) },
+  shutdownTimeoutMs: {
+    env: 'SHUTDOWN_TIMEOUT_MS',
+    doc: 'forced exit after this long on SIGTERM (keep below pm2 kill_timeout)',
+    default: 4000,
+    parse: integer(100, 60000),
+  },
   logLevel: { env: 'LOG_LEVEL', doc: 'log level', default: 'info', parse: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent') },
 };
 

@@ -11,11 +11,15 @@
 'use strict';
 const { readFileSync } = require('node:fs');
 
-const ID_RE = /^[A-Za-z0-9_-]{1,64}$/;
-const LIMITS = { width: [16, 7680], height: [16, 4320], fps: [1, 120], quality: [1, 100] };
+// The camera-id rule and limits the capture and gateway use (lib/ids.ts reads the same file).
+const SHARED = require('../lib/limits.json');
+const ID_RE = new RegExp(SHARED.cameraId.pattern);
+const LIMITS = Object.fromEntries(['width', 'height', 'fps', 'quality'].map((k) => [k, [SHARED[k].min, SHARED[k].max]]));
 
 function fail(setting, message) {
-  throw new Error(`${setting}: ${message}. Expected "id=source,id=source" ("id=source;id=source" when a source contains commas) or a JSON array of {"id","source","width","height","fps","quality"}`);
+  throw new Error(
+    `${setting}: ${message}. Expected "id=source,id=source" ("id=source;id=source" when a source contains commas) or a JSON array of {"id","source","width","height","fps","quality"}`,
+  );
 }
 
 function validate(setting, list) {
@@ -24,7 +28,7 @@ function validate(setting, list) {
   return list.map((cam, i) => {
     if (typeof cam !== 'object' || cam === null) fail(setting, `entry ${i + 1} is not an object`);
     const { id, source } = cam;
-    if (typeof id !== 'string' || !ID_RE.test(id)) fail(setting, `entry ${i + 1}: id ${JSON.stringify(id)} must be 1 to 64 characters from A-Z a-z 0-9 _ -`);
+    if (typeof id !== 'string' || !ID_RE.test(id)) fail(setting, `entry ${i + 1}: id ${JSON.stringify(id)} must be ${SHARED.cameraId.rule}`);
     if (seen.has(id)) fail(setting, `camera id ${id} appears twice`);
     seen.add(id);
     if (typeof source !== 'string' || source.trim() === '') fail(setting, `camera ${id}: source must be a non-empty string`);
@@ -49,7 +53,10 @@ function parseList(setting, raw) {
     }
   }
   // GStreamer caps contain commas: with a ';' anywhere, only ';' separates cameras.
-  const entries = text.split(text.includes(';') ? ';' : ',').map((e) => e.trim()).filter(Boolean);
+  const entries = text
+    .split(text.includes(';') ? ';' : ',')
+    .map((e) => e.trim())
+    .filter(Boolean);
   return validate(
     setting,
     entries.map((e) => {

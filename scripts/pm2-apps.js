@@ -50,8 +50,19 @@ function gatewayTarget(app) {
   const host = listen === '0.0.0.0' || listen === '::' ? '127.0.0.1' : listen;
   const viewer = env.AUTH_TOKEN ? `Bearer ${env.AUTH_TOKEN}` : env.AUTH_BASIC ? `Basic ${Buffer.from(env.AUTH_BASIC).toString('base64')}` : '';
   const operator = env.OPERATOR_TOKEN ? `Bearer ${env.OPERATOR_TOKEN}` : viewer;
-  const allowed = (env.ALLOWED_HOSTS || '').split(',').map((h) => h.trim().replace(/^\./, '')).filter((h) => h && h !== '*');
-  return { host, port: Number(env.PORT || 8080), redisUrl: env.REDIS_URL || '', clusterNodes: env.REDIS_CLUSTER_NODES || '', viewer, operator, hostHeader: allowed[0] || '' };
+  const allowed = (env.ALLOWED_HOSTS || '')
+    .split(',')
+    .map((h) => h.trim().replace(/^\./, ''))
+    .filter((h) => h && h !== '*');
+  return {
+    host,
+    port: Number(env.PORT || 8080),
+    redisUrl: env.REDIS_URL || '',
+    clusterNodes: env.REDIS_CLUSTER_NODES || '',
+    viewer,
+    operator,
+    hostHeader: allowed[0] || '',
+  };
 }
 
 /** GET on a fresh connection, so that SO_REUSEPORT may hand it to any gateway process. */
@@ -75,4 +86,3 @@ function askGateway(target, p, authorization) {
 }
 
 module.exports = { root, pm2, camfanApps, gatewayTarget, askGateway, redactUrl };
-

@@ -30,7 +30,9 @@ const say = (text) => {
 function appsNotOnline() {
   const r = spawnSync(pm2, ['jlist'], { encoding: 'utf8', cwd: root });
   try {
-    return JSON.parse(r.stdout).filter((a) => a.name.startsWith('camfan-') && a.pm2_env.status !== 'online').map((a) => `${a.name} (${a.pm2_env.status})`);
+    return JSON.parse(r.stdout)
+      .filter((a) => a.name.startsWith('camfan-') && a.pm2_env.status !== 'online')
+      .map((a) => `${a.name} (${a.pm2_env.status})`);
   } catch {
     return [];
   }

@@ -33,7 +33,9 @@ function printApps(apps) {
   if (apps.length === 0) console.log('  none running (npm start)');
   for (const a of apps) {
     const m = a.monit || {};
-    console.log(`  ${a.name.padEnd(26)} pid ${String(a.pid).padEnd(8)} ${a.pm2_env.status.padEnd(9)} restarts ${String(a.pm2_env.restart_time).padEnd(4)} cpu ${String(m.cpu ?? 0).padStart(3)}%  mem ${((m.memory ?? 0) / 2 ** 20).toFixed(0)} MB`);
+    console.log(
+      `  ${a.name.padEnd(26)} pid ${String(a.pid).padEnd(8)} ${a.pm2_env.status.padEnd(9)} restarts ${String(a.pm2_env.restart_time).padEnd(4)} cpu ${String(m.cpu ?? 0).padStart(3)}%  mem ${((m.memory ?? 0) / 2 ** 20).toFixed(0)} MB`,
+    );
   }
 }
 
@@ -65,7 +67,9 @@ function printViewers(seen) {
   console.log(`\ncameras (${where})`);
   if (!cams.body) console.log(`  no answer from the gateways on ${where}: ${cams.status ? `HTTP ${cams.status} ${cams.text}` : cams.text}`);
   for (const c of cams.body?.cameras ?? []) {
-    console.log(`  ${c.camera.padEnd(16)} ${c.live ? 'live   ' : 'OFFLINE'} ${c.idle ? 'idle ' : '     '} ${String(c.width)}x${c.height} ${String(c.fps).padStart(3)}/${c.targetFps} fps  ${(c.lastFrameBytes / 1024).toFixed(0)} KB  ${c.source}`);
+    console.log(
+      `  ${c.camera.padEnd(16)} ${c.live ? 'live   ' : 'OFFLINE'} ${c.idle ? 'idle ' : '     '} ${String(c.width)}x${c.height} ${String(c.fps).padStart(3)}/${c.targetFps} fps  ${(c.lastFrameBytes / 1024).toFixed(0)} KB  ${c.source}`,
+    );
   }
   const wanted = new Set(gateways.map((a) => a.pid));
   const seen = new Map();

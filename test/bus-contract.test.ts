@@ -47,7 +47,13 @@ function contract(name: string, make: () => Promise<Harness>): void {
       await h.bus.publish(frame('a', 3), 5000);
       await waitFor('two frames', () => got.length >= 2, 3000, 5);
       await h.settle();
-      assert.deepEqual(got.map((f) => [f.camera, f.seq]), [['a', 1], ['a', 3]]);
+      assert.deepEqual(
+        got.map((f) => [f.camera, f.seq]),
+        [
+          ['a', 1],
+          ['a', 3],
+        ],
+      );
       await unsubscribe();
     });
 
@@ -82,13 +88,40 @@ function contract(name: string, make: () => Promise<Harness>): void {
     });
 
     test('cameras are announced and listed', async () => {
-      const info = { camera: 'f', source: 'test pattern', width: 4, height: 3, fps: 30, targetFps: 30, lastFrameAt: 1, lastFrameBytes: 5, idle: false, encodeMsP50: 1.5, updatedAt: 2 };
+      const info = {
+        camera: 'f',
+        source: 'test pattern',
+        width: 4,
+        height: 3,
+        fps: 30,
+        targetFps: 30,
+        lastFrameAt: 1,
+        lastFrameBytes: 5,
+        idle: false,
+        encodeMsP50: 1.5,
+        updatedAt: 2,
+      };
       await h.bus.announce(info);
-      assert.deepEqual((await h.bus.cameras()).find((c) => c.camera === 'f'), info);
+      assert.deepEqual(
+        (await h.bus.cameras()).find((c) => c.camera === 'f'),
+        info,
+      );
     });
 
     test('camera-list entries are checked one by one: bad ones are skipped and counted, the rest listed', async () => {
-      const good = { camera: 'h', source: 'test pattern', width: 4, height: 3, fps: 30, targetFps: 30, lastFrameAt: 1, lastFrameBytes: 5, idle: false, encodeMsP50: null, updatedAt: 2 };
+      const good = {
+        camera: 'h',
+        source: 'test pattern',
+        width: 4,
+        height: 3,
+        fps: 30,
+        targetFps: 30,
+        lastFrameAt: 1,
+        lastFrameBytes: 5,
+        idle: false,
+        encodeMsP50: null,
+        updatedAt: 2,
+      };
       await h.bus.announce(good);
       const before = h.bus.stats.invalidCameraEntries;
       const bad: Array<[string, string]> = [
@@ -102,10 +135,19 @@ function contract(name: string, make: () => Promise<Harness>): void {
       ];
       for (const [field, json] of bad) await h.injectCameraEntry(field, json);
       const list = await h.bus.cameras();
-      assert.deepEqual(list.find((c) => c.camera === 'h'), good);
-      assert.deepEqual(list.filter((c) => c.camera.startsWith('evil') || c.camera === '../x' || c.camera === 'other'), []);
+      assert.deepEqual(
+        list.find((c) => c.camera === 'h'),
+        good,
+      );
+      assert.deepEqual(
+        list.filter((c) => c.camera.startsWith('evil') || c.camera === '../x' || c.camera === 'other'),
+        [],
+      );
       assert.equal(h.bus.stats.invalidCameraEntries, before + bad.length);
-      assert.deepEqual(list.map((c) => c.camera), [...list.map((c) => c.camera)].sort());
+      assert.deepEqual(
+        list.map((c) => c.camera),
+        [...list.map((c) => c.camera)].sort(),
+      );
     });
 
     test('checkReady: true while the server answers, false within the command timeout when it is frozen', async (t) => {

@@ -18,9 +18,10 @@ export function jpegFrame(jpeg: Buffer, width: number, height: number, browserRe
     width,
     height,
     jpeg: browserReady ? jpeg : null,
-    decode: () => (decoded ??= imdecode(jpeg).then((m) => {
-      if (m.empty) throw new SourceError(`OpenCV cannot decode a ${width}x${height} JPEG from the camera`);
-      return m;
-    })),
+    decode: () =>
+      (decoded ??= imdecode(jpeg).then((m) => {
+        if (m.empty) throw new SourceError(`OpenCV cannot decode a ${width}x${height} JPEG from the camera`);
+        return m;
+      })),
   };
 }

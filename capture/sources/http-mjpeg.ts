@@ -72,8 +72,11 @@ export class HttpMjpegSource implements FrameSource {
     this.request = null;
     const status = res.statusCode ?? 0;
     const digest = status === 401 && /^\s*digest/i.test(String(res.headers['www-authenticate'] ?? ''));
-    if (status !== 200 && !digest) throw new SourceError(`${this.description} answered HTTP ${status}${status === 401 ? ' (check the user and password in CAPTURE_SOURCE)' : ''}`);
-    const why = digest ? 'the camera asks for Digest auth' : `the server sends ${String(res.headers['content-type'] ?? 'no Content-Type')}, not multipart MJPEG`;
+    if (status !== 200 && !digest)
+      throw new SourceError(`${this.description} answered HTTP ${status}${status === 401 ? ' (check the user and password in CAPTURE_SOURCE)' : ''}`);
+    const why = digest
+      ? 'the camera asks for Digest auth'
+      : `the server sends ${String(res.headers['content-type'] ?? 'no Content-Type')}, not multipart MJPEG`;
     if (!this.o.openCvFallback) throw new HandOffError(why);
     this.delivers = `OpenCV/FFmpeg (${why})`;
     const { OpenCvSource } = await import('./opencv.js');
@@ -84,7 +87,8 @@ export class HttpMjpegSource implements FrameSource {
   private connect(): Promise<http.IncomingMessage> {
     const u = new URL(this.url);
     const headers: Record<string, string> = { 'user-agent': 'camfan-capture', accept: 'multipart/x-mixed-replace, image/jpeg, */*' };
-    if (u.username || u.password) headers.authorization = `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}`;
+    if (u.username || u.password)
+      headers.authorization = `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}`;
     const options = { host: u.hostname.replace(/^\[|\]$/g, ''), port: u.port || undefined, path: `${u.pathname}${u.search}`, headers, agent: false as const };
     return new Promise((resolve, reject) => {
       const req = (u.protocol === 'https:' ? https : http).get(options);

@@ -31,7 +31,10 @@ export function createSource(o: SourceOptions): { source: FrameSource; live: boo
     return { source: new TestPatternSource(o.camera, w, h), live: false };
   }
   if (isHttpSource(spec) && o.passthrough !== 'off') {
-    return { source: new HttpMjpegSource(spec.url, { maxFrameBytes: o.maxFrameBytes, stallTimeoutMs: o.stallTimeoutMs, log: o.log, size, openCvFallback: true }), live: true };
+    return {
+      source: new HttpMjpegSource(spec.url, { maxFrameBytes: o.maxFrameBytes, stallTimeoutMs: o.stallTimeoutMs, log: o.log, size, openCvFallback: true }),
+      live: true,
+    };
   }
   return { source: new OpenCvSource(spec, { ...size, rawMjpeg: o.passthrough !== 'off' }), live: spec.kind !== 'file' };
 }

@@ -44,7 +44,12 @@ export function sniffBoundary(head: Buffer): string | null {
   return m[1]!;
 }
 
-type State = { kind: 'seek' } | { kind: 'head' } | { kind: 'sized'; headers: Record<string, string>; body: Buffer; filled: number } | { kind: 'open'; headers: Record<string, string> } | { kind: 'skip'; left: number };
+type State =
+  | { kind: 'seek' }
+  | { kind: 'head' }
+  | { kind: 'sized'; headers: Record<string, string>; body: Buffer; filled: number }
+  | { kind: 'open'; headers: Record<string, string> }
+  | { kind: 'skip'; left: number };
 
 export class MultipartParser {
   private readonly token: Buffer;

@@ -72,8 +72,7 @@ export class SourceError extends Error {
 const URL_RE = /^(rtsp|rtsps|rtmp|http|https|udp|tcp|srt):\/\//i;
 const DEVICE_RE = /^\/dev\/video(\d+)$/;
 
-export const SOURCE_FORMS =
-  'auto, test, a device index (0), /dev/videoN, a file path, an rtsp:// http(s):// rtmp:// URL, or gst:<pipeline ending in appsink>';
+export const SOURCE_FORMS = 'auto, test, a device index (0), /dev/videoN, a file path, an rtsp:// http(s):// rtmp:// URL, or gst:<pipeline ending in appsink>';
 
 /** Parses CAPTURE_SOURCE. 'auto' picks the first /dev/video* or, when there is none, the test pattern. */
 export function parseSourceSpec(raw: string, listDevices: () => string[] = videoDevices): SourceSpec {

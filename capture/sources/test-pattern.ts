@@ -8,7 +8,13 @@ import { SEQ_BITS, seqBlockSize } from './seq-blocks.js';
 import { decodedFrame, type FrameRequest, type FrameSource, type SourceFrame } from './source.js';
 
 const BARS: Array<[number, number, number]> = [
-  [192, 192, 192], [0, 192, 192], [192, 192, 0], [0, 192, 0], [192, 0, 192], [0, 0, 192], [192, 0, 0],
+  [192, 192, 192],
+  [0, 192, 192],
+  [192, 192, 0],
+  [0, 192, 0],
+  [192, 0, 192],
+  [0, 0, 192],
+  [192, 0, 0],
 ];
 
 export class TestPatternSource implements FrameSource {
@@ -50,7 +56,15 @@ export class TestPatternSource implements FrameSource {
     this.drawSeqBlocks(m, seq);
     const scale = Math.max(0.4, w / 900);
     const time = new Date(now).toISOString().slice(11, 23);
-    m.putText(`${this.camera}  #${seq}  ${time}`, new cv.Point2(Math.floor(w * 0.02), h - Math.floor(h * 0.04)), cv.FONT_HERSHEY_SIMPLEX, scale, new cv.Vec3(255, 255, 255), Math.max(1, Math.round(scale * 2)), cv.LINE_AA);
+    m.putText(
+      `${this.camera}  #${seq}  ${time}`,
+      new cv.Point2(Math.floor(w * 0.02), h - Math.floor(h * 0.04)),
+      cv.FONT_HERSHEY_SIMPLEX,
+      scale,
+      new cv.Vec3(255, 255, 255),
+      Math.max(1, Math.round(scale * 2)),
+      cv.LINE_AA,
+    );
     return m;
   }
 

@@ -48,7 +48,12 @@ export const snapshot: Handler = async (res, req, ctx, o) => {
   if (ctx.aborted) return;
   if (!packet) return refuse(res, REFUSALS.noLiveFrame(ctx.camera), ctx.cors);
   const f = packet.frame;
-  send(res, '200 OK', 'image/jpeg', f.jpeg, [['X-Timestamp', (f.timestamp / 1000).toFixed(6)], ['X-Frame-Seq', String(f.seq)], ['X-Frame-Size', `${f.width}x${f.height}`], ...ctx.cors]);
+  send(res, '200 OK', 'image/jpeg', f.jpeg, [
+    ['X-Timestamp', (f.timestamp / 1000).toFixed(6)],
+    ['X-Frame-Seq', String(f.seq)],
+    ['X-Frame-Size', `${f.width}x${f.height}`],
+    ...ctx.cors,
+  ]);
 };
 
 export const healthz: Handler = (res) => sendJson(res, '200 OK', { status: 'ok', pid: process.pid });
@@ -70,7 +75,10 @@ export const cameras: Handler = async (res, _req, ctx, o) => {
   if (ctx.aborted) return;
   if (!ready) return refuse(res, REFUSALS.redisDown, ctx.cors);
   const mine = list.filter((c) => o.access.allows(ctx.creds, c.camera));
-  const body = { defaultCamera: o.defaultCamera, cameras: mine.map((c) => ({ ...c, live: o.hub.isFresh(c.lastFrameAt), viewersHere: o.hub.viewerCount(c.camera) })) };
+  const body = {
+    defaultCamera: o.defaultCamera,
+    cameras: mine.map((c) => ({ ...c, live: o.hub.isFresh(c.lastFrameAt), viewersHere: o.hub.viewerCount(c.camera) })),
+  };
   sendJson(res, '200 OK', body, ctx.cors);
 };
 

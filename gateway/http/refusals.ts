@@ -3,6 +3,8 @@
  * one-line text, and how soon to retry. HTTP routes and the /ws handshake send them the same way
  * (respond.ts: refuse); a refused /ws subscription carries the same text in {"error":…}.
  */
+import { LIMITS } from '../../lib/ids.js';
+
 export interface Refusal {
   status: string;
   text: string;
@@ -21,7 +23,7 @@ export const REFUSALS = {
   maxViewers: r('503 Service Unavailable', 'this gateway serves its maximum number of viewers', 5),
   maxViewersPerIp: r('429 Too Many Requests', 'too many viewers from your address', 5),
   badFraming: r('400 Bad Request', 'framing must be advance or classic'),
-  badFps: r('400 Bad Request', 'fps must be a whole number from 1 to 120'),
+  badFps: r('400 Bad Request', `fps must be a whole number from ${LIMITS.fps.min} to ${LIMITS.fps.max}`),
   badWidth: r('400 Bad Request', 'width must be a whole number from 16 to 8192'),
   redisDown: r('503 Service Unavailable', 'Redis does not answer', 1),
   corsOff: r('405 Method Not Allowed', 'CORS is not enabled for this origin'),

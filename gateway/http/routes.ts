@@ -5,7 +5,7 @@
  * (and for camera routes the camera id), abort tracking, and a thrown error turned into a 500. Every
  * refusal comes from refusals.ts. /ws is in ws.ts.
  */
-import { CAMERA_ID_RE } from '../../lib/settings.js';
+import { CAMERA_ID_RE } from '../../lib/ids.js';
 import { readClient, readCredentials } from '../access.js';
 import type { HttpRequest, HttpResponse, TemplatedApp } from '../uws.js';
 import type { Ctx, HttpOptions } from './context.js';
@@ -75,7 +75,14 @@ export function installRoutes(app: TemplatedApp, o: HttpOptions): void {
     (res: HttpResponse, req: HttpRequest): void => {
       if (guard !== 'health' && !access.hostAllowed(req.getHeader('host'))) return refuse(res, REFUSALS.host);
       const hooks: Array<() => void> = [];
-      const ctx: Ctx = { aborted: false, creds: readCredentials(req), client: readClient(res, req, access.trusted), cors: access.cors(req.getHeader('origin')), camera: '', onAbort: (fn) => hooks.push(fn) };
+      const ctx: Ctx = {
+        aborted: false,
+        creds: readCredentials(req),
+        client: readClient(res, req, access.trusted),
+        cors: access.cors(req.getHeader('origin')),
+        camera: '',
+        onAbort: (fn) => hooks.push(fn),
+      };
       res.onAborted(() => {
         ctx.aborted = true;
         for (const fn of hooks) fn();
@@ -95,7 +102,10 @@ export function installRoutes(app: TemplatedApp, o: HttpOptions): void {
 
   for (const r of ROUTES) app.get(r.path, prepare(r.guard, r.path, r.handler));
 
-  app.options('/*', prepare('public', '', (res, _req, ctx) => preflight(res, ctx)));
+  app.options(
+    '/*',
+    prepare('public', '', (res, _req, ctx) => preflight(res, ctx)),
+  );
   app.any(
     '/*',
     prepare('public', '', (res, req) => {
@@ -110,7 +120,14 @@ function preflight(res: HttpResponse, ctx: Ctx): void {
   if (ctx.cors.length === 0) return refuse(res, REFUSALS.corsOff, [['Allow', 'GET']]);
   res.cork(() => {
     res.writeStatus('204 No Content');
-    for (const [k, v] of [...COMMON_HEADERS, ...ctx.cors, ['Access-Control-Allow-Methods', 'GET'], ['Access-Control-Allow-Headers', 'Authorization'], ['Access-Control-Max-Age', '600']]) res.writeHeader(k!, v!);
+    for (const [k, v] of [
+      ...COMMON_HEADERS,
+      ...ctx.cors,
+      ['Access-Control-Allow-Methods', 'GET'],
+      ['Access-Control-Allow-Headers', 'Authorization'],
+      ['Access-Control-Max-Age', '600'],
+    ])
+      res.writeHeader(k!, v!);
     res.endWithoutBody();
   });
 }

@@ -68,7 +68,13 @@ async function launchChromium(): Promise<TestBrowser> {
     name: 'chromium',
     close: () => browser.close(),
     async newPage(o) {
-      const context = await browser.newContext({ viewport: { width: o.width, height: o.height }, deviceScaleFactor: o.dpr ?? 1, hasTouch: o.touch ?? false, isMobile: o.touch ?? false, colorScheme: o.colorScheme ?? 'dark' });
+      const context = await browser.newContext({
+        viewport: { width: o.width, height: o.height },
+        deviceScaleFactor: o.dpr ?? 1,
+        hasTouch: o.touch ?? false,
+        isMobile: o.touch ?? false,
+        colorScheme: o.colorScheme ?? 'dark',
+      });
       const page = await context.newPage();
       const errors: string[] = [];
       page.on('pageerror', (err) => errors.push(err.message));

@@ -21,8 +21,14 @@ interface Sample {
 }
 
 function sample(): Sample {
-  const c = (window as unknown as { camfan: { stats: { bytes: number }; subscriptions: Map<string, string>; tiles: Map<string, { framesTotal: number }> } }).camfan;
-  return { at: performance.now(), bytes: c.stats.bytes, frames: Object.fromEntries([...c.tiles].map(([k, t]) => [k, t.framesTotal])), subscriptions: Object.fromEntries(c.subscriptions) };
+  const c = (window as unknown as { camfan: { stats: { bytes: number }; subscriptions: Map<string, string>; tiles: Map<string, { framesTotal: number }> } })
+    .camfan;
+  return {
+    at: performance.now(),
+    bytes: c.stats.bytes,
+    frames: Object.fromEntries([...c.tiles].map(([k, t]) => [k, t.framesTotal])),
+    subscriptions: Object.fromEntries(c.subscriptions),
+  };
 }
 
 interface Rates {
@@ -38,7 +44,12 @@ interface Rates {
 async function measure(page: TestPage, url: string, ms: number, settleMs = 5000): Promise<Rates> {
   await page.goto(url);
   // What the page asks for first (before any fallback to full size).
-  await page.waitFor('the first subscriptions', () => (window as unknown as { camfan?: { subscriptions: Map<string, string> } }).camfan?.subscriptions.size, null, 15000);
+  await page.waitFor(
+    'the first subscriptions',
+    () => (window as unknown as { camfan?: { subscriptions: Map<string, string> } }).camfan?.subscriptions.size,
+    null,
+    15000,
+  );
   const firstAsked = (await page.evaluate(sample, null)).subscriptions;
   await page.waitFor('a live tile', () => document.querySelector('figure[data-state="live"]') !== null, null, 15000);
   await sleep(settleMs);
@@ -47,7 +58,13 @@ async function measure(page: TestPage, url: string, ms: number, settleMs = 5000)
   const b = await page.evaluate(sample, null);
   const s = (b.at - a.at) / 1000;
   const perCamera = Object.fromEntries(Object.keys(b.frames).map((k) => [k, (b.frames[k]! - (a.frames[k] ?? 0)) / s]));
-  return { bytesPerSecond: (b.bytes - a.bytes) / s, framesPerSecond: Object.values(perCamera).reduce((x, y) => x + y, 0), perCamera, subscriptions: b.subscriptions, firstAsked };
+  return {
+    bytesPerSecond: (b.bytes - a.bytes) / s,
+    framesPerSecond: Object.values(perCamera).reduce((x, y) => x + y, 0),
+    perCamera,
+    subscriptions: b.subscriptions,
+    firstAsked,
+  };
 }
 
 const kB = (n: number): string => `${(n / 1000).toFixed(0)} kB/s`;
@@ -84,19 +101,33 @@ describe('demand: phone, 8 cameras', () => {
         // A hidden tab (Page Visibility) receives nothing; where the browser hides a covered tab, that is checked.
         const uncover = await page.coverWithTab();
         await sleep(1500);
-        const hiddenA = await page.evaluate(() => [document.visibilityState, (window as unknown as { camfan: { stats: { bytes: number } } }).camfan.stats.bytes] as const, null);
+        const hiddenA = await page.evaluate(
+          () => [document.visibilityState, (window as unknown as { camfan: { stats: { bytes: number } } }).camfan.stats.bytes] as const,
+          null,
+        );
         await sleep(3000);
         const hiddenB = await page.evaluate(() => (window as unknown as { camfan: { stats: { bytes: number } } }).camfan.stats.bytes, null);
         await uncover();
         console.log(`# ${name}: a covered tab is ${hiddenA[0]}; it received ${kB((hiddenB - hiddenA[1]) / 3)} while covered`);
         if (hiddenA[0] === 'hidden') assert.equal(hiddenB - hiddenA[1], 0, 'a hidden tab receives nothing');
-        await page.waitFor('frames again once visible', () => document.visibilityState === 'visible' && (window as unknown as { camfan: { subscriptions: Map<string, string> } }).camfan.subscriptions.size > 0, null, 5000);
+        await page.waitFor(
+          'frames again once visible',
+          () =>
+            document.visibilityState === 'visible' && (window as unknown as { camfan: { subscriptions: Map<string, string> } }).camfan.subscriptions.size > 0,
+          null,
+          5000,
+        );
         // Scrolling brings the next camera on screen: it is received, the one that left is not.
         await page.evaluate(() => window.scrollTo(0, document.querySelectorAll('figure')[3]!.getBoundingClientRect().top + window.scrollY), null);
-        await page.waitFor('cam3 received after scrolling', () => {
-          const subs = (window as unknown as { camfan: { subscriptions: Map<string, string> } }).camfan.subscriptions;
-          return subs.has('cam3') && !subs.has('cam0') && document.querySelector('figure[data-camera="cam3"]')?.getAttribute('data-state') === 'live';
-        }, null, 8000);
+        await page.waitFor(
+          'cam3 received after scrolling',
+          () => {
+            const subs = (window as unknown as { camfan: { subscriptions: Map<string, string> } }).camfan.subscriptions;
+            return subs.has('cam3') && !subs.has('cam0') && document.querySelector('figure[data-camera="cam3"]')?.getAttribute('data-state') === 'live';
+          },
+          null,
+          8000,
+        );
       } finally {
         await browser.close();
       }
@@ -122,23 +153,37 @@ describe('demand: 16-camera grid at 1280×800, with and without renditions', () 
         const sized = await measure(page, `${wall.gateway.base}/`, 5000, 7000);
         const firstWidths = Object.values(sized.firstAsked).map((m) => (JSON.parse(m) as { width?: number }).width ?? null);
         assert.equal(firstWidths.length, 16);
-        assert.ok(firstWidths.every((w) => w !== null && w >= 250 && w <= 400), `tiles about 318 px wide first ask for about that: ${JSON.stringify(firstWidths)}`);
+        assert.ok(
+          firstWidths.every((w) => w !== null && w >= 250 && w <= 400),
+          `tiles about 318 px wide first ask for about that: ${JSON.stringify(firstWidths)}`,
+        );
         const asked = Object.values(sized.subscriptions).map((m) => (JSON.parse(m) as { width?: number }).width ?? null);
-        const list = (await (await fetch(`${wall.gateway.base}/api/cameras`)).json()) as { cameras: Array<{ renditions?: Array<{ width: number; fps: number }> }> };
+        const list = (await (await fetch(`${wall.gateway.base}/api/cameras`)).json()) as {
+          cameras: Array<{ renditions?: Array<{ width: number; fps: number }> }>;
+        };
         const encoded = list.cameras.filter((c) => (c.renditions ?? []).some((r) => r.fps > 0)).length;
         console.log(
           `# ${name} 16 cameras 640×360@5 at 1280×800: without renditions ${kB(full.bytesPerSecond)}, ${full.framesPerSecond.toFixed(1)} frames/s; ` +
             `with ${kB(sized.bytesPerSecond)}, ${sized.framesPerSecond.toFixed(1)} frames/s; widths asked first ${JSON.stringify(firstWidths)}, after ${JSON.stringify(asked)}; cameras encoding a rendition: ${encoded}`,
         );
-        assert.ok(Object.values(full.subscriptions).every((m) => !m.includes('width')), 'renditions=off asks for full size');
+        assert.ok(
+          Object.values(full.subscriptions).every((m) => !m.includes('width')),
+          'renditions=off asks for full size',
+        );
         assert.equal(Object.keys(full.subscriptions).length, 16);
         assert.ok(full.framesPerSecond >= 16 * 3, `16 tiles live without renditions: ${full.framesPerSecond.toFixed(1)} frames/s`);
         assert.ok(sized.framesPerSecond >= 16 * 3, `16 tiles live with renditions asked for: ${sized.framesPerSecond.toFixed(1)} frames/s`);
         if (encoded === 0) {
           // Renditions not encoded yet: every tile asked for its width, got nothing real, and fell back to full size.
-          assert.ok(asked.every((w) => w === null), `fell back to full size: ${JSON.stringify(asked)}`);
+          assert.ok(
+            asked.every((w) => w === null),
+            `fell back to full size: ${JSON.stringify(asked)}`,
+          );
         } else {
-          assert.ok(asked.every((w) => w !== null && w <= 400), `tiles ~318 px wide ask for about that: ${JSON.stringify(asked)}`);
+          assert.ok(
+            asked.every((w) => w !== null && w <= 400),
+            `tiles ~318 px wide ask for about that: ${JSON.stringify(asked)}`,
+          );
           assert.ok(sized.bytesPerSecond < full.bytesPerSecond / 2, `${kB(sized.bytesPerSecond)} with renditions vs ${kB(full.bytesPerSecond)}`);
         }
       } finally {

@@ -51,7 +51,10 @@ describe('<img> framing: what each browser paints, and when', () => {
         const result: Record<string, number> = {};
         for (const framing of ['advance', 'classic'] as const) {
           const captured = new Map<number, number>();
-          const tap = openStream(`${wall.gateway.base}/stream/cam0?framing=classic`, { keepParts: false, onPart: (p) => captured.set(p.seq! % 2 ** SEQ_BITS, p.timestamp!) });
+          const tap = openStream(`${wall.gateway.base}/stream/cam0?framing=classic`, {
+            keepParts: false,
+            onPart: (p) => captured.set(p.seq! % 2 ** SEQ_BITS, p.timestamp!),
+          });
           await page.goto(`${wall.gateway.base}/healthz`);
           await page.evaluate((url) => {
             document.documentElement.innerHTML = `<body style="margin:0"><img style="display:block" src="${url}"></body>`;
@@ -74,7 +77,9 @@ describe('<img> framing: what each browser paints, and when', () => {
           result[framing] = median(delays);
           result[`${framing}Shots`] = shots / 5;
         }
-        console.log(`# ${name} <img> paint delay (capture -> first screenshot showing it), median: advance ${result.advance!.toFixed(0)} ms, classic ${result.classic!.toFixed(0)} ms; frame interval ${INTERVAL} ms; screenshots/s ${result.advanceShots!.toFixed(0)}`);
+        console.log(
+          `# ${name} <img> paint delay (capture -> first screenshot showing it), median: advance ${result.advance!.toFixed(0)} ms, classic ${result.classic!.toFixed(0)} ms; frame interval ${INTERVAL} ms; screenshots/s ${result.advanceShots!.toFixed(0)}`,
+        );
         assert.ok(result.advance! < INTERVAL * 0.75, `advance painted ${result.advance!.toFixed(0)} ms after capture`);
         assert.ok(result.classic! > result.advance! + INTERVAL / 2, `classic ${result.classic!.toFixed(0)} ms vs advance ${result.advance!.toFixed(0)} ms`);
       } finally {

@@ -51,7 +51,12 @@ describe('<img> view', () => {
         const a = await page.evaluate(progress, null);
         await sleep(3000);
         const b = await page.evaluate(progress, null);
-        assert.deepEqual(Object.values(b).map(([kind]) => kind).sort(), ['canvas', 'canvas', 'canvas', 'canvas', 'img', 'img', 'img', 'img']);
+        assert.deepEqual(
+          Object.values(b)
+            .map(([kind]) => kind)
+            .sort(),
+          ['canvas', 'canvas', 'canvas', 'canvas', 'img', 'img', 'img', 'img'],
+        );
         for (const s of SPECS) assert.ok(b[s.camera]![1] > a[s.camera]![1], `${s.camera} (${b[s.camera]![0]}) moves: ${a[s.camera]![1]} -> ${b[s.camera]![1]}`);
         const listMs = await page.evaluate(async () => {
           const t = performance.now();
@@ -78,7 +83,9 @@ describe('<img> view', () => {
           20000,
         );
         const reopened = await page.evaluate(reopenedCounts, null);
-        console.log(`# ${name}: ?view=img live again ${((Date.now() - t0) / 1000).toFixed(1)} s after the gateway came back; streams reopened by the watchdog: ${reopened.join(',')}`);
+        console.log(
+          `# ${name}: ?view=img live again ${((Date.now() - t0) / 1000).toFixed(1)} s after the gateway came back; streams reopened by the watchdog: ${reopened.join(',')}`,
+        );
         // Streams that run are left alone (no reopening loop).
         await sleep(8000);
         assert.deepEqual(await page.evaluate(reopenedCounts, null), reopened);
@@ -104,7 +111,10 @@ describe('<img> view', () => {
         );
         const after = await page.evaluate(reopenedCounts, null);
         console.log(`# ${name}: after a 7-s hang, streams reopened by the watchdog: ${after.map((n, i) => n - before[i]!).join(',')}`);
-        assert.ok(after.every((n, i) => n > before[i]!), 'every frozen <img> stream was reopened');
+        assert.ok(
+          after.every((n, i) => n > before[i]!),
+          'every frozen <img> stream was reopened',
+        );
       });
     });
   }

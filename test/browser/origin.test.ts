@@ -46,7 +46,18 @@ describe('browser: /ws origins and the token cookie', () => {
     });
     await new Promise<void>((resolve) => attacker.listen(0, '127.0.0.2', resolve));
     attackerUrl = `http://127.0.0.2:${(attacker.address() as AddressInfo).port}/`;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
+    });
   });
 
   after(async () => {
@@ -62,7 +73,9 @@ describe('browser: /ws origins and the token cookie', () => {
     assert.equal(await page.evaluate(() => (window as unknown as { result: Promise<string> }).result), 'closed 1006');
     assert.match(open.output(), /"origin":"http:\/\/127\.0\.0\.2:\d+".*"msg":"websocket refused: origin not allowed"/);
     await page.goto(`${open.base}/`);
-    await page.waitForFunction(() => [...document.querySelectorAll('figure canvas')].some((c) => (c as HTMLCanvasElement).width > 0), undefined, { timeout: 10000 });
+    await page.waitForFunction(() => [...document.querySelectorAll('figure canvas')].some((c) => (c as HTMLCanvasElement).width > 0), undefined, {
+      timeout: 10000,
+    });
     await page.close();
   });
 
@@ -72,13 +85,20 @@ describe('browser: /ws origins and the token cookie', () => {
     const requested: string[] = [];
     page.on('request', (r) => requested.push(r.url()));
     await page.goto(`${authed.base}/?token=${TOKEN}&view=canvas`);
-    await page.waitForFunction(() => [...document.querySelectorAll('figure canvas')].some((c) => (c as HTMLCanvasElement).width > 0), undefined, { timeout: 10000 });
+    await page.waitForFunction(() => [...document.querySelectorAll('figure canvas')].some((c) => (c as HTMLCanvasElement).width > 0), undefined, {
+      timeout: 10000,
+    });
     assert.equal(page.url(), `${authed.base}/?view=canvas`);
     assert.equal(await page.evaluate(() => document.cookie), '', 'HttpOnly: page script cannot read it');
     const cookies = await context.cookies();
-    assert.deepEqual(cookies.map((c) => [c.name, c.httpOnly, c.sameSite]), [['camfan_token', true, 'Strict']]);
+    assert.deepEqual(
+      cookies.map((c) => [c.name, c.httpOnly, c.sameSite]),
+      [['camfan_token', true, 'Strict']],
+    );
     await page.goto(`${authed.base}/?view=img`);
-    await page.waitForFunction(() => [...document.querySelectorAll('figure img')].some((i) => (i as HTMLImageElement).naturalWidth > 0), undefined, { timeout: 10000 });
+    await page.waitForFunction(() => [...document.querySelectorAll('figure img')].some((i) => (i as HTMLImageElement).naturalWidth > 0), undefined, {
+      timeout: 10000,
+    });
     const withToken = requested.filter((u) => u.includes('token='));
     assert.deepEqual(withToken, [`${authed.base}/?token=${TOKEN}&view=canvas`], 'only the URL the user opened carried the token');
     await context.close();

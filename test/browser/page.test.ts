@@ -47,15 +47,41 @@ describe('browser', () => {
   before(async () => {
     if (!existsSync(CHROMIUM)) throw new Error('Chromium is not installed: run `sudo apt-get install -y chromium` (or npm run setup)');
     redis = await startRedis();
-    captures.push(startCapture({ REDIS_URL: redis.url, CAMERA_ID: 'cam0', CAPTURE_SOURCE: 'test', CAPTURE_WIDTH: String(WIDTH), CAPTURE_HEIGHT: '360', CAPTURE_FPS: String(FPS) }));
+    captures.push(
+      startCapture({
+        REDIS_URL: redis.url,
+        CAMERA_ID: 'cam0',
+        CAPTURE_SOURCE: 'test',
+        CAPTURE_WIDTH: String(WIDTH),
+        CAPTURE_HEIGHT: '360',
+        CAPTURE_FPS: String(FPS),
+      }),
+    );
     for (const camera of CAMERAS.slice(1)) {
-      captures.push(startCapture({ REDIS_URL: redis.url, CAMERA_ID: camera, CAPTURE_SOURCE: 'test', CAPTURE_WIDTH: String(SMALL), CAPTURE_HEIGHT: '120', CAPTURE_FPS: '10' }));
+      captures.push(
+        startCapture({
+          REDIS_URL: redis.url,
+          CAMERA_ID: camera,
+          CAPTURE_SOURCE: 'test',
+          CAPTURE_WIDTH: String(SMALL),
+          CAPTURE_HEIGHT: '120',
+          CAPTURE_FPS: '10',
+        }),
+      );
     }
     gateway = await startGateway({ REDIS_URL: redis.url });
     await Promise.all(CAMERAS.map((c) => waitForFrames(redis, c, 30000)));
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
     });
     page = await browser.newPage({ viewport: { width: 1280, height: 760 } });
   });
@@ -96,7 +122,10 @@ describe('browser', () => {
       assert.ok(second[camera]! > first[camera]!, `${camera} went from #${first[camera]} to #${second[camera]}`);
     }
     const captions = await page.$$eval('figcaption .meta', (els) => els.map((e) => e.textContent ?? ''));
-    assert.ok(captions.every((c) => /^\d+×\d+ · \d+ fps · \d+ ms$/.test(c)), `captions show size, fps and latency: ${captions.join(' | ')}`);
+    assert.ok(
+      captions.every((c) => /^\d+×\d+ · \d+ fps · \d+ ms$/.test(c)),
+      `captions show size, fps and latency: ${captions.join(' | ')}`,
+    );
     const dir = path.join(ROOT, 'test-artifacts');
     mkdirSync(dir, { recursive: true });
     await page.screenshot({ path: path.join(dir, 'page.png') });
@@ -122,7 +151,9 @@ describe('browser', () => {
 
   test('the <img> mode (?view=img) streams too', async () => {
     await page.goto(`${gateway.base}/?view=img`);
-    await page.waitForFunction(() => [...document.querySelectorAll('figure img')].some((i) => (i as HTMLImageElement).naturalWidth > 0), undefined, { timeout: 10000 });
+    await page.waitForFunction(() => [...document.querySelectorAll('figure img')].some((i) => (i as HTMLImageElement).naturalWidth > 0), undefined, {
+      timeout: 10000,
+    });
     const first = await tileSeqs('img');
     await sleep(1500);
     const second = await tileSeqs('img');
@@ -132,7 +163,10 @@ describe('browser', () => {
   /** Median of (time Chromium first displays frame N) - (capture time of frame N). */
   async function displayLatency(framing: 'advance' | 'classic'): Promise<number> {
     const captured = new Map<number, number>();
-    const tap = openStream(`${gateway.base}/stream/cam0?framing=classic`, { keepParts: false, onPart: (p) => captured.set(p.seq! % 2 ** SEQ_BITS, p.timestamp!) });
+    const tap = openStream(`${gateway.base}/stream/cam0?framing=classic`, {
+      keepParts: false,
+      onPart: (p) => captured.set(p.seq! % 2 ** SEQ_BITS, p.timestamp!),
+    });
     // Leave any page of <img> streams first: they hold Chromium's 6 connections to this host.
     await page.goto('about:blank');
     await page.goto(`${gateway.base}/`);
@@ -167,7 +201,9 @@ describe('browser', () => {
     const advance = await displayLatency('advance');
     const classic = await displayLatency('classic');
     const interval = 1000 / FPS;
-    console.log(`# display latency (capture -> shown in Chromium), median: advance ${advance.toFixed(1)} ms, classic ${classic.toFixed(1)} ms, frame interval ${interval} ms`);
+    console.log(
+      `# display latency (capture -> shown in Chromium), median: advance ${advance.toFixed(1)} ms, classic ${classic.toFixed(1)} ms, frame interval ${interval} ms`,
+    );
     assert.ok(advance < interval / 2, `advance framing shows frames ${advance.toFixed(1)} ms after capture`);
     // The measurement can tell the two apart: classic waits for the next frame's delimiter.
     assert.ok(classic > advance + interval / 2, `classic ${classic.toFixed(1)} ms vs advance ${advance.toFixed(1)} ms`);

@@ -27,7 +27,14 @@ interface TileView {
 function tileView(camera: string): TileView {
   const t = (window as unknown as { camfan: { tiles: Map<string, { framesTotal: number; placeholders: number }> } }).camfan.tiles.get(camera)!;
   const fig = document.querySelector(`figure[data-camera="${camera}"]`) as HTMLElement;
-  return { state: fig.dataset.state!, overlay: fig.querySelector('.state')!.textContent!, meta: fig.querySelector('.meta')!.textContent!, label: fig.getAttribute('aria-label')!, frames: t.framesTotal, placeholders: t.placeholders };
+  return {
+    state: fig.dataset.state!,
+    overlay: fig.querySelector('.state')!.textContent!,
+    meta: fig.querySelector('.meta')!.textContent!,
+    label: fig.getAttribute('aria-label')!,
+    frames: t.framesTotal,
+    placeholders: t.placeholders,
+  };
 }
 
 const stateIs = ([camera, state]: [string, string]): boolean => document.querySelector(`figure[data-camera="${camera}"]`)?.getAttribute('data-state') === state;
@@ -53,7 +60,7 @@ describe('tile states', () => {
         await browser?.close();
       });
 
-      test('a frozen capture is stale, then offline with its last real frame\'s age; placeholders never count', async () => {
+      test("a frozen capture is stale, then offline with its last real frame's age; placeholders never count", async () => {
         await page.goto(`${wall.gateway.base}/`);
         await page.waitFor('4 live tiles', () => document.querySelectorAll('figure[data-state="live"]').length === 4, null, 15000);
         const capture = wall.captures.get('cam1')!;
@@ -71,17 +78,29 @@ describe('tile states', () => {
           const b = await page.evaluate(tileView, 'cam1');
           const age = Number(/last frame (\d+) s ago/.exec(b.overlay)?.[1]);
           const expected = (Date.now() - frozenAt) / 1000;
-          console.log(`# ${name}: offline overlay "${b.overlay}", caption "${b.meta}", placeholders received ${b.placeholders}, frames ${a.frames} -> ${b.frames}`);
+          console.log(
+            `# ${name}: offline overlay "${b.overlay}", caption "${b.meta}", placeholders received ${b.placeholders}, frames ${a.frames} -> ${b.frames}`,
+          );
           assert.ok(Math.abs(age - expected) <= 2.5, `last frame ${age} s ago; frozen ${expected.toFixed(1)} s ago`);
           assert.ok(b.placeholders > a.placeholders, 'the gateway keeps sending NO SIGNAL and the page recognises it');
           assert.equal(b.frames, a.frames, 'placeholders are not counted as frames');
           assert.match(b.meta, /^offline · last frame \d+ s ago$/, 'no frame rate or latency while offline');
-          assert.deepEqual(await page.evaluate(() => [...document.querySelectorAll('figure')].map((f) => f.getAttribute('data-state')), null), ['live', 'offline', 'live', 'live']);
+          assert.deepEqual(await page.evaluate(() => [...document.querySelectorAll('figure')].map((f) => f.getAttribute('data-state')), null), [
+            'live',
+            'offline',
+            'live',
+            'live',
+          ]);
           await page.click('figure[data-camera="cam1"] .cap a');
-          await page.waitFor('a visible snapshot error', () => {
-            const e = document.querySelector('figure[data-camera="cam1"] .error') as HTMLElement;
-            return !e.hidden && /^snapshot not available: camera cam1 has no live frame/.test(e.textContent ?? '');
-          }, null, 5000);
+          await page.waitFor(
+            'a visible snapshot error',
+            () => {
+              const e = document.querySelector('figure[data-camera="cam1"] .error') as HTMLElement;
+              return !e.hidden && /^snapshot not available: camera cam1 has no live frame/.test(e.textContent ?? '');
+            },
+            null,
+            5000,
+          );
           assert.match(await page.evaluate(() => document.title, null), /^camfan — 3 live · 1 offline$/);
           assert.match(await page.evaluate(() => document.getElementById('announce')!.textContent ?? '', null), /cam1 offline/, 'announced to screen readers');
         } finally {
@@ -97,16 +116,31 @@ describe('tile states', () => {
         await wall.gateway.stop();
         await page.waitFor('the banner', () => !document.getElementById('banner')!.hidden, null, 5000);
         await sleep(3000);
-        const down = await page.evaluate(() => ({ title: document.title, states: [...document.querySelectorAll('figure')].map((f) => f.getAttribute('data-state')), banner: document.getElementById('banner')!.textContent }), null);
+        const down = await page.evaluate(
+          () => ({
+            title: document.title,
+            states: [...document.querySelectorAll('figure')].map((f) => f.getAttribute('data-state')),
+            banner: document.getElementById('banner')!.textContent,
+          }),
+          null,
+        );
         assert.equal(down.banner, 'connection lost — reconnecting…');
         assert.equal(down.title, 'camfan — connection lost');
         assert.ok(!down.states.includes('offline'), `no tile says offline: ${down.states.join(',')}`);
         wall.gateway = await startGateway({ REDIS_URL: wall.redis.url, PORT: String(port), LIVE_TIMEOUT_MS: String(LIVE_TIMEOUT_MS) });
         const t0 = Date.now();
-        await page.waitFor('4 live tiles after the restart', () => document.querySelectorAll('figure[data-state="live"]').length === 4 && document.getElementById('banner')!.hidden, null, 15000);
+        await page.waitFor(
+          '4 live tiles after the restart',
+          () => document.querySelectorAll('figure[data-state="live"]').length === 4 && document.getElementById('banner')!.hidden,
+          null,
+          15000,
+        );
         console.log(`# ${name}: live again ${((Date.now() - t0) / 1000).toFixed(1)} s after the gateway came back`);
         // Firefox reports each refused WebSocket connection as a page error; they are the point of this test.
-        assert.deepEqual(page.errors().filter((e) => !/can.t establish a connection to the server at ws:/.test(e)), []);
+        assert.deepEqual(
+          page.errors().filter((e) => !/can.t establish a connection to the server at ws:/.test(e)),
+          [],
+        );
       });
     });
   }

@@ -28,7 +28,14 @@ export async function startWall(specs: readonly CameraSpec[], gatewayEnv: Record
   const redis = await startRedis();
   const captures = new Map<string, Proc>();
   const startCamera = (s: CameraSpec): Proc => {
-    const p = startCapture({ REDIS_URL: redis.url, CAMERA_ID: s.camera, CAPTURE_SOURCE: 'test', CAPTURE_WIDTH: String(s.width), CAPTURE_HEIGHT: String(s.height), CAPTURE_FPS: String(s.fps) });
+    const p = startCapture({
+      REDIS_URL: redis.url,
+      CAMERA_ID: s.camera,
+      CAPTURE_SOURCE: 'test',
+      CAPTURE_WIDTH: String(s.width),
+      CAPTURE_HEIGHT: String(s.height),
+      CAPTURE_FPS: String(s.fps),
+    });
     captures.set(s.camera, p);
     return p;
   };

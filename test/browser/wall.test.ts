@@ -69,7 +69,12 @@ describe('camera wall', () => {
             area += w * (w / a);
             aspects.push([a, r.width / r.height]);
           }
-          return { share: area / (innerWidth * innerHeight), aspects, title: document.title, overflow: document.documentElement.scrollHeight > innerHeight + 1 };
+          return {
+            share: area / (innerWidth * innerHeight),
+            aspects,
+            title: document.title,
+            overflow: document.documentElement.scrollHeight > innerHeight + 1,
+          };
         }, null);
         console.log(`# ${name} 1920×1080, 8 cameras: pictures cover ${(m.share * 100).toFixed(1)} % of the viewport`);
         assert.ok(m.share >= 0.6, `pictures cover ${(m.share * 100).toFixed(1)} %`);
@@ -90,15 +95,23 @@ describe('camera wall', () => {
         await page.press('Enter');
         const opened = await page.evaluate(() => {
           const r = document.querySelector('figure.open')!.getBoundingClientRect();
-          return { camera: (document.querySelector('figure.open') as HTMLElement).dataset.camera, hash: location.hash, fills: r.width === innerWidth && r.height === innerHeight };
+          return {
+            camera: (document.querySelector('figure.open') as HTMLElement).dataset.camera,
+            hash: location.hash,
+            fills: r.width === innerWidth && r.height === innerHeight,
+          };
         }, null);
         assert.deepEqual(opened, { camera: 'cam0', hash: '#cam=cam0', fills: true });
         await page.press('ArrowRight');
         assert.equal(await page.evaluate(() => location.hash, null), '#cam=cam1');
-        await page.waitFor('only the opened camera received, at full size', () => {
-          const subs = [...(window as unknown as { camfan: { subscriptions: Map<string, string> } }).camfan.subscriptions.entries()];
-          return subs.length === 1 && subs[0]![0] === 'cam1' && !subs[0]![1].includes('width');
-        }, null);
+        await page.waitFor(
+          'only the opened camera received, at full size',
+          () => {
+            const subs = [...(window as unknown as { camfan: { subscriptions: Map<string, string> } }).camfan.subscriptions.entries()];
+            return subs.length === 1 && subs[0]![0] === 'cam1' && !subs[0]![1].includes('width');
+          },
+          null,
+        );
         await page.press('Escape');
         assert.deepEqual(await page.evaluate(() => [location.hash, document.querySelectorAll('figure.open').length], null), ['', 0]);
         await page.goto(`${wall.gateway.base}/#cam=cam5`);
@@ -113,7 +126,11 @@ describe('camera wall', () => {
         const full = await page.evaluate(() => {
           const fig = document.querySelector('figure[data-camera="cam2"]')!;
           const r = fig.getBoundingClientRect();
-          return { api: document.fullscreenElement === fig, fills: Math.round(r.width) === innerWidth && Math.round(r.height) === innerHeight, hash: location.hash };
+          return {
+            api: document.fullscreenElement === fig,
+            fills: Math.round(r.width) === innerWidth && Math.round(r.height) === innerHeight,
+            hash: location.hash,
+          };
         }, null);
         console.log(`# ${name}: fullscreen ${full.api ? 'by the Fullscreen API' : 'refused; the tile fills the viewport'}`);
         assert.equal(full.fills, true);
@@ -141,28 +158,45 @@ describe('camera wall', () => {
         await page.waitFor('8 live tiles', allLive, 8, 15000);
         await page.addScript(AXE);
         const found = await page.evaluate(async () => {
-          const axe = (window as unknown as { axe: { run(ctx: Document): Promise<{ violations: Array<{ id: string; impact: string; nodes: unknown[] }> }> } }).axe;
+          const axe = (window as unknown as { axe: { run(ctx: Document): Promise<{ violations: Array<{ id: string; impact: string; nodes: unknown[] }> }> } })
+            .axe;
           const r = await axe.run(document);
           return r.violations.map((v) => `${v.impact} ${v.id} (${v.nodes.length})`);
         }, null);
         console.log(`# ${name} axe-core violations: ${found.length ? found.join(', ') : 'none'}`);
-        assert.deepEqual(found.filter((v) => /^(serious|critical)/.test(v)), []);
+        assert.deepEqual(
+          found.filter((v) => /^(serious|critical)/.test(v)),
+          [],
+        );
         const names = await page.evaluate(() => [...document.querySelectorAll('figure .cap a')].map((a) => a.getAttribute('aria-label')), null);
-        assert.deepEqual(names, SPECS.map((s) => `snapshot of ${s.camera}`));
+        assert.deepEqual(
+          names,
+          SPECS.map((s) => `snapshot of ${s.camera}`),
+        );
         assert.equal(await page.evaluate(() => document.getElementById('announce')!.getAttribute('aria-live'), null), 'polite');
-        assert.deepEqual(await page.evaluate(states, null), SPECS.map(() => 'live'));
+        assert.deepEqual(
+          await page.evaluate(states, null),
+          SPECS.map(() => 'live'),
+        );
       });
 
       test('phone 390×844: tap targets ≥ 44 px; light mode follows prefers-color-scheme; favicon', async () => {
         const phone = await browser.newPage({ width: 390, height: 844, dpr: 3, touch: true, colorScheme: 'light' });
         await phone.goto(`${wall.gateway.base}/`);
         await phone.waitFor('a live tile', () => document.querySelector('figure[data-state="live"]') !== null, null, 15000);
-        const m = await phone.evaluate(() => ({
-          coarse: matchMedia('(pointer: coarse)').matches,
-          light: matchMedia('(prefers-color-scheme: light)').matches,
-          background: getComputedStyle(document.body).backgroundColor,
-          smallest: Math.min(...[...document.querySelectorAll('figure .cap a, figure .cap button')].map((e) => Math.min(e.getBoundingClientRect().width, e.getBoundingClientRect().height))),
-        }), null);
+        const m = await phone.evaluate(
+          () => ({
+            coarse: matchMedia('(pointer: coarse)').matches,
+            light: matchMedia('(prefers-color-scheme: light)').matches,
+            background: getComputedStyle(document.body).backgroundColor,
+            smallest: Math.min(
+              ...[...document.querySelectorAll('figure .cap a, figure .cap button')].map((e) =>
+                Math.min(e.getBoundingClientRect().width, e.getBoundingClientRect().height),
+              ),
+            ),
+          }),
+          null,
+        );
         console.log(`# ${name} phone: pointer coarse ${m.coarse}, light ${m.light}, smallest tap target ${m.smallest} px, background ${m.background}`);
         if (m.coarse) assert.ok(m.smallest >= 44, `smallest tap target ${m.smallest} px`);
         assert.equal(m.background === 'rgb(243, 243, 243)', m.light, `background ${m.background} with light=${m.light}`);

@@ -23,11 +23,15 @@ export interface ProbeResult {
 /** One request on a fresh connection; the body is read to its end (not for streams: see holdStream). */
 export function probe(url: string, o: ProbeOptions = {}): Promise<ProbeResult> {
   return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: o.method ?? 'GET', headers: o.headers, agent: false, ...(o.localAddress ? { localAddress: o.localAddress } : {}) }, (res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => (body += d.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    });
+    const req = http.request(
+      url,
+      { method: o.method ?? 'GET', headers: o.headers, agent: false, ...(o.localAddress ? { localAddress: o.localAddress } : {}) },
+      (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      },
+    );
     req.on('error', reject);
     req.setTimeout(o.timeoutMs ?? 5000, () => req.destroy(new Error(`no answer within ${o.timeoutMs ?? 5000} ms`)));
     req.end();

@@ -10,14 +10,16 @@ function segment(marker: number, payload: number[]): number[] {
 export function fakeJpeg(width: number, height: number, opts: { huffman?: boolean; sof?: number; scanBytes?: number } = {}): Buffer {
   const sof = opts.sof ?? 0xc0;
   const bytes = [
-    0xff, 0xd8,
+    0xff,
+    0xd8,
     ...segment(0xe0, [0x4a, 0x46, 0x49, 0x46, 0, 1, 1, 0, 0, 1, 0, 1, 0, 0]),
     ...segment(0xdb, [0, ...new Array<number>(64).fill(1)]),
     ...segment(sof, [8, height >> 8, height & 0xff, width >> 8, width & 0xff, 1, 1, 0x11, 0]),
     ...(opts.huffman === false ? [] : segment(0xc4, [0, ...new Array<number>(16).fill(0)])),
     ...segment(0xda, [1, 1, 0, 0, 63, 0]),
     ...Array.from({ length: opts.scanBytes ?? 32 }, (_, i) => (i * 37) & 0x7f),
-    0xff, 0xd9,
+    0xff,
+    0xd9,
   ];
   return Buffer.from(bytes);
 }

@@ -11,7 +11,27 @@ import { requireTool } from './procs.js';
 
 export function makeJpegs(count: number, size = '640x360'): Buffer[] {
   requireTool('ffmpeg', 'sudo apt-get install -y ffmpeg');
-  const r = spawnSync('ffmpeg', ['-loglevel', 'error', '-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=30`, '-frames:v', String(count), '-c:v', 'mjpeg', '-q:v', '4', '-f', 'image2pipe', '-'], { maxBuffer: 256 * 1024 * 1024 });
+  const r = spawnSync(
+    'ffmpeg',
+    [
+      '-loglevel',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      `testsrc2=size=${size}:rate=30`,
+      '-frames:v',
+      String(count),
+      '-c:v',
+      'mjpeg',
+      '-q:v',
+      '4',
+      '-f',
+      'image2pipe',
+      '-',
+    ],
+    { maxBuffer: 256 * 1024 * 1024 },
+  );
   if (r.status !== 0) throw new Error(`ffmpeg failed: ${r.stderr.toString()}`);
   const out: Buffer[] = [];
   const all = r.stdout;

@@ -30,7 +30,12 @@ export async function freePort(): Promise<number> {
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-export async function waitFor<T>(what: string, fn: () => Promise<T | null | undefined | false> | T | null | undefined | false, timeoutMs = 10000, everyMs = 50): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | null | undefined | false> | T | null | undefined | false,
+  timeoutMs = 10000,
+  everyMs = 50,
+): Promise<T> {
   const until = Date.now() + timeoutMs;
   let lastErr: unknown = null;
   while (Date.now() < until) {
@@ -171,7 +176,20 @@ export async function waitForFrames(redis: { client(): Redis }, camera: string, 
 
 export function makeClip(file: string, seconds: number, size = '320x240', fps = 15): void {
   requireTool('ffmpeg', 'sudo apt-get install -y ffmpeg');
-  const r = spawnSync('ffmpeg', ['-loglevel', 'error', '-y', '-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=${fps}:duration=${seconds}`, '-c:v', 'mjpeg', '-q:v', '5', file]);
+  const r = spawnSync('ffmpeg', [
+    '-loglevel',
+    'error',
+    '-y',
+    '-f',
+    'lavfi',
+    '-i',
+    `testsrc2=size=${size}:rate=${fps}:duration=${seconds}`,
+    '-c:v',
+    'mjpeg',
+    '-q:v',
+    '5',
+    file,
+  ]);
   if (r.status !== 0) throw new Error(`ffmpeg failed: ${r.stderr.toString()}`);
 }
 
@@ -211,17 +229,48 @@ export async function startRedisCluster(masters = 3): Promise<ClusterHandle> {
   for (let i = 0; i < masters; i++) {
     const port = await freeClusterPort();
     ports.push(port);
-    procs.push(run('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-config-file', path.join(dir, `nodes-${port}.conf`), '--save', '', '--appendonly', 'no', '--dir', dir]));
+    procs.push(
+      run('redis-server', [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--cluster-enabled',
+        'yes',
+        '--cluster-config-file',
+        path.join(dir, `nodes-${port}.conf`),
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--dir',
+        dir,
+      ]),
+    );
   }
   const stop = async (): Promise<void> => {
     await Promise.all(procs.map((p) => p.stop()));
   };
   try {
-    for (const port of ports) await waitFor(`cluster node ${port}`, () => spawnSync('redis-cli', ['-p', String(port), 'ping']).stdout?.toString().trim() === 'PONG');
-    const create = spawnSync('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes'], { encoding: 'utf8' });
+    for (const port of ports)
+      await waitFor(
+        `cluster node ${port}`,
+        () =>
+          spawnSync('redis-cli', ['-p', String(port), 'ping'])
+            .stdout?.toString()
+            .trim() === 'PONG',
+      );
+    const create = spawnSync('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes'], {
+      encoding: 'utf8',
+    });
     if (create.status !== 0) throw new Error(`redis-cli --cluster create failed: ${create.stdout}${create.stderr}`);
     for (const port of ports) {
-      await waitFor(`cluster_state:ok on ${port}`, () => /cluster_state:ok/.test(spawnSync('redis-cli', ['-p', String(port), 'cluster', 'info'], { encoding: 'utf8' }).stdout), 15000, 100);
+      await waitFor(
+        `cluster_state:ok on ${port}`,
+        () => /cluster_state:ok/.test(spawnSync('redis-cli', ['-p', String(port), 'cluster', 'info'], { encoding: 'utf8' }).stdout),
+        15000,
+        100,
+      );
     }
   } catch (err) {
     await stop();

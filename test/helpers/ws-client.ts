@@ -65,7 +65,13 @@ export interface SlowViewerResult {
 }
 
 /** One /ws viewer reading at `rate` bytes/s: frame ages (capture to receipt), rate and sizes over a window. */
-export async function measureSlowWsViewer(base: string, subscribe: WsViewerOptions['subscribe'], rate: number, warmupMs: number, windowMs: number): Promise<SlowViewerResult> {
+export async function measureSlowWsViewer(
+  base: string,
+  subscribe: WsViewerOptions['subscribe'],
+  rate: number,
+  warmupMs: number,
+  windowMs: number,
+): Promise<SlowViewerResult> {
   const ages: number[] = [];
   const widths = new Set<number>();
   let bytes = 0;
@@ -87,5 +93,11 @@ export async function measureSlowWsViewer(base: string, subscribe: WsViewerOptio
   v.close();
   const sorted = ages.sort((a, b) => a - b);
   const at = (p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? NaN;
-  return { ageP50: at(50), ageP90: at(90), fps: ages.length / (windowMs / 1000), bytesPerSecond: bytes / (windowMs / 1000), widths: [...widths].sort((a, b) => a - b) };
+  return {
+    ageP50: at(50),
+    ageP90: at(90),
+    fps: ages.length / (windowMs / 1000),
+    bytesPerSecond: bytes / (windowMs / 1000),
+    widths: [...widths].sort((a, b) => a - b),
+  };
 }

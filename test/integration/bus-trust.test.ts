@@ -31,8 +31,12 @@ describe('bus trust and limits', () => {
 
   before(async () => {
     redis = await startRedis();
-    procs.push(startCapture({ REDIS_URL: redis.url, CAMERA_ID: 'cam0', CAPTURE_SOURCE: 'test', CAPTURE_WIDTH: '320', CAPTURE_HEIGHT: '240', CAPTURE_FPS: '15' }));
-    procs.push(startCapture({ REDIS_URL: redis.url, CAMERA_ID: 'hd', CAPTURE_SOURCE: 'test', CAPTURE_WIDTH: '1920', CAPTURE_HEIGHT: '1080', CAPTURE_FPS: '30' }));
+    procs.push(
+      startCapture({ REDIS_URL: redis.url, CAMERA_ID: 'cam0', CAPTURE_SOURCE: 'test', CAPTURE_WIDTH: '320', CAPTURE_HEIGHT: '240', CAPTURE_FPS: '15' }),
+    );
+    procs.push(
+      startCapture({ REDIS_URL: redis.url, CAMERA_ID: 'hd', CAPTURE_SOURCE: 'test', CAPTURE_WIDTH: '1920', CAPTURE_HEIGHT: '1080', CAPTURE_FPS: '30' }),
+    );
     await Promise.all(['cam0', 'hd'].map((c) => waitForFrames(redis, c)));
     gateway = await startGateway({ REDIS_URL: redis.url, MAX_FRAME_BYTES: '1048576', STALL_CLOSE_MS: '13000', CAMERA_GONE_MS: '3000' });
   });
@@ -50,18 +54,27 @@ describe('bus trust and limits', () => {
     await sleep(1500);
     s.close();
     assert.ok(s.count - before >= 10, `frames kept coming after the future-stamped one: ${s.count - before} in 1.5 s`);
-    assert.ok(s.parts.every((p) => p.timestamp! < Date.now() + 60_000), 'the future-stamped frame never reached the viewer');
+    assert.ok(
+      s.parts.every((p) => p.timestamp! < Date.now() + 60_000),
+      'the future-stamped frame never reached the viewer',
+    );
     assert.equal(await rejected(gateway.base, 'future'), 1);
   });
 
   test('a "JPEG" that carries the stream delimiter and an HTML part is refused', async () => {
     const s = openStream(`${gateway.base}/stream/cam0?framing=advance`, { userAgent: 'Mozilla/5.0', keepParts: true });
     await waitFor('frames', () => s.count > 2);
-    const injected = Buffer.from('\r\n--camfanframe\r\nContent-Type: text/html\r\n\r\n<script>alert(1)</script>\r\n--camfanframe\r\nContent-Type: image/jpeg\r\n\r\n', 'latin1');
+    const injected = Buffer.from(
+      '\r\n--camfanframe\r\nContent-Type: text/html\r\n\r\n<script>alert(1)</script>\r\n--camfanframe\r\nContent-Type: image/jpeg\r\n\r\n',
+      'latin1',
+    );
     await publishRaw(redis, 'cam0', Date.now(), jpegWith(injected));
     await sleep(1000);
     s.close();
-    assert.ok(s.parts.every((p) => !p.jpeg.includes('text/html')), 'no part carries the injected HTML');
+    assert.ok(
+      s.parts.every((p) => !p.jpeg.includes('text/html')),
+      'no part carries the injected HTML',
+    );
     assert.deepEqual(s.invalid, []);
     assert.equal(await rejected(gateway.base, 'boundary'), 1);
   });
@@ -72,11 +85,14 @@ describe('bus trust and limits', () => {
     await publishRaw(redis, 'cam0', Date.now(), jpegWith(Buffer.alloc(20 * 1024 * 1024, 7)));
     await sleep(1500);
     s.close();
-    assert.ok(s.parts.every((p) => p.jpeg.length < 1024 * 1024), 'no oversized part reached the viewer');
+    assert.ok(
+      s.parts.every((p) => p.jpeg.length < 1024 * 1024),
+      'no oversized part reached the viewer',
+    );
     assert.equal(await rejected(gateway.base, 'too_large'), 1);
   });
 
-  test('STALL_CLOSE_MS above uWebSockets.js\'s ~10 s idle timeout still decides: the stuck viewer is closed by camfan, counted and logged', async () => {
+  test("STALL_CLOSE_MS above uWebSockets.js's ~10 s idle timeout still decides: the stuck viewer is closed by camfan, counted and logged", async () => {
     const t0 = Date.now();
     const stuck = openStuckViewer(gateway.port, '/stream/hd?framing=classic');
     await waitFor('the gateway to close the stuck viewer', () => /closing stalled viewer/.test(gateway.output()), 40000, 200);
@@ -90,7 +106,14 @@ describe('bus trust and limits', () => {
   });
 
   test('a capture gone for good: NO SIGNAL, then its streams end, it leaves the list, and new viewers get 404', async () => {
-    const doomed = startCapture({ REDIS_URL: redis.url, CAMERA_ID: 'doomed', CAPTURE_SOURCE: 'test', CAPTURE_WIDTH: '320', CAPTURE_HEIGHT: '240', CAPTURE_FPS: '10' });
+    const doomed = startCapture({
+      REDIS_URL: redis.url,
+      CAMERA_ID: 'doomed',
+      CAPTURE_SOURCE: 'test',
+      CAPTURE_WIDTH: '320',
+      CAPTURE_HEIGHT: '240',
+      CAPTURE_FPS: '10',
+    });
     procs.push(doomed);
     await waitForFrames(redis, 'doomed');
     const s = openStream(`${gateway.base}/stream/doomed?framing=classic`, { keepParts: true });
@@ -104,7 +127,10 @@ describe('bus trust and limits', () => {
     const killedAt = Date.now();
     await Promise.race([s.closed, sleep(20000).then(() => assert.fail('the stream of the gone camera did not end'))]);
     const endedAfter = Date.now() - killedAt;
-    assert.ok(s.parts.some((p) => p.jpeg.includes('nosignal')), 'viewers saw NO SIGNAL before the end');
+    assert.ok(
+      s.parts.some((p) => p.jpeg.includes('nosignal')),
+      'viewers saw NO SIGNAL before the end',
+    );
     assert.equal(s.leftover(), 0, 'the stream ended at a part boundary');
     await waitFor('the WebSocket told', () => texts.some((t) => /camera gone/.test(t)), 5000);
     ws.close();

@@ -11,7 +11,18 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { openStream } from '../helpers/mjpeg-client.js';
-import { childPids, makeClip, sleep, startCapture, startGateway, startRedis, waitFor, waitForFrames, type GatewayHandle, type RedisHandle } from '../helpers/procs.js';
+import {
+  childPids,
+  makeClip,
+  sleep,
+  startCapture,
+  startGateway,
+  startRedis,
+  waitFor,
+  waitForFrames,
+  type GatewayHandle,
+  type RedisHandle,
+} from '../helpers/procs.js';
 
 describe('capture faults', () => {
   let redis: RedisHandle;
@@ -46,9 +57,26 @@ describe('capture faults', () => {
     const port = silent.port;
     const url = `http://127.0.0.1:${port}/stream/up?framing=classic`;
     // OpenCV/FFmpeg's open (CAPTURE_PASSTHROUGH=off): camfan's own MJPEG reader cannot hang (passthrough.test.ts).
-    const env = { REDIS_URL: redis.url, CAMERA_ID: 'hung', CAPTURE_SOURCE: url, CAPTURE_PASSTHROUGH: 'off', CAPTURE_WIDTH: '320', CAPTURE_HEIGHT: '240', IDLE_FPS: '0', RETRY_MAX_MS: '500' };
+    const env = {
+      REDIS_URL: redis.url,
+      CAMERA_ID: 'hung',
+      CAPTURE_SOURCE: url,
+      CAPTURE_PASSTHROUGH: 'off',
+      CAPTURE_WIDTH: '320',
+      CAPTURE_HEIGHT: '240',
+      IDLE_FPS: '0',
+      RETRY_MAX_MS: '500',
+    };
     const capture = startCapture({ ...env, OPEN_TIMEOUT_MS: '3000' });
-    const upCapture = startCapture({ REDIS_URL: redis.url, CAMERA_ID: 'up', CAPTURE_SOURCE: 'test', CAPTURE_WIDTH: '320', CAPTURE_HEIGHT: '240', CAPTURE_FPS: '10', IDLE_FPS: '0' });
+    const upCapture = startCapture({
+      REDIS_URL: redis.url,
+      CAMERA_ID: 'up',
+      CAPTURE_SOURCE: 'test',
+      CAPTURE_WIDTH: '320',
+      CAPTURE_HEIGHT: '240',
+      CAPTURE_FPS: '10',
+      IDLE_FPS: '0',
+    });
     let upstream: GatewayHandle | null = null;
     try {
       const c = redis.client();
@@ -80,7 +108,13 @@ describe('capture faults', () => {
 
   test('SIGTERM while an open hangs: a prompt, clean exit', async () => {
     const silent = await silentServer();
-    const capture = startCapture({ REDIS_URL: redis.url, CAMERA_ID: 'hung2', CAPTURE_SOURCE: `http://127.0.0.1:${silent.port}/cam.mjpg`, CAPTURE_PASSTHROUGH: 'off', OPEN_TIMEOUT_MS: '60000' });
+    const capture = startCapture({
+      REDIS_URL: redis.url,
+      CAMERA_ID: 'hung2',
+      CAPTURE_SOURCE: `http://127.0.0.1:${silent.port}/cam.mjpg`,
+      CAPTURE_PASSTHROUGH: 'off',
+      OPEN_TIMEOUT_MS: '60000',
+    });
     try {
       await waitFor('the source connection', () => silent.sockets.length > 0, 10000);
       await sleep(300);
@@ -101,7 +135,17 @@ describe('capture faults', () => {
 
   test('the source process crashes or freezes (as OpenCV might): the capture starts a new one and the sequence carries on', async () => {
     const isLive = (p: { jpeg: Buffer }): boolean => !p.jpeg.toString('latin1', 6, 120).includes(' nosignal');
-    const capture = startCapture({ REDIS_URL: redis.url, CAMERA_ID: 'crashy', CAPTURE_SOURCE: 'test', CAPTURE_WIDTH: '320', CAPTURE_HEIGHT: '240', CAPTURE_FPS: '15', IDLE_FPS: '0', STALL_TIMEOUT_MS: '1000', RETRY_MAX_MS: '500' });
+    const capture = startCapture({
+      REDIS_URL: redis.url,
+      CAMERA_ID: 'crashy',
+      CAPTURE_SOURCE: 'test',
+      CAPTURE_WIDTH: '320',
+      CAPTURE_HEIGHT: '240',
+      CAPTURE_FPS: '15',
+      IDLE_FPS: '0',
+      STALL_TIMEOUT_MS: '1000',
+      RETRY_MAX_MS: '500',
+    });
     try {
       await waitForFrames(redis, 'crashy');
       const s = openStream(`${gateway.base}/stream/crashy?framing=classic`);
@@ -128,9 +172,15 @@ describe('capture faults', () => {
       await waitFor('live frames again', () => s.parts.slice(atSilence).filter(isLive).length >= 3, 5000, 10);
       console.log(`# frozen source process: replaced and frames again after ${Date.now() - t1} ms (limit 2 × (STALL_TIMEOUT_MS + RETRY_MAX_MS + 1 s) = 5 s)`);
       assert.ok(!childPids(capture.child.pid!).includes(frozen), 'the frozen process is gone');
-      const seqs = s.parts.filter(isLive).map((p) => p.seq).filter((n): n is number => n !== null);
+      const seqs = s.parts
+        .filter(isLive)
+        .map((p) => p.seq)
+        .filter((n): n is number => n !== null);
       assert.ok(seqs.length >= 9);
-      assert.ok(seqs.every((n, k) => k === 0 || n > seqs[k - 1]!), `sequence numbers only grow: ${seqs.join(',')}`);
+      assert.ok(
+        seqs.every((n, k) => k === 0 || n > seqs[k - 1]!),
+        `sequence numbers only grow: ${seqs.join(',')}`,
+      );
       assert.equal(capture.child.exitCode, null);
       s.close();
     } finally {
@@ -141,7 +191,18 @@ describe('capture faults', () => {
   test('a file deleted while it plays keeps playing; emptied, it is reported and retried until it is back', async () => {
     const file = path.join(dir, 'camera.avi');
     copyFileSync(clip, file);
-    const capture = startCapture({ REDIS_URL: redis.url, CAMERA_ID: 'file', CAPTURE_SOURCE: file, CAPTURE_WIDTH: '320', CAPTURE_HEIGHT: '240', CAPTURE_FPS: '15', IDLE_FPS: '0', DROP_SAME_FRAMES: 'off', STALL_TIMEOUT_MS: '1000', RETRY_MAX_MS: '500' });
+    const capture = startCapture({
+      REDIS_URL: redis.url,
+      CAMERA_ID: 'file',
+      CAPTURE_SOURCE: file,
+      CAPTURE_WIDTH: '320',
+      CAPTURE_HEIGHT: '240',
+      CAPTURE_FPS: '15',
+      IDLE_FPS: '0',
+      DROP_SAME_FRAMES: 'off',
+      STALL_TIMEOUT_MS: '1000',
+      RETRY_MAX_MS: '500',
+    });
     const noSignal = (p: { jpeg: Buffer }): boolean => p.jpeg.toString('latin1', 6, 120).includes(' nosignal');
     await waitForFrames(redis, 'file', 20000);
     const s = openStream(`${gateway.base}/stream/file?framing=classic`);

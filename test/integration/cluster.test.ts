@@ -48,10 +48,15 @@ describe('Redis Cluster (sharded pub/sub)', () => {
     const env = { REDIS_CLUSTER_NODES: cluster.spec, CAPTURE_SOURCE: 'test', CAPTURE_WIDTH: '320', CAPTURE_HEIGHT: '240', CAPTURE_FPS: '15', IDLE_FPS: '0' };
     for (const { camera } of cams) captures.push(startCapture({ ...env, CAMERA_ID: camera }));
     gateway = await startGateway({ REDIS_CLUSTER_NODES: cluster.spec });
-    await waitFor('all cameras live', async () => {
-      const { body } = await fetchJson<{ cameras: Array<{ camera: string; live: boolean }> }>(`${gateway.base}/api/cameras`);
-      return cams.every((c) => body.cameras.find((x) => x.camera === c.camera)?.live);
-    }, 20000, 200);
+    await waitFor(
+      'all cameras live',
+      async () => {
+        const { body } = await fetchJson<{ cameras: Array<{ camera: string; live: boolean }> }>(`${gateway.base}/api/cameras`);
+        return cams.every((c) => body.cameras.find((x) => x.camera === c.camera)?.live);
+      },
+      20000,
+      200,
+    );
   });
 
   after(async () => {
@@ -81,7 +86,10 @@ describe('Redis Cluster (sharded pub/sub)', () => {
     s.close();
     const received = after.bus.received - before.bus.received;
     assert.ok(received <= s.count + 2, `received ${received} messages while streaming ${s.count} frames of one camera (three cameras publishing)`);
-    assert.deepEqual(after.cameras.filter((c) => c.subscribed).map((c) => c.camera), [watched!.camera]);
+    assert.deepEqual(
+      after.cameras.filter((c) => c.subscribed).map((c) => c.camera),
+      [watched!.camera],
+    );
     for (const o of others) assert.equal(cli(o.port, 'pubsub', 'shardnumsub', `camfan:{${o.camera}}:frames`).split('\n')[1]?.trim(), '0');
   });
 });

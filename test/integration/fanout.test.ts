@@ -11,7 +11,18 @@ import { spawnSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { rssBytes } from '../../bench/stats.js';
 import { fetchJson, openStream, openStuckViewer } from '../helpers/mjpeg-client.js';
-import { requireTool, sleep, startCapture, startGateway, startRedis, waitFor, waitForFrames, type GatewayHandle, type Proc, type RedisHandle } from '../helpers/procs.js';
+import {
+  requireTool,
+  sleep,
+  startCapture,
+  startGateway,
+  startRedis,
+  waitFor,
+  waitForFrames,
+  type GatewayHandle,
+  type Proc,
+  type RedisHandle,
+} from '../helpers/procs.js';
 
 describe('fan-out', () => {
   let redis: RedisHandle;
@@ -28,8 +39,20 @@ describe('fan-out', () => {
     const common = { REDIS_URL: redis.url };
     procs.push(startCapture({ ...common, CAMERA_ID: 'hd', CAPTURE_SOURCE: 'test', CAPTURE_WIDTH: '1920', CAPTURE_HEIGHT: '1080', CAPTURE_FPS: '30' }));
     procs.push(startCapture({ ...common, CAMERA_ID: 'still', CAPTURE_SOURCE: still, CAPTURE_WIDTH: '320', CAPTURE_HEIGHT: '240', CAPTURE_FPS: '15' }));
-    procs.push(startCapture({ ...common, CAMERA_ID: 'stillnodrop', CAPTURE_SOURCE: still, CAPTURE_WIDTH: '320', CAPTURE_HEIGHT: '240', CAPTURE_FPS: '15', DROP_SAME_FRAMES: 'off' }));
-    procs.push(startCapture({ ...common, CAMERA_ID: 'idler', CAPTURE_SOURCE: 'test', CAPTURE_WIDTH: '320', CAPTURE_HEIGHT: '240', CAPTURE_FPS: '30', IDLE_FPS: '1' }));
+    procs.push(
+      startCapture({
+        ...common,
+        CAMERA_ID: 'stillnodrop',
+        CAPTURE_SOURCE: still,
+        CAPTURE_WIDTH: '320',
+        CAPTURE_HEIGHT: '240',
+        CAPTURE_FPS: '15',
+        DROP_SAME_FRAMES: 'off',
+      }),
+    );
+    procs.push(
+      startCapture({ ...common, CAMERA_ID: 'idler', CAPTURE_SOURCE: 'test', CAPTURE_WIDTH: '320', CAPTURE_HEIGHT: '240', CAPTURE_FPS: '30', IDLE_FPS: '1' }),
+    );
     gateway = await startGateway({ ...common, UNSUBSCRIBE_LINGER_MS: '200' });
     await Promise.all(['hd', 'still', 'stillnodrop', 'idler'].map((c) => waitForFrames(redis, c)));
   });
@@ -62,7 +85,10 @@ describe('fan-out', () => {
     const hd = body.viewers.filter((v) => v.camera === 'hd').sort((a, b) => b.dropped - a.dropped);
     assert.equal(hd.length, 5);
     assert.ok(hd[0]!.dropped > 10 && hd[1]!.dropped > 10, `the two slow viewers had frames replaced: ${hd.map((v) => v.dropped).join(', ')}`);
-    assert.ok(hd.slice(2).every((v) => v.dropped === 0), 'fast viewers lost nothing');
+    assert.ok(
+      hd.slice(2).every((v) => v.dropped === 0),
+      'fast viewers lost nothing',
+    );
     assert.ok(rss1 - rss0 < 32 * 2 ** 20, `gateway RSS grew ${((rss1 - rss0) / 2 ** 20).toFixed(1)} MB with slow viewers`);
   });
 
@@ -108,11 +134,17 @@ describe('fan-out', () => {
 
   test('an unwatched capture idles, and is back at full rate within a frame interval of a viewer arriving', async () => {
     type Info = { camera: string; idle: boolean; fps: number };
-    const idler = async (): Promise<Info> => (await fetchJson<{ cameras: Info[] }>(`${gateway.base}/api/cameras`)).body.cameras.find((c) => c.camera === 'idler')!;
-    await waitFor('idle at 1 fps', async () => {
-      const c = await idler();
-      return c.idle && c.fps <= 2;
-    }, 8000, 200);
+    const idler = async (): Promise<Info> =>
+      (await fetchJson<{ cameras: Info[] }>(`${gateway.base}/api/cameras`)).body.cameras.find((c) => c.camera === 'idler')!;
+    await waitFor(
+      'idle at 1 fps',
+      async () => {
+        const c = await idler();
+        return c.idle && c.fps <= 2;
+      },
+      8000,
+      200,
+    );
     const s = openStream(`${gateway.base}/stream/idler`);
     await waitFor('10 frames', () => s.count >= 10, 3000, 5);
     s.close();

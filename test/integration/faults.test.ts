@@ -10,7 +10,18 @@ import { after, before, describe, test } from 'node:test';
 import { rssBytes } from '../../bench/stats.js';
 import { isJpeg } from '../../bus/frame.js';
 import { openStream } from '../helpers/mjpeg-client.js';
-import { run, sleep, startCapture, startGateway, startRedis, waitFor, waitForFrames, type GatewayHandle, type Proc, type RedisHandle } from '../helpers/procs.js';
+import {
+  run,
+  sleep,
+  startCapture,
+  startGateway,
+  startRedis,
+  waitFor,
+  waitForFrames,
+  type GatewayHandle,
+  type Proc,
+  type RedisHandle,
+} from '../helpers/procs.js';
 
 const fdCount = (pid: number): number => readdirSync(`/proc/${pid}/fd`).length;
 
@@ -19,7 +30,15 @@ describe('faults', () => {
   let gateway: GatewayHandle;
   let capture: Proc;
   let restartedRedis: Proc | null = null;
-  const captureEnv = (url: string): Record<string, string> => ({ REDIS_URL: url, CAMERA_ID: 'cam0', CAPTURE_SOURCE: 'test', CAPTURE_WIDTH: '320', CAPTURE_HEIGHT: '240', CAPTURE_FPS: '15', IDLE_FPS: '0' });
+  const captureEnv = (url: string): Record<string, string> => ({
+    REDIS_URL: url,
+    CAMERA_ID: 'cam0',
+    CAPTURE_SOURCE: 'test',
+    CAPTURE_WIDTH: '320',
+    CAPTURE_HEIGHT: '240',
+    CAPTURE_FPS: '15',
+    IDLE_FPS: '0',
+  });
 
   before(async () => {
     redis = await startRedis();
@@ -130,7 +149,10 @@ describe('faults', () => {
       await waitFor('4K frames', () => s.count >= 4, 10000);
       s.close();
       assert.deepEqual(s.invalid, []);
-      assert.ok(s.parts.every((p) => p.jpeg.length > 100_000), `4K JPEGs of ${s.parts.map((p) => p.jpeg.length).join(', ')} bytes`);
+      assert.ok(
+        s.parts.every((p) => p.jpeg.length > 100_000),
+        `4K JPEGs of ${s.parts.map((p) => p.jpeg.length).join(', ')} bytes`,
+      );
       await waitFor('the drop reported', () => /frame larger than MAX_FRAME_BYTES dropped/.test(big.output()), 10000);
       assert.equal(await redis.client().exists('camfan:{toobig}:latest'), 0, 'nothing published');
       assert.equal(gateway.child.exitCode, null);
@@ -171,7 +193,8 @@ describe('faults', () => {
       Array.from({ length: 20 }, async () => {
         while (sent < 3000) {
           const i = sent++;
-          const payload = i % 3 === 0 ? requests[i % requests.length]! : i % 3 === 1 ? `GET /${junk(30)} HTTP/1.1\r\nHost: x\r\n\r\n` : Buffer.from(junk(200), 'latin1');
+          const payload =
+            i % 3 === 0 ? requests[i % requests.length]! : i % 3 === 1 ? `GET /${junk(30)} HTTP/1.1\r\nHost: x\r\n\r\n` : Buffer.from(junk(200), 'latin1');
           const status = (await send(payload)).slice(9, 12) || 'closed';
           answers.set(status, (answers.get(status) ?? 0) + 1);
         }
@@ -194,11 +217,29 @@ describe('faults', () => {
 describe('network source', () => {
   test('an http:// MJPEG source that goes away is reported, retried, and streams again when it is back', async () => {
     const redis = await startRedis();
-    const upstreamCapture = startCapture({ REDIS_URL: redis.url, CAMERA_ID: 'upstream', CAPTURE_SOURCE: 'test', CAPTURE_WIDTH: '320', CAPTURE_HEIGHT: '240', CAPTURE_FPS: '10', IDLE_FPS: '0' });
+    const upstreamCapture = startCapture({
+      REDIS_URL: redis.url,
+      CAMERA_ID: 'upstream',
+      CAPTURE_SOURCE: 'test',
+      CAPTURE_WIDTH: '320',
+      CAPTURE_HEIGHT: '240',
+      CAPTURE_FPS: '10',
+      IDLE_FPS: '0',
+    });
     let upstream = await startGateway({ REDIS_URL: redis.url });
     await waitForFrames(redis, 'upstream');
     // A second camera whose source is the first one's MJPEG stream, read by OpenCV's FFmpeg backend.
-    const relay = startCapture({ REDIS_URL: redis.url, CAMERA_ID: 'relay', CAPTURE_SOURCE: `${upstream.base}/stream/upstream?framing=classic`, CAPTURE_WIDTH: '320', CAPTURE_HEIGHT: '240', CAPTURE_FPS: '10', IDLE_FPS: '0', STALL_TIMEOUT_MS: '1500', RETRY_MAX_MS: '500' });
+    const relay = startCapture({
+      REDIS_URL: redis.url,
+      CAMERA_ID: 'relay',
+      CAPTURE_SOURCE: `${upstream.base}/stream/upstream?framing=classic`,
+      CAPTURE_WIDTH: '320',
+      CAPTURE_HEIGHT: '240',
+      CAPTURE_FPS: '10',
+      IDLE_FPS: '0',
+      STALL_TIMEOUT_MS: '1500',
+      RETRY_MAX_MS: '500',
+    });
     try {
       await waitForFrames(redis, 'relay', 20000);
       const port = upstream.port;

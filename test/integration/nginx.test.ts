@@ -17,7 +17,20 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { openStream } from '../helpers/mjpeg-client.js';
 import { holdStream, probe, wsHandshake, type HeldStream } from '../helpers/http-probe.js';
-import { freePort, requireTool, ROOT, run, startCapture, startGateway, startRedis, waitFor, waitForFrames, type GatewayHandle, type Proc, type RedisHandle } from '../helpers/procs.js';
+import {
+  freePort,
+  requireTool,
+  ROOT,
+  run,
+  startCapture,
+  startGateway,
+  startRedis,
+  waitFor,
+  waitForFrames,
+  type GatewayHandle,
+  type Proc,
+  type RedisHandle,
+} from '../helpers/procs.js';
 
 const ETC = '/etc/nginx';
 
@@ -34,13 +47,20 @@ function installStockNginx(dir: string, listen: number): void {
 
 /** Paths under /etc/nginx, /run and /var/log into `dir`; port 80 (IPv4 only: the test has loopback only) to `listen`. */
 function relocate(conf: string, dir: string, listen?: number, tlsListen?: number): string {
-  let out = conf.replaceAll('/etc/nginx/', `${dir}/`).replace(/\/run\/nginx\.pid/, `${dir}/nginx.pid`).replaceAll('/var/log/nginx/', `${dir}/log/`);
+  let out = conf
+    .replaceAll('/etc/nginx/', `${dir}/`)
+    .replace(/\/run\/nginx\.pid/, `${dir}/nginx.pid`)
+    .replaceAll('/var/log/nginx/', `${dir}/log/`);
   if (listen !== undefined) {
-    out = out.replace(/^(\s*)listen 80 default_server;/m, `$1listen 127.0.0.1:${listen} default_server;`).replace(/^\s*listen \[::\]:80 default_server;\n/m, '');
+    out = out
+      .replace(/^(\s*)listen 80 default_server;/m, `$1listen 127.0.0.1:${listen} default_server;`)
+      .replace(/^\s*listen \[::\]:80 default_server;\n/m, '');
   }
   if (tlsListen !== undefined) {
     out = out.replace(/^(\s*)# listen 443 ssl default_server;/m, `$1listen 127.0.0.1:${tlsListen} ssl default_server;`);
-    out = out.replace(/# ssl_certificate +\S+;/, `ssl_certificate ${dir}/cert.pem;`).replace(/# ssl_certificate_key +\S+;/, `ssl_certificate_key ${dir}/key.pem;`);
+    out = out
+      .replace(/# ssl_certificate +\S+;/, `ssl_certificate ${dir}/cert.pem;`)
+      .replace(/# ssl_certificate_key +\S+;/, `ssl_certificate_key ${dir}/key.pem;`);
   }
   return out;
 }
@@ -76,17 +96,44 @@ describe('nginx in front of two gateways (deploy/nginx.conf on a stock Debian ng
     capture = startCapture({ REDIS_URL: redis.url, CAPTURE_SOURCE: 'test', CAPTURE_WIDTH: '320', CAPTURE_HEIGHT: '240', CAPTURE_FPS: '15' });
     const port = await freePort();
     // As the example's header says: nginx (connecting from 127.0.0.1) is trusted, the server_name is the allowed host.
-    const env = { REDIS_URL: redis.url, PORT: String(port), TRUSTED_PROXIES: '127.0.0.1', ALLOWED_HOSTS: 'camfan.example.com,127.0.0.1', MAX_VIEWERS_PER_IP: '2' };
+    const env = {
+      REDIS_URL: redis.url,
+      PORT: String(port),
+      TRUSTED_PROXIES: '127.0.0.1',
+      ALLOWED_HOSTS: 'camfan.example.com,127.0.0.1',
+      MAX_VIEWERS_PER_IP: '2',
+    };
     for (const host of ['127.0.0.2', '127.0.0.3']) gws.push(await startGateway({ ...env, HOST: host }));
     await waitForFrames(redis, 'cam0');
     dir = mkdtempSync(path.join(tmpdir(), 'camfan-nginx-'));
     listen = await freePort();
     const tlsListen = await freePort();
-    const cert = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1']);
+    const cert = spawnSync('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      path.join(dir, 'key.pem'),
+      '-out',
+      path.join(dir, 'cert.pem'),
+      '-days',
+      '1',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=DNS:localhost,IP:127.0.0.1',
+    ]);
     assert.equal(cert.status, 0, String(cert.stderr));
     ca = readFileSync(path.join(dir, 'cert.pem'));
     installStockNginx(dir, listen);
-    installCamfan(dir, listen, tlsListen, gws.map((g) => `${g.host}:${g.port}`));
+    installCamfan(
+      dir,
+      listen,
+      tlsListen,
+      gws.map((g) => `${g.host}:${g.port}`),
+    );
     secure = `https://127.0.0.1:${tlsListen}`;
     front = `http://127.0.0.1:${listen}`;
   });
@@ -118,7 +165,10 @@ describe('nginx in front of two gateways (deploy/nginx.conf on a stock Debian ng
     await waitFor('frames through nginx', () => s.count >= 15, 5000);
     s.close();
     assert.deepEqual(s.invalid, []);
-    const latency = s.parts.slice(1).map((p) => p.receivedAt - p.timestamp!).sort((a, b) => a - b);
+    const latency = s.parts
+      .slice(1)
+      .map((p) => p.receivedAt - p.timestamp!)
+      .sort((a, b) => a - b);
     assert.ok(latency[Math.floor(latency.length / 2)]! < 100, 'nginx passes parts on without buffering');
   });
 
@@ -170,7 +220,10 @@ describe('nginx in front of two gateways (deploy/nginx.conf on a stock Debian ng
     assert.match(http10, /^HTTP\/1\.1 200 OK/);
     const many = Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`x-h${i}`, 'a']));
     const answers = await Promise.all(Array.from({ length: 4 }, () => probe(`${front}/healthz`, { headers: many, timeoutMs: 5000 })));
-    assert.deepEqual(answers.map((a) => a.status), [200, 200, 200, 200]);
+    assert.deepEqual(
+      answers.map((a) => a.status),
+      [200, 200, 200, 200],
+    );
     const pids = new Set<number>();
     for (let i = 0; i < 20; i++) pids.add((JSON.parse((await probe(`${front}/healthz`)).body) as { pid: number }).pid);
     assert.equal(pids.size, 2, 'both gateways still in rotation');

@@ -85,8 +85,16 @@ describe('hosts, origins, operator data, client addresses, token cookie', () => 
     for (const path of ['/api/stats', '/metrics']) {
       assert.equal((await probe(hosts.base + path)).status, 200, `${path} from loopback`);
       assert.equal((await probe(hosts.base + path, { headers: { 'x-forwarded-for': '203.0.113.7' } })).status, 403, `${path} relayed by an untrusted proxy`);
-      assert.equal((await probe(proxied.base + path, { headers: { 'x-forwarded-for': '203.0.113.7' } })).status, 403, `${path} for a public client of a trusted proxy`);
-      assert.equal((await probe(proxied.base + path, { headers: { 'x-forwarded-for': '192.168.1.5' } })).status, 200, `${path} for a LAN client of a trusted proxy`);
+      assert.equal(
+        (await probe(proxied.base + path, { headers: { 'x-forwarded-for': '203.0.113.7' } })).status,
+        403,
+        `${path} for a public client of a trusted proxy`,
+      );
+      assert.equal(
+        (await probe(proxied.base + path, { headers: { 'x-forwarded-for': '192.168.1.5' } })).status,
+        200,
+        `${path} for a LAN client of a trusted proxy`,
+      );
       const none = await probe(op.base + path);
       assert.equal(none.status, 401);
       assert.equal(none.headers['www-authenticate'], 'Bearer realm="camfan"');
@@ -102,7 +110,8 @@ describe('hosts, origins, operator data, client addresses, token cookie', () => 
     const spoofed = await holdStream(`${hosts.base}/stream/cam0`, { headers: { 'x-forwarded-for': '198.51.100.24' } });
     try {
       assert.equal(s.status, 200);
-      const remotes = async (g: GatewayHandle): Promise<string[]> => ((await (await fetch(`${g.base}/api/stats`)).json()) as { viewers: Array<{ remote: string }> }).viewers.map((v) => v.remote);
+      const remotes = async (g: GatewayHandle): Promise<string[]> =>
+        ((await (await fetch(`${g.base}/api/stats`)).json()) as { viewers: Array<{ remote: string }> }).viewers.map((v) => v.remote);
       await waitFor('the viewer listed', async () => (await remotes(proxied)).includes('198.51.100.23'), 3000);
       await waitFor('the spoofed viewer listed', async () => (await remotes(hosts)).length === 1, 3000);
       assert.deepEqual(await remotes(hosts), ['127.0.0.1'], 'forwarding headers from an untrusted peer are ignored');

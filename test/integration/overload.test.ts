@@ -52,8 +52,20 @@ describe('overload', () => {
 
   before(async () => {
     redis = await startRedis();
-    procs.push(startCapture({ REDIS_URL: redis.url, CAMERA_ID: 'hd', CAPTURE_SOURCE: 'test', CAPTURE_WIDTH: '1280', CAPTURE_HEIGHT: '720', CAPTURE_FPS: '30', JPEG_QUALITY: '90' }));
-    procs.push(startCapture({ REDIS_URL: redis.url, CAMERA_ID: 'small', CAPTURE_SOURCE: 'test', CAPTURE_WIDTH: '320', CAPTURE_HEIGHT: '240', CAPTURE_FPS: '15' }));
+    procs.push(
+      startCapture({
+        REDIS_URL: redis.url,
+        CAMERA_ID: 'hd',
+        CAPTURE_SOURCE: 'test',
+        CAPTURE_WIDTH: '1280',
+        CAPTURE_HEIGHT: '720',
+        CAPTURE_FPS: '30',
+        JPEG_QUALITY: '90',
+      }),
+    );
+    procs.push(
+      startCapture({ REDIS_URL: redis.url, CAMERA_ID: 'small', CAPTURE_SOURCE: 'test', CAPTURE_WIDTH: '320', CAPTURE_HEIGHT: '240', CAPTURE_FPS: '15' }),
+    );
     await Promise.all(['hd', 'small'].map((c) => waitForFrames(redis, c)));
   });
 
@@ -71,7 +83,9 @@ describe('overload', () => {
     let measuring = false;
     const mine: StreamClient[] = [];
     for (let i = 0; i < 30; i++) {
-      mine.push(openStream(`${gateway.base}/stream/hd?framing=classic`, { onPart: (p) => measuring && p.timestamp !== null && ages.push(p.receivedAt - p.timestamp) }));
+      mine.push(
+        openStream(`${gateway.base}/stream/hd?framing=classic`, { onPart: (p) => measuring && p.timestamp !== null && ages.push(p.receivedAt - p.timestamp) }),
+      );
     }
     streams.push(...mine);
     await waitFor('every viewer streaming', () => mine.every((s) => s.count > 0), 15000);
@@ -139,8 +153,13 @@ describe('overload', () => {
     assert.equal(body.status, 'saturated');
     const rates = await ratesOver(admitted, 3000);
     const published = await cameraFps(gateway.base, 'small');
-    console.log(`# MAX_VIEWERS=auto: full at ${admitted.length} viewers (load ${body.load}); their fps p50 ${percentile(rates, 50).toFixed(1)}, min ${Math.min(...rates).toFixed(1)} (camera ${published})`);
-    assert.ok(percentile(rates, 50) >= 0.9 * published, `admitted viewers keep the camera's rate (${published} fps): p50 ${percentile(rates, 50).toFixed(1)} fps`);
+    console.log(
+      `# MAX_VIEWERS=auto: full at ${admitted.length} viewers (load ${body.load}); their fps p50 ${percentile(rates, 50).toFixed(1)}, min ${Math.min(...rates).toFixed(1)} (camera ${published})`,
+    );
+    assert.ok(
+      percentile(rates, 50) >= 0.9 * published,
+      `admitted viewers keep the camera's rate (${published} fps): p50 ${percentile(rates, 50).toFixed(1)} fps`,
+    );
     const metrics = await (await fetch(`${gateway.base}/metrics`)).text();
     assert.match(metrics, /camfan_requests_refused_total\{reason="saturated"\} [1-9]/);
     // Half the viewers leave: the gateway is ready again.

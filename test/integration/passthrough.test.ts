@@ -13,7 +13,18 @@ import type { CameraInfo } from '../../bus/bus.js';
 import { inspectJpeg } from '../../capture/sources/jpeg.js';
 import { fetchJson, openStream, type Part } from '../helpers/mjpeg-client.js';
 import { makeJpegs, startCamera, withoutCamfanComment, type FakeCamera } from '../helpers/mjpeg-camera.js';
-import { childPids, makeClip, startCapture, startGateway, startRedis, waitFor, waitForFrames, type GatewayHandle, type Proc, type RedisHandle } from '../helpers/procs.js';
+import {
+  childPids,
+  makeClip,
+  startCapture,
+  startGateway,
+  startRedis,
+  waitFor,
+  waitForFrames,
+  type GatewayHandle,
+  type Proc,
+  type RedisHandle,
+} from '../helpers/procs.js';
 
 const BASIC_PW = 'Sup3rSecretPw';
 const QUERY_PW = 'QueryPw4242';
@@ -64,7 +75,10 @@ describe('passthrough of an HTTP MJPEG camera', () => {
     assert.deepEqual(s.invalid, []);
     const served = new Map(jpegs.map((j, i) => [j.toString('base64'), i]));
     const indexes = s.parts.map((p) => served.get(withoutCamfanComment(p.jpeg).toString('base64')));
-    assert.ok(indexes.every((i) => i !== undefined), 'every frame a viewer received is one the camera sent, byte for byte');
+    assert.ok(
+      indexes.every((i) => i !== undefined),
+      'every frame a viewer received is one the camera sent, byte for byte',
+    );
     const steps = indexes.slice(1).map((i, k) => (i! - indexes[k]! + jpegs.length) % jpegs.length);
     assert.ok(steps.filter((d) => d === 1).length >= steps.length - 3, `in the camera's order: ${indexes.join(',')}`);
 
@@ -86,7 +100,10 @@ describe('passthrough of an HTTP MJPEG camera', () => {
     const small = capture({ CAMERA_ID: 'small', CAPTURE_WIDTH: '320', CAPTURE_HEIGHT: '180' });
     const forced = capture({ CAMERA_ID: 'forced', CAPTURE_WIDTH: '640', CAPTURE_HEIGHT: '360', CAPTURE_PASSTHROUGH: 'off' });
     await Promise.all([ready('small'), ready('forced', 20000)]);
-    for (const [id, size] of [['small', [320, 180]], ['forced', [640, 360]]] as const) {
+    for (const [id, size] of [
+      ['small', [320, 180]],
+      ['forced', [640, 360]],
+    ] as const) {
       const c = await waitFor(`${id} announced with its mode`, async () => ((await info(id))?.mode ? info(id) : null));
       assert.equal(c.mode, 'transcode', id);
       const r = await fetch(`${gateway.base}/snapshot/${id}`);
@@ -103,7 +120,15 @@ describe('passthrough of an HTTP MJPEG camera', () => {
 
   test('a static scene: identical JPEGs from the camera are published about once per KEEPALIVE_MS', async () => {
     const still = await startCamera({ jpegs: [jpegs[0]!], fps: 15 });
-    const cap = startCapture({ REDIS_URL: redis.url, CAMERA_ID: 'still', CAPTURE_SOURCE: `http://127.0.0.1:${still.port}/`, CAPTURE_WIDTH: 'source', CAPTURE_HEIGHT: 'source', IDLE_FPS: '0', KEEPALIVE_MS: '1000' });
+    const cap = startCapture({
+      REDIS_URL: redis.url,
+      CAMERA_ID: 'still',
+      CAPTURE_SOURCE: `http://127.0.0.1:${still.port}/`,
+      CAPTURE_WIDTH: 'source',
+      CAPTURE_HEIGHT: 'source',
+      IDLE_FPS: '0',
+      KEEPALIVE_MS: '1000',
+    });
     try {
       await ready('still');
       const s = openStream(`${gateway.base}/stream/still?framing=classic`);
@@ -165,7 +190,10 @@ describe('passthrough of an HTTP MJPEG camera', () => {
       camera.sendHugePart(3_000_000);
       await waitFor('the oversized part reported', () => /part of 3\d{6} bytes is larger than MAX_FRAME_BYTES \(1000000\)/.test(cap.output()), 3000);
       await liveAfter('frames after the oversized part', s.count);
-      assert.ok(s.parts.every((p) => p.jpeg.length < 1_000_000), 'the oversized part never reached a viewer');
+      assert.ok(
+        s.parts.every((p) => p.jpeg.length < 1_000_000),
+        'the oversized part never reached a viewer',
+      );
 
       camera.stall();
       await waitFor('the stall reported', () => /read stalled for 1000 ms|no data from the server for 1000 ms/.test(cap.output()), 5000);
@@ -182,7 +210,10 @@ describe('passthrough of an HTTP MJPEG camera', () => {
       assert.equal(cap.child.exitCode, null, 'the capture never exited');
       assert.deepEqual(s.invalid, []);
       const seqs = s.parts.filter(isLive).map((p) => p.seq!);
-      assert.ok(seqs.every((n, k) => k === 0 || n > seqs[k - 1]!), 'sequence numbers only grow');
+      assert.ok(
+        seqs.every((n, k) => k === 0 || n > seqs[k - 1]!),
+        'sequence numbers only grow',
+      );
     } finally {
       s.close();
     }

@@ -11,7 +11,19 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { isJpeg } from '../../bus/frame.js';
 import { fetchJson, now, openStream } from '../helpers/mjpeg-client.js';
-import { makeClip, requireTool, sleep, startCapture, startGateway, startRedis, waitFor, waitForFrames, type GatewayHandle, type Proc, type RedisHandle } from '../helpers/procs.js';
+import {
+  makeClip,
+  requireTool,
+  sleep,
+  startCapture,
+  startGateway,
+  startRedis,
+  waitFor,
+  waitForFrames,
+  type GatewayHandle,
+  type Proc,
+  type RedisHandle,
+} from '../helpers/procs.js';
 
 const FPS = 15;
 
@@ -59,7 +71,11 @@ describe('capture -> redis -> gateway -> clients', () => {
       assert.ok(p.timestamp! > 0 && p.receivedAt - p.timestamp! < 1000, 'X-Timestamp is the recent capture time');
     }
     const seqs = s.parts.map((p) => p.seq!);
-    assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b), 'in order');
+    assert.deepEqual(
+      seqs,
+      [...seqs].sort((a, b) => a - b),
+      'in order',
+    );
   });
 
   test('a new viewer gets the cached latest frame at once', async () => {
@@ -91,7 +107,9 @@ describe('capture -> redis -> gateway -> clients', () => {
     await waitFor('two clip lengths of frames', () => s.count >= 25, 10000);
     s.close();
     assert.deepEqual(s.invalid, []);
-    const { status, body } = await fetchJson<{ cameras: Array<{ camera: string; width: number; live: boolean; source: string }> }>(`${gateway.base}/api/cameras`);
+    const { status, body } = await fetchJson<{ cameras: Array<{ camera: string; width: number; live: boolean; source: string }> }>(
+      `${gateway.base}/api/cameras`,
+    );
     assert.equal(status, 200);
     const clip = body.cameras.find((c) => c.camera === 'clip')!;
     assert.equal(clip.width, 320);
@@ -149,9 +167,14 @@ describe('capture -> redis -> gateway -> clients', () => {
 
   test('ffmpeg, a client from another project, decodes the stream', () => {
     requireTool('ffmpeg', 'sudo apt-get install -y ffmpeg');
-    const r = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-i', `${gateway.base}/video_feed`, '-frames:v', '20', '-f', 'framemd5', '-'], { timeout: 20000 });
+    const r = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-i', `${gateway.base}/video_feed`, '-frames:v', '20', '-f', 'framemd5', '-'], {
+      timeout: 20000,
+    });
     assert.equal(r.status, 0, r.stderr.toString());
-    const frames = r.stdout.toString().split('\n').filter((l) => /^0,/.test(l));
+    const frames = r.stdout
+      .toString()
+      .split('\n')
+      .filter((l) => /^0,/.test(l));
     assert.equal(frames.length, 20);
     assert.ok(new Set(frames.map((l) => l.split(',').at(-1))).size > 10, 'the pictures change');
   });

@@ -18,7 +18,20 @@ describe('npm start, status and stop, whatever the environment of the later comm
   const home = mkdtempSync(path.join(tmpdir(), 'camfan-pm2-scripts-'));
   /** What an operator's new shell has: no camfan settings at all. */
   const plain: NodeJS.ProcessEnv = { ...process.env, PM2_HOME: home };
-  for (const k of ['CAMERAS', 'CAMERAS_FILE', 'PORT', 'HOST', 'REDIS_URL', 'LOCAL_REDIS_PORT', 'CAMERA_ID', 'CAPTURE_SOURCE', 'GATEWAY_INSTANCES', 'AUTH_TOKEN', 'OPERATOR_TOKEN']) delete plain[k];
+  for (const k of [
+    'CAMERAS',
+    'CAMERAS_FILE',
+    'PORT',
+    'HOST',
+    'REDIS_URL',
+    'LOCAL_REDIS_PORT',
+    'CAMERA_ID',
+    'CAPTURE_SOURCE',
+    'GATEWAY_INSTANCES',
+    'AUTH_TOKEN',
+    'OPERATOR_TOKEN',
+  ])
+    delete plain[k];
 
   const sh = (cmd: string, args: string[], env: NodeJS.ProcessEnv): { status: number | null; out: string } => {
     const r = spawnSync(cmd, args, { env, cwd: ROOT, encoding: 'utf8', timeout: 90000 });
@@ -38,7 +51,15 @@ describe('npm start, status and stop, whatever the environment of the later comm
   });
 
   const startWith = async (extra: NodeJS.ProcessEnv): Promise<void> => {
-    const env = { ...plain, LOCAL_REDIS_PORT: String(await freePort()), GATEWAY_INSTANCES: '1', CAPTURE_WIDTH: '160', CAPTURE_HEIGHT: '120', CAPTURE_FPS: '5', ...extra };
+    const env = {
+      ...plain,
+      LOCAL_REDIS_PORT: String(await freePort()),
+      GATEWAY_INSTANCES: '1',
+      CAPTURE_WIDTH: '160',
+      CAPTURE_HEIGHT: '120',
+      CAPTURE_FPS: '5',
+      ...extra,
+    };
     const r = sh('npm', ['start'], env);
     assert.equal(r.status, 0, r.out);
     assert.match(r.out, new RegExp(`open: +http://127\\.0\\.0\\.1:${extra.PORT}/`));
@@ -65,7 +86,13 @@ describe('npm start, status and stop, whatever the environment of the later comm
 
   test('started with CAMERAS_FILE and PORT: status and stop from a plain shell', async () => {
     const file = path.join(home, 'cameras.json');
-    writeFileSync(file, JSON.stringify([{ id: 'north', source: 'test', fps: 5 }, { id: 'south', source: 'test', width: 320, height: 240 }]));
+    writeFileSync(
+      file,
+      JSON.stringify([
+        { id: 'north', source: 'test', fps: 5 },
+        { id: 'south', source: 'test', width: 320, height: 240 },
+      ]),
+    );
     const port = String(await freePort());
     await startWith({ CAMERAS_FILE: file, PORT: port });
     statusThenStop(port, ['north', 'south']);

@@ -64,10 +64,15 @@ describe('pm2 deployment (ecosystem.config.js)', () => {
     };
     delete env.REDIS_URL;
     pm2('start', path.join(ROOT, 'ecosystem.config.js'));
-    await waitFor('every app online', () => {
-      const list = apps();
-      return list.length === 5 && list.every((a) => a.pm2_env.status === 'online');
-    }, 30000, 250);
+    await waitFor(
+      'every app online',
+      () => {
+        const list = apps();
+        return list.length === 5 && list.every((a) => a.pm2_env.status === 'online');
+      },
+      30000,
+      250,
+    );
     await waitFor('cam0 and cam1 live', async () => (await fetch(`${base()}/snapshot/cam0`)).ok && (await fetch(`${base()}/snapshot/cam1`)).ok, 20000, 250);
   });
 
@@ -80,14 +85,21 @@ describe('pm2 deployment (ecosystem.config.js)', () => {
   });
 
   test('pm2 runs redis, one capture per camera and two gateways, all online', () => {
-    const names = apps().map((a) => a.name).sort();
+    const names = apps()
+      .map((a) => a.name)
+      .sort();
     assert.deepEqual(names, ['camfan-capture-cam0', 'camfan-capture-cam1', 'camfan-gateway', 'camfan-gateway', 'camfan-redis']);
   });
 
   test('both gateway instances serve viewers on the one port', async () => {
     const pids = new Set<number>();
     for (let i = 0; i < 40 && pids.size < 2; i++) pids.add((await healthz()).pid);
-    assert.deepEqual([...pids].sort(), gateways().map((g) => g.pid).sort());
+    assert.deepEqual(
+      [...pids].sort(),
+      gateways()
+        .map((g) => g.pid)
+        .sort(),
+    );
   });
 
   test('two cameras stream different pictures', async () => {
@@ -107,10 +119,15 @@ describe('pm2 deployment (ecosystem.config.js)', () => {
     process.kill(victim!.pid, 'SIGKILL');
     const killedAt = Date.now();
     await sleep(2500);
-    await waitFor('pm2 restarted the gateway', () => {
-      const g = gateways().find((x) => x.pm2_env.pm_id === victim!.pm2_env.pm_id);
-      return g !== undefined && g.pm2_env.status === 'online' && g.pid !== victim!.pid && g.pm2_env.restart_time >= 1;
-    }, 15000, 250);
+    await waitFor(
+      'pm2 restarted the gateway',
+      () => {
+        const g = gateways().find((x) => x.pm2_env.pm_id === victim!.pm2_env.pm_id);
+        return g !== undefined && g.pm2_env.status === 'online' && g.pid !== victim!.pid && g.pm2_env.restart_time >= 1;
+      },
+      15000,
+      250,
+    );
     for (const s of streams) s.close();
     const survivors = streams.filter((s) => s.parts.some((p) => p.receivedAt > killedAt + 2000));
     const ended = streams.length - survivors.length;
@@ -142,10 +159,15 @@ describe('pm2 deployment (ecosystem.config.js)', () => {
       }
     })();
     pm2('reload', 'camfan-gateway');
-    await waitFor('new gateways online', () => {
-      const g = gateways();
-      return g.length === 2 && g.every((x) => x.pm2_env.status === 'online' && !before.includes(x.pid));
-    }, 30000, 100);
+    await waitFor(
+      'new gateways online',
+      () => {
+        const g = gateways();
+        return g.length === 2 && g.every((x) => x.pm2_env.status === 'online' && !before.includes(x.pid));
+      },
+      30000,
+      100,
+    );
     await sleep(500);
     reloading = false;
     await load;

@@ -35,7 +35,9 @@ describe('Redis ACL users (deploy/redis-acl.conf)', () => {
   before(async () => {
     requireTool('redis-server', 'sudo apt-get install -y redis-server');
     dir = mkdtempSync(path.join(tmpdir(), 'camfan-acl-'));
-    const acl = readFileSync(path.join(ROOT, 'deploy', 'redis-acl.conf'), 'utf8').replace('>CAPTURE_PASSWORD', `>${CAPTURE_PASSWORD}`).replace('>GATEWAY_PASSWORD', `>${GATEWAY_PASSWORD}`);
+    const acl = readFileSync(path.join(ROOT, 'deploy', 'redis-acl.conf'), 'utf8')
+      .replace('>CAPTURE_PASSWORD', `>${CAPTURE_PASSWORD}`)
+      .replace('>GATEWAY_PASSWORD', `>${GATEWAY_PASSWORD}`);
     port = await freePort();
     writeFileSync(path.join(dir, 'redis.conf'), `port ${port}\nbind 127.0.0.1\nsave ""\nappendonly no\ndir ${dir}\n${acl}`);
     server = run('redis-server', [path.join(dir, 'redis.conf')]);
@@ -44,7 +46,14 @@ describe('Redis ACL users (deploy/redis-acl.conf)', () => {
       await c.connect();
       return (await c.ping()) === 'PONG';
     });
-    capture = startCapture({ REDIS_URL: url('camfan-capture', CAPTURE_PASSWORD), CAPTURE_SOURCE: 'test', CAPTURE_WIDTH: '160', CAPTURE_HEIGHT: '120', CAPTURE_FPS: '10', IDLE_FPS: '1' });
+    capture = startCapture({
+      REDIS_URL: url('camfan-capture', CAPTURE_PASSWORD),
+      CAPTURE_SOURCE: 'test',
+      CAPTURE_WIDTH: '160',
+      CAPTURE_HEIGHT: '120',
+      CAPTURE_FPS: '10',
+      IDLE_FPS: '1',
+    });
     gateway = await startGateway({ REDIS_URL: url('camfan-gateway', GATEWAY_PASSWORD) });
   });
 
@@ -57,11 +66,17 @@ describe('Redis ACL users (deploy/redis-acl.conf)', () => {
 
   test('capture and gateway work as their users: camera list, wake-up from idle, stream, snapshot, /readyz', async () => {
     type Cam = { camera: string; idle: boolean; live: boolean };
-    const cam0 = async (): Promise<Cam | undefined> => ((await (await fetch(`${gateway.base}/api/cameras`)).json()) as { cameras: Cam[] }).cameras.find((c) => c.camera === 'cam0');
-    await waitFor('cam0 listed, live and idle (nobody watches)', async () => {
-      const c = await cam0();
-      return c?.live && c.idle;
-    }, 15000, 200);
+    const cam0 = async (): Promise<Cam | undefined> =>
+      ((await (await fetch(`${gateway.base}/api/cameras`)).json()) as { cameras: Cam[] }).cameras.find((c) => c.camera === 'cam0');
+    await waitFor(
+      'cam0 listed, live and idle (nobody watches)',
+      async () => {
+        const c = await cam0();
+        return c?.live && c.idle;
+      },
+      15000,
+      200,
+    );
     const s = openStream(`${gateway.base}/stream/cam0`);
     await waitFor('the capture woke up (PUBLISH on the wake channel allowed)', async () => (await cam0())?.idle === false, 5000, 100);
     await waitFor('frames', () => s.count >= 5, 5000);

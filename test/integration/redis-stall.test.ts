@@ -46,7 +46,8 @@ describe('a bus not trusted blindly, a Redis that stalls', () => {
     await redis?.stop();
   });
 
-  const cameraIds = async (base: string): Promise<string[]> => ((await (await fetch(`${base}/api/cameras`)).json()) as { cameras: Array<{ camera: string }> }).cameras.map((c) => c.camera);
+  const cameraIds = async (base: string): Promise<string[]> =>
+    ((await (await fetch(`${base}/api/cameras`)).json()) as { cameras: Array<{ camera: string }> }).cameras.map((c) => c.camera);
 
   test('bad camera-list entries are skipped and counted; gateways keep listing and learning cameras', async () => {
     assert.deepEqual(await cameraIds(first.base), ['cam0']);
@@ -63,8 +64,14 @@ describe('a bus not trusted blindly, a Redis that stalls', () => {
     for (const gw of [first, late]) await waitFor(`${gw.base} learns cam1`, async () => (await cameraIds(gw.base)).join() === 'cam0,cam1', 5000, 100);
     const stats = (await (await fetch(`${late.base}/api/stats`)).json()) as { bus: { invalidCameraEntries: number } };
     assert.ok(stats.bus.invalidCameraEntries >= 3, `invalidCameraEntries ${stats.bus.invalidCameraEntries}`);
-    assert.match(late.output(), /skipped an invalid entry of camfan:cameras.*"reason":"not a JSON object"|"reason":"not a JSON object".*skipped an invalid entry/);
-    const logged = late.output().split('\n').filter((l) => l.includes('"field":"evil"'));
+    assert.match(
+      late.output(),
+      /skipped an invalid entry of camfan:cameras.*"reason":"not a JSON object"|"reason":"not a JSON object".*skipped an invalid entry/,
+    );
+    const logged = late
+      .output()
+      .split('\n')
+      .filter((l) => l.includes('"field":"evil"'));
     assert.equal(logged.length, 1, 'each bad entry is logged once, not at every listing');
     c.disconnect();
   });

@@ -11,7 +11,20 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { rssBytes } from '../../bench/stats.js';
 import { openStream } from '../helpers/mjpeg-client.js';
-import { childPids, DIST, freePort, requireTool, run, sleep, startCapture, startGateway, startRedis, waitFor, waitForFrames, type Proc } from '../helpers/procs.js';
+import {
+  childPids,
+  DIST,
+  freePort,
+  requireTool,
+  run,
+  sleep,
+  startCapture,
+  startGateway,
+  startRedis,
+  waitFor,
+  waitForFrames,
+  type Proc,
+} from '../helpers/procs.js';
 
 const PASSWORD = 'tls-redis-secret-pw';
 
@@ -23,7 +36,23 @@ function makeCertificates(dir: string): { ca: string; cert: string; key: string 
   const steps = [
     ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('ca.key'), '-out', f('ca.crt'), '-days', '2', '-subj', '/CN=camfan test CA'],
     ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('server.key'), '-out', f('server.csr'), '-subj', '/CN=127.0.0.1'],
-    ['x509', '-req', '-in', f('server.csr'), '-CA', f('ca.crt'), '-CAkey', f('ca.key'), '-CAcreateserial', '-out', f('server.crt'), '-days', '2', '-extfile', f('ext')],
+    [
+      'x509',
+      '-req',
+      '-in',
+      f('server.csr'),
+      '-CA',
+      f('ca.crt'),
+      '-CAkey',
+      f('ca.key'),
+      '-CAcreateserial',
+      '-out',
+      f('server.crt'),
+      '-days',
+      '2',
+      '-extfile',
+      f('ext'),
+    ],
   ];
   for (const args of steps) {
     const r = spawnSync('openssl', args);
@@ -43,7 +72,28 @@ describe('Redis over TLS with a password', () => {
     const certs = makeCertificates(dir);
     ca = certs.ca;
     const port = await freePort();
-    redis = run('redis-server', ['--port', '0', '--tls-port', String(port), '--bind', '127.0.0.1', '--tls-cert-file', certs.cert, '--tls-key-file', certs.key, '--tls-ca-cert-file', certs.ca, '--tls-auth-clients', 'no', '--requirepass', PASSWORD, '--save', '', '--appendonly', 'no']);
+    redis = run('redis-server', [
+      '--port',
+      '0',
+      '--tls-port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--tls-cert-file',
+      certs.cert,
+      '--tls-key-file',
+      certs.key,
+      '--tls-ca-cert-file',
+      certs.ca,
+      '--tls-auth-clients',
+      'no',
+      '--requirepass',
+      PASSWORD,
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+    ]);
     await waitFor('redis-server with TLS', () => {
       if (redis.child.exitCode !== null) throw new Error(`redis-server exited (built without TLS?): ${redis.output()}`);
       return /Ready to accept connections/.test(redis.output());
@@ -57,7 +107,16 @@ describe('Redis over TLS with a password', () => {
   });
 
   test('rediss:// with REDIS_TLS_CA streams end to end, and the password never reaches a log', async () => {
-    const capture = startCapture({ REDIS_URL: url, REDIS_TLS_CA: ca, CAMERA_ID: 'cam0', CAPTURE_SOURCE: 'test', CAPTURE_WIDTH: '320', CAPTURE_HEIGHT: '240', CAPTURE_FPS: '10', LOG_LEVEL: 'debug' });
+    const capture = startCapture({
+      REDIS_URL: url,
+      REDIS_TLS_CA: ca,
+      CAMERA_ID: 'cam0',
+      CAPTURE_SOURCE: 'test',
+      CAPTURE_WIDTH: '320',
+      CAPTURE_HEIGHT: '240',
+      CAPTURE_FPS: '10',
+      LOG_LEVEL: 'debug',
+    });
     const gateway = await startGateway({ REDIS_URL: url, REDIS_TLS_CA: ca, LOG_LEVEL: 'debug' });
     try {
       await waitFor('a snapshot over TLS Redis', async () => (await fetch(`${gateway.base}/snapshot/cam0`)).status === 200, 15000);
@@ -97,14 +156,24 @@ describe('Redis unreachable at start', () => {
     assert.ok(ms < 6000, `exited after ${ms} ms`);
     for (const p of [capture, gateway]) {
       assert.match(p.output(), /"err":"connect ECONNREFUSED[^"]*","msg":"redis error"/);
-      assert.match(p.output(), /REDIS_URL \(--redis-url\) = redis:\/\/127\.0\.0\.1:\d+\/?: Redis unreachable for 2000 ms \(REDIS_STARTUP_TIMEOUT_MS; last error: connect ECONNREFUSED/);
+      assert.match(
+        p.output(),
+        /REDIS_URL \(--redis-url\) = redis:\/\/127\.0\.0\.1:\d+\/?: Redis unreachable for 2000 ms \(REDIS_STARTUP_TIMEOUT_MS; last error: connect ECONNREFUSED/,
+      );
     }
   });
 
   test('Redis that comes up within REDIS_STARTUP_TIMEOUT_MS is simply used', async () => {
     const port = await freePort();
     const url = `redis://127.0.0.1:${port}`;
-    const capture = startCapture({ REDIS_URL: url, CAMERA_ID: 'late', CAPTURE_SOURCE: 'test', CAPTURE_WIDTH: '160', CAPTURE_HEIGHT: '120', REDIS_STARTUP_TIMEOUT_MS: '10000' });
+    const capture = startCapture({
+      REDIS_URL: url,
+      CAMERA_ID: 'late',
+      CAPTURE_SOURCE: 'test',
+      CAPTURE_WIDTH: '160',
+      CAPTURE_HEIGHT: '120',
+      REDIS_STARTUP_TIMEOUT_MS: '10000',
+    });
     let redis: Proc | null = null;
     try {
       await sleep(1500);
@@ -129,7 +198,17 @@ describe('Redis down under load', () => {
   test('no process buffers frames while Redis is away: frames are dropped and counted, RSS stays flat, frames resume', async () => {
     const redis = await startRedis();
     const fps = 60;
-    const capture = startCapture({ REDIS_URL: redis.url, CAMERA_ID: 'hd', CAPTURE_SOURCE: 'test', CAPTURE_WIDTH: '1920', CAPTURE_HEIGHT: '1080', CAPTURE_FPS: String(fps), JPEG_QUALITY: '95', IDLE_FPS: '0', DROP_SAME_FRAMES: 'off' });
+    const capture = startCapture({
+      REDIS_URL: redis.url,
+      CAMERA_ID: 'hd',
+      CAPTURE_SOURCE: 'test',
+      CAPTURE_WIDTH: '1920',
+      CAPTURE_HEIGHT: '1080',
+      CAPTURE_FPS: String(fps),
+      JPEG_QUALITY: '95',
+      IDLE_FPS: '0',
+      DROP_SAME_FRAMES: 'off',
+    });
     const gateway = await startGateway({ REDIS_URL: redis.url, DEFAULT_CAMERA: 'hd' });
     let again: Proc | null = null;
     try {
@@ -160,7 +239,9 @@ describe('Redis down under load', () => {
       }
       const growthMb = peak.map((p, k) => (p - base[k]!) / 2 ** 20);
       const queuedMb = (frameBytes * fps * (outageMs / 1000)) / 2 ** 20;
-      console.log(`# ${outageMs / 1000} s without Redis at ${fps} fps × ${(frameBytes / 1024).toFixed(0)} KB (${queuedMb.toFixed(0)} MB if queued): RSS peak growth ${names.map((n, k) => `${n} ${growthMb[k]!.toFixed(1)} MB`).join(', ')}`);
+      console.log(
+        `# ${outageMs / 1000} s without Redis at ${fps} fps × ${(frameBytes / 1024).toFixed(0)} KB (${queuedMb.toFixed(0)} MB if queued): RSS peak growth ${names.map((n, k) => `${n} ${growthMb[k]!.toFixed(1)} MB`).join(', ')}`,
+      );
       assert.ok(queuedMb >= 80, `the stream is large enough to show a queue (${queuedMb.toFixed(0)} MB)`);
       assert.ok(growthMb[0]! < 48 && growthMb[1]! < 48, `capture RSS grew ${growthMb[0]!.toFixed(1)} / ${growthMb[1]!.toFixed(1)} MB while Redis was down`);
       assert.ok(growthMb[2]! < 32, `gateway RSS grew ${growthMb[2]!.toFixed(1)} MB while Redis was down`);
@@ -173,10 +254,15 @@ describe('Redis down under load', () => {
         assert.deepEqual(v.invalid, []);
       }
       // The frames made during the outage were dropped and counted, not kept (the stats line comes every 10 s).
-      const dropped = await waitFor('a stats line counting the outage', () => {
-        const counts = [...capture.output().matchAll(/"droppedRedisDown":(\d+)/g)].map((m) => Number(m[1]));
-        return counts.length > 0 && Math.max(...counts) > 0 ? Math.max(...counts) : null;
-      }, 12000, 200);
+      const dropped = await waitFor(
+        'a stats line counting the outage',
+        () => {
+          const counts = [...capture.output().matchAll(/"droppedRedisDown":(\d+)/g)].map((m) => Number(m[1]));
+          return counts.length > 0 && Math.max(...counts) > 0 ? Math.max(...counts) : null;
+        },
+        12000,
+        200,
+      );
       console.log(`# frames dropped while Redis was down: ${dropped} (${((fps * outageMs) / 1000).toFixed(0)} made)`);
       assert.ok(dropped >= 0.6 * fps * (outageMs / 1000), `${dropped} frames counted as dropped`);
       assert.equal(capture.child.exitCode, null);

@@ -11,7 +11,18 @@ import type { CameraInfo } from '../../bus/bus.js';
 import { inspectJpeg } from '../../capture/sources/jpeg.js';
 import { fetchJson, openStream, type Part, type StreamClient } from '../helpers/mjpeg-client.js';
 import { makeJpegs, startCamera, withoutCamfanComment, type FakeCamera } from '../helpers/mjpeg-camera.js';
-import { childPids, sleep, startCapture, startGateway, startRedis, waitFor, waitForFrames, type GatewayHandle, type Proc, type RedisHandle } from '../helpers/procs.js';
+import {
+  childPids,
+  sleep,
+  startCapture,
+  startGateway,
+  startRedis,
+  waitFor,
+  waitForFrames,
+  type GatewayHandle,
+  type Proc,
+  type RedisHandle,
+} from '../helpers/procs.js';
 
 const size = (p: Part | Buffer): [number, number] => {
   const { width, height } = inspectJpeg(withoutCamfanComment(Buffer.isBuffer(p) ? p : p.jpeg));
@@ -33,8 +44,20 @@ describe('renditions', () => {
     camera = await startCamera({ jpegs, fps: 15 });
     redis = await startRedis();
     const common = { REDIS_URL: redis.url, RENDITION_WIDTHS: '320,640,1280' };
-    procs.push(startCapture({ ...common, CAMERA_ID: 'cam0', CAPTURE_SOURCE: 'test', CAPTURE_WIDTH: '1280', CAPTURE_HEIGHT: '720', CAPTURE_FPS: '30', IDLE_FPS: '1' }));
-    procs.push(startCapture({ ...common, CAMERA_ID: 'ipcam', CAPTURE_SOURCE: `http://127.0.0.1:${camera.port}/video`, CAPTURE_WIDTH: 'source', CAPTURE_HEIGHT: 'source', IDLE_FPS: '1', DROP_SAME_FRAMES: 'off' }));
+    procs.push(
+      startCapture({ ...common, CAMERA_ID: 'cam0', CAPTURE_SOURCE: 'test', CAPTURE_WIDTH: '1280', CAPTURE_HEIGHT: '720', CAPTURE_FPS: '30', IDLE_FPS: '1' }),
+    );
+    procs.push(
+      startCapture({
+        ...common,
+        CAMERA_ID: 'ipcam',
+        CAPTURE_SOURCE: `http://127.0.0.1:${camera.port}/video`,
+        CAPTURE_WIDTH: 'source',
+        CAPTURE_HEIGHT: 'source',
+        IDLE_FPS: '1',
+        DROP_SAME_FRAMES: 'off',
+      }),
+    );
     [a, b] = await Promise.all([startGateway({ ...common, UNSUBSCRIBE_LINGER_MS: '200' }), startGateway({ ...common, UNSUBSCRIBE_LINGER_MS: '200' })]);
     await Promise.all(['cam0', 'ipcam'].map((c) => waitForFrames(redis, c)));
     for (const g of [a, b]) for (const c of ['cam0', 'ipcam']) await waitFor(`${g.base} to know ${c}`, async () => (await info(g, c)) !== undefined);
@@ -59,7 +82,11 @@ describe('renditions', () => {
     waitFor(`${id}: no rendition encoded`, async () => ((await announced(id)).renditions ?? []).length === 0, timeoutMs, 100);
 
   test('/snapshot/cam0?width=N of a 1280x720 camera nobody watches is a JPEG N wide, made on demand', async () => {
-    for (const [width, expected] of [[320, [320, 180]], [600, [640, 360]], [5000, [1280, 720]]] as const) {
+    for (const [width, expected] of [
+      [320, [320, 180]],
+      [600, [640, 360]],
+      [5000, [1280, 720]],
+    ] as const) {
       const t0 = Date.now();
       const r = await fetch(`${a.base}/snapshot/cam0?width=${width}`);
       assert.equal(r.status, 200, `width=${width}: ${r.status}`);
@@ -89,12 +116,17 @@ describe('renditions', () => {
     // the window are the seq span, whatever rate a loaded machine lets the test pattern reach.
     const cameraFrames = window.at(-1)!.seq! - window[0]!.seq! + 1;
     const ratio = meanBytes(small.parts) / meanBytes(full.parts);
-    console.log(`# 320 rendition: ${fps.toFixed(1)} fps, ${window.length} of the camera's ${cameraFrames} frames; ${meanBytes(small.parts).toFixed(0)} B/part against ${meanBytes(full.parts).toFixed(0)} B full size (${(100 * ratio).toFixed(0)} %)`);
+    console.log(
+      `# 320 rendition: ${fps.toFixed(1)} fps, ${window.length} of the camera's ${cameraFrames} frames; ${meanBytes(small.parts).toFixed(0)} B/part against ${meanBytes(full.parts).toFixed(0)} B full size (${(100 * ratio).toFixed(0)} %)`,
+    );
     assert.ok(window.length >= cameraFrames * 0.9, `the rendition carried ${window.length} of the camera's ${cameraFrames} frames`);
     assert.ok(fps >= 30 * 0.6, `${fps.toFixed(1)} fps at 320 wide: the camera runs at 30 while anyone watches any of its pictures`);
     assert.ok(ratio < 1 / 3, `rendition parts are ${(100 * ratio).toFixed(0)} % of the full size`);
     assert.equal(listed.idle, false, 'a rendition viewer keeps the camera at full rate');
-    assert.deepEqual(listed.renditions?.map((r) => [r.width, r.height]), [[320, 180]]);
+    assert.deepEqual(
+      listed.renditions?.map((r) => [r.width, r.height]),
+      [[320, 180]],
+    );
     assert.ok(listed.renditions![0]!.fps >= 20 && listed.renditions![0]!.lastFrameBytes > 0, JSON.stringify(listed.renditions));
   });
 
@@ -108,7 +140,11 @@ describe('renditions', () => {
     const bBefore = onB.count;
     await sleep(3500);
     assert.ok(onB.count - bBefore >= 3.5 * 30 * 0.7, `B still receives the rendition (${onB.count - bBefore} frames in 3.5 s)`);
-    assert.deepEqual((await announced('cam0')).renditions?.map((r) => r.width), [320], 'still encoded for B');
+    assert.deepEqual(
+      (await announced('cam0')).renditions?.map((r) => r.width),
+      [320],
+      'still encoded for B',
+    );
     onB.close();
     const t0 = Date.now();
     await noRenditions('cam0', 6000);
@@ -151,9 +187,15 @@ describe('renditions', () => {
     assert.deepEqual(small.invalid, []);
     for (const p of small.parts) assert.deepEqual(size(p), [320, 180]);
     const served = new Set(jpegs.map((j) => j.toString('base64')));
-    assert.ok(full.parts.every((p) => served.has(withoutCamfanComment(p.jpeg).toString('base64'))), "the full size is the camera's bytes");
+    assert.ok(
+      full.parts.every((p) => served.has(withoutCamfanComment(p.jpeg).toString('base64'))),
+      "the full size is the camera's bytes",
+    );
     assert.equal(listed.mode, 'passthrough');
-    assert.ok(listed.renditions?.some((r) => r.width === 320 && r.height === 180), JSON.stringify(listed.renditions));
+    assert.ok(
+      listed.renditions?.some((r) => r.width === 320 && r.height === 180),
+      JSON.stringify(listed.renditions),
+    );
     console.log(`# passthrough camera at 15 fps: 320 rendition ${fps.toFixed(1)} fps, ${meanBytes(small.parts).toFixed(0)} B/part`);
     assert.ok(fps >= 15 * 0.8, `${fps.toFixed(1)} fps`);
     assert.ok(!/opencv/i.test(readFileSync(`/proc/${capture.child.pid}/maps`, 'utf8')), 'OpenCV stays out of the capture process');

@@ -45,7 +45,11 @@ describe('secrets in failed starts', () => {
   test('Redis unreachable, or refusing the password: exit 2 naming REDIS_URL without its password', async () => {
     const port = await freePort();
     for (const script of [GATEWAY, CAPTURE]) {
-      const { code, out } = await failedStart(script, { REDIS_URL: `redis://camfan:hunter2-pass@127.0.0.1:${port}`, CAMERA_ID: 'cam0', CAPTURE_SOURCE: 'test' });
+      const { code, out } = await failedStart(script, {
+        REDIS_URL: `redis://camfan:hunter2-pass@127.0.0.1:${port}`,
+        CAMERA_ID: 'cam0',
+        CAPTURE_SOURCE: 'test',
+      });
       assert.equal(code, 2, out);
       assert.match(out, new RegExp(`REDIS_URL \\(--redis-url\\) = redis://camfan:\\*\\*\\*@127\\.0\\.0\\.1:${port}`));
       assert.ok(!out.includes('hunter2-pass'), out);
@@ -53,7 +57,13 @@ describe('secrets in failed starts', () => {
     const rport = await freePort();
     const redis = run('redis-server', ['--port', String(rport), '--bind', '127.0.0.1', '--save', '', '--requirepass', 'the-real-pass']);
     try {
-      await waitFor('redis', () => spawnSync('redis-cli', ['-p', String(rport), '-a', 'the-real-pass', '--no-auth-warning', 'ping']).stdout?.toString().trim() === 'PONG');
+      await waitFor(
+        'redis',
+        () =>
+          spawnSync('redis-cli', ['-p', String(rport), '-a', 'the-real-pass', '--no-auth-warning', 'ping'])
+            .stdout?.toString()
+            .trim() === 'PONG',
+      );
       const { code, out } = await failedStart(GATEWAY, { REDIS_URL: `redis://:wrong-hunter3@127.0.0.1:${rport}` });
       assert.equal(code, 2, out);
       assert.match(out, /WRONGPASS|NOAUTH|invalid password/i);
@@ -80,11 +90,18 @@ describe('secrets in failed starts', () => {
     test('restarts after a rejected secret write nothing secret to ~/.pm2/logs', async () => {
       pm2(['start', GATEWAY, '--name', 'camfan-gateway', '--restart-delay', '200'], { AUTH_TOKEN: 'hunter1', PORT: String(await freePort()) });
       pm2(['start', CAPTURE, '--name', 'camfan-capture-cam0', '--restart-delay', '200'], { REDIS_URL: 'redis://u:hunter2@h:99999' });
-      await waitFor('each app restarted at least twice', () => {
-        const apps = JSON.parse(pm2(['jlist'])) as Array<{ pm2_env: { restart_time: number } }>;
-        return apps.length === 2 && apps.every((a) => a.pm2_env.restart_time >= 2);
-      }, 30000, 250);
-      const logs = readdirSync(path.join(home, 'logs')).map((f) => readFileSync(path.join(home, 'logs', f), 'utf8')).join('\n');
+      await waitFor(
+        'each app restarted at least twice',
+        () => {
+          const apps = JSON.parse(pm2(['jlist'])) as Array<{ pm2_env: { restart_time: number } }>;
+          return apps.length === 2 && apps.every((a) => a.pm2_env.restart_time >= 2);
+        },
+        30000,
+        250,
+      );
+      const logs = readdirSync(path.join(home, 'logs'))
+        .map((f) => readFileSync(path.join(home, 'logs', f), 'utf8'))
+        .join('\n');
       assert.match(logs, /AUTH_TOKEN \(--auth-token\) = <secret, 7 characters> is invalid/);
       assert.match(logs, /REDIS_URL \(--redis-url\) = "redis:\/\/u:\*\*\*@h:99999" is invalid/);
       for (const secret of ['hunter1', 'hunter2']) assert.ok(!logs.includes(secret), `${secret} is in pm2's logs`);

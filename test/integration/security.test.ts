@@ -37,7 +37,14 @@ describe('security', () => {
     });
     const env = { REDIS_URL: redisUrl, CAPTURE_SOURCE: 'test', CAPTURE_WIDTH: '320', CAPTURE_HEIGHT: '240', CAPTURE_FPS: '10', LOG_LEVEL: 'debug' };
     captures.push(startCapture({ ...env, CAMERA_ID: 'cam0' }), startCapture({ ...env, CAMERA_ID: 'cam1' }));
-    tokenGw = await startGateway({ REDIS_URL: redisUrl, AUTH_TOKEN: TOKEN, CAMERA_TOKENS: `cam1=${CAM1_TOKEN}`, CORS_ORIGINS: 'https://allowed.example', MAX_VIEWERS_PER_IP: '3', LOG_LEVEL: 'debug' });
+    tokenGw = await startGateway({
+      REDIS_URL: redisUrl,
+      AUTH_TOKEN: TOKEN,
+      CAMERA_TOKENS: `cam1=${CAM1_TOKEN}`,
+      CORS_ORIGINS: 'https://allowed.example',
+      MAX_VIEWERS_PER_IP: '3',
+      LOG_LEVEL: 'debug',
+    });
     basicGw = await startGateway({ REDIS_URL: redisUrl, AUTH_BASIC: BASIC, MAX_VIEWERS: '2', LOG_LEVEL: 'debug' });
     openGw = await startGateway({ REDIS_URL: redisUrl });
     await waitForFrames({ client: () => new Redis(redisUrl) }, 'cam0');
@@ -95,7 +102,10 @@ describe('security', () => {
     assert.equal((await status(`${tokenGw.base}/snapshot/cam0?token=${CAM1_TOKEN}`)).status, 401);
     assert.equal((await status(`${tokenGw.base}/metrics?token=${CAM1_TOKEN}`)).status, 401);
     const list = (await (await fetch(`${tokenGw.base}/api/cameras?token=${CAM1_TOKEN}`)).json()) as { cameras: Array<{ camera: string }> };
-    assert.deepEqual(list.cameras.map((c) => c.camera), ['cam1']);
+    assert.deepEqual(
+      list.cameras.map((c) => c.camera),
+      ['cam1'],
+    );
   });
 
   test('HTTP Basic', async () => {
@@ -115,12 +125,16 @@ describe('security', () => {
     assert.equal((await status(`${tokenGw.base}/stream/cam0`, { headers })).status, 429);
     three[0]!.close();
     await three[0]!.closed;
-    await waitFor('a slot frees up', async () => {
-      const s = openStream(`${tokenGw.base}/stream/cam0`, { headers });
-      const ok = (await s.status).statusCode === 200;
-      s.close();
-      return ok;
-    }, 3000);
+    await waitFor(
+      'a slot frees up',
+      async () => {
+        const s = openStream(`${tokenGw.base}/stream/cam0`, { headers });
+        const ok = (await s.status).statusCode === 200;
+        s.close();
+        return ok;
+      },
+      3000,
+    );
     for (const s of three) s.close();
 
     const basic = { authorization: `Basic ${Buffer.from(BASIC).toString('base64')}` };
@@ -140,7 +154,10 @@ describe('security', () => {
     assert.equal(other.headers.get('access-control-allow-origin'), null);
     const open = await status(`${openGw.base}/snapshot/cam0`, { headers: { origin: 'https://allowed.example' } });
     assert.equal(open.headers.get('access-control-allow-origin'), null, 'no CORS unless configured');
-    const preflight = await status(`${tokenGw.base}/snapshot/cam0`, { method: 'OPTIONS', headers: { origin: 'https://allowed.example', 'access-control-request-method': 'GET' } });
+    const preflight = await status(`${tokenGw.base}/snapshot/cam0`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://allowed.example', 'access-control-request-method': 'GET' },
+    });
     assert.equal(preflight.status, 204);
     assert.equal(preflight.headers.get('access-control-allow-headers'), 'Authorization');
   });

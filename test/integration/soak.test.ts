@@ -16,7 +16,15 @@ const FPS = 15;
 
 before(async () => {
   redis = await startRedis();
-  capture = startCapture({ REDIS_URL: redis.url, CAMERA_ID: 'cam0', CAPTURE_SOURCE: 'test', CAPTURE_WIDTH: '640', CAPTURE_HEIGHT: '480', CAPTURE_FPS: String(FPS), IDLE_FPS: '0' });
+  capture = startCapture({
+    REDIS_URL: redis.url,
+    CAMERA_ID: 'cam0',
+    CAPTURE_SOURCE: 'test',
+    CAPTURE_WIDTH: '640',
+    CAPTURE_HEIGHT: '480',
+    CAPTURE_FPS: String(FPS),
+    IDLE_FPS: '0',
+  });
   gateway = await startGateway({ REDIS_URL: redis.url });
   await waitForFrames(redis, 'cam0');
 });
@@ -27,7 +35,10 @@ after(async () => {
 });
 
 test('30 s of 100 viewers with 5 replaced every second: flat RSS, fds and latency, nothing lost', async () => {
-  const r = await soak({ port: gateway.port, path: '/video_feed?framing=classic', pids: [gateway.child.pid!] }, { clients: 100, seconds: 30, churnPerSecond: 5, sampleEverySeconds: 5 });
+  const r = await soak(
+    { port: gateway.port, path: '/video_feed?framing=classic', pids: [gateway.child.pid!] },
+    { clients: 100, seconds: 30, churnPerSecond: 5, sampleEverySeconds: 5 },
+  );
   const rows = r.samples.map((x) => `${x.atSeconds}s ${x.rssMB.toFixed(1)}MB ${x.fds}fd p99 ${x.latencyP99.toFixed(1)}ms ${x.fpsP50.toFixed(1)}fps`);
   console.log(`# soak: ${r.connects} connections; ${rows.join('; ')}; fds ${r.fdsBefore} -> ${r.fdsAfter}`);
   assert.equal(r.invalidParts, 0, 'every part whole');

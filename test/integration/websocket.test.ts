@@ -78,16 +78,19 @@ describe('WebSocket delivery', () => {
     c.send({ ack: 'a' });
     await waitFor('eight errors', () => c.errors.length === 8, 3000);
     // "no such camera" needs a look at Redis, so it may come after the ones refused at once.
-    assert.deepEqual(c.errors.map((e) => e.error).sort(), [
-      'messages must be JSON: {"subscribe":"<camera>","fps":N,"width":W,"ack":true,"adapt":true}, {"ack":"<camera>"} or {"unsubscribe":"<camera>"}',
-      'camera must be 1 to 64 characters from A-Z a-z 0-9 _ -',
-      'no such camera',
-      'fps must be a whole number from 1 to 120',
-      'send commands as text',
-      'adapt needs ack: true',
-      'width must be a whole number from 16 to 8192',
-      'nothing to acknowledge (subscribe with "ack":true)',
-    ].sort());
+    assert.deepEqual(
+      c.errors.map((e) => e.error).sort(),
+      [
+        'messages must be JSON: {"subscribe":"<camera>","fps":N,"width":W,"ack":true,"adapt":true}, {"ack":"<camera>"} or {"unsubscribe":"<camera>"}',
+        'camera must be 1 to 64 characters from A-Z a-z 0-9 _ -',
+        'no such camera',
+        'fps must be a whole number from 1 to 120',
+        'send commands as text',
+        'adapt needs ack: true',
+        'width must be a whole number from 16 to 8192',
+        'nothing to acknowledge (subscribe with "ack":true)',
+      ].sort(),
+    );
     c.send({ subscribe: 'a', fps: 5 });
     await sleep(2100);
     const got = c.frames.length;

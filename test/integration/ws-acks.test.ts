@@ -19,7 +19,17 @@ describe('WebSocket acknowledgements on a slow link', () => {
 
   before(async () => {
     redis = await startRedis();
-    procs.push(startCapture({ REDIS_URL: redis.url, CAMERA_ID: 'hd', CAPTURE_SOURCE: 'test', CAPTURE_WIDTH: '1280', CAPTURE_HEIGHT: '720', CAPTURE_FPS: '30', JPEG_QUALITY: '90' }));
+    procs.push(
+      startCapture({
+        REDIS_URL: redis.url,
+        CAMERA_ID: 'hd',
+        CAPTURE_SOURCE: 'test',
+        CAPTURE_WIDTH: '1280',
+        CAPTURE_HEIGHT: '720',
+        CAPTURE_FPS: '30',
+        JPEG_QUALITY: '90',
+      }),
+    );
     await waitForFrames(redis, 'hd');
     gateway = await startGateway({ REDIS_URL: redis.url });
   });

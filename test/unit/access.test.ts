@@ -12,9 +12,18 @@ const none = { forwardedFor: '', realIp: '' };
 
 test('TRUSTED_PROXIES: forwarded addresses count only from trusted peers, right-most untrusted hop wins', () => {
   const trusted = blockListOf(addressRangeList('127.0.0.1,10.0.0.0/8'));
-  assert.deepEqual(resolveClient('203.0.113.9', { forwardedFor: '1.2.3.4', realIp: '' }, trusted), { address: '203.0.113.9', peer: '203.0.113.9', untrustedForward: true, viaTrustedProxy: false });
+  assert.deepEqual(resolveClient('203.0.113.9', { forwardedFor: '1.2.3.4', realIp: '' }, trusted), {
+    address: '203.0.113.9',
+    peer: '203.0.113.9',
+    untrustedForward: true,
+    viaTrustedProxy: false,
+  });
   assert.equal(resolveClient('127.0.0.1', { forwardedFor: '6.6.6.6, 198.51.100.7', realIp: '' }, trusted).address, '198.51.100.7');
-  assert.equal(resolveClient('127.0.0.1', { forwardedFor: '198.51.100.7, 10.1.2.3', realIp: '' }, trusted).address, '198.51.100.7', 'a second trusted proxy is skipped');
+  assert.equal(
+    resolveClient('127.0.0.1', { forwardedFor: '198.51.100.7, 10.1.2.3', realIp: '' }, trusted).address,
+    '198.51.100.7',
+    'a second trusted proxy is skipped',
+  );
   assert.equal(resolveClient('::ffff:127.0.0.1', { forwardedFor: '', realIp: '192.0.2.1' }, trusted).address, '192.0.2.1');
   assert.equal(resolveClient('127.0.0.1', { forwardedFor: 'garbage', realIp: '' }, trusted).address, '127.0.0.1');
   assert.equal(resolveClient('127.0.0.1', none, null).untrustedForward, false);
@@ -48,7 +57,17 @@ test('ALLOWED_HOSTS and the same-origin rule of /ws', () => {
   assert.ok(!webSocketOriginAllowed('https://b.example', 'x', ['https://a.example']));
 });
 
-const base = { authToken: '', authBasic: '', cameraTokens: new Map<string, string>(), operatorToken: '', corsOrigins: [], allowedHosts: [], trustedProxies: [], maxViewers: 0, maxViewersPerIp: 0 };
+const base = {
+  authToken: '',
+  authBasic: '',
+  cameraTokens: new Map<string, string>(),
+  operatorToken: '',
+  corsOrigins: [],
+  allowedHosts: [],
+  trustedProxies: [],
+  maxViewers: 0,
+  maxViewersPerIp: 0,
+};
 const creds = (authorization = '', token = ''): Credentials => ({ authorization, token, tokenInQuery: false });
 const client = (address: string, untrustedForward = false, viaTrustedProxy = false) => ({ address, peer: address, untrustedForward, viaTrustedProxy });
 
@@ -70,7 +89,11 @@ test('operator data: OPERATOR_TOKEN from anywhere, else local addresses (with th
 
 test('the page trades ?token= for an HttpOnly SameSite cookie (Secure only when a trusted proxy says https)', () => {
   const a = new Access({ ...base, authToken: 'tok;en=1"x' });
-  assert.deepEqual(new Access(base).tokenCookie({ authorization: '', token: 'whatever-1', tokenInQuery: true }, client('127.0.0.1'), ''), [], 'open mode: no cookie');
+  assert.deepEqual(
+    new Access(base).tokenCookie({ authorization: '', token: 'whatever-1', tokenInQuery: true }, client('127.0.0.1'), ''),
+    [],
+    'open mode: no cookie',
+  );
   assert.deepEqual(a.tokenCookie(creds(), client('127.0.0.1'), ''), []);
   const [[name, value]] = a.tokenCookie({ authorization: '', token: 'tok;en=1"x', tokenInQuery: true }, client('127.0.0.1'), 'https') as [[string, string]];
   assert.equal(name, 'Set-Cookie');
@@ -91,8 +114,15 @@ test('a rejected secret is never shown in the error, only described', () => {
     [{ REDIS_URL: 'http://u:hunter2@h' }, 'hunter2', /expected scheme redis:\/\//],
   ];
   for (const [env, secret, re] of cases) {
-    assert.throws(() => loadGatewayConfig(env, []), (e: unknown) => e instanceof ConfigError && re.test(e.message) && !e.message.includes(secret), JSON.stringify(env));
+    assert.throws(
+      () => loadGatewayConfig(env, []),
+      (e: unknown) => e instanceof ConfigError && re.test(e.message) && !e.message.includes(secret),
+      JSON.stringify(env),
+    );
   }
-  assert.throws(() => loadCaptureConfig({}, ['--redis-url', 'redis://u:pw-in-flag@h:0x']), (e: unknown) => e instanceof ConfigError && !e.message.includes('pw-in-flag'));
+  assert.throws(
+    () => loadCaptureConfig({}, ['--redis-url', 'redis://u:pw-in-flag@h:0x']),
+    (e: unknown) => e instanceof ConfigError && !e.message.includes('pw-in-flag'),
+  );
   assert.throws(() => loadGatewayConfig({ PORT: '70000' }, []), /PORT \(--port\) = "70000"/, 'other settings are still shown');
 });

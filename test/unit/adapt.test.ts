@@ -25,7 +25,9 @@ test('the ladder runs from the smallest rendition up to the ceiling; bytes are m
   assert.equal(frameBytes(info, 320), 4_000, 'scaled by area');
 });
 
-const sample = (s: Partial<LinkSample>): (() => LinkSample) => () => ({ offered: 60, frames: 60, realFrames: 60, bytes: 0, busyMs: 0, elapsedMs: 2000, ...s });
+const sample =
+  (s: Partial<LinkSample>): (() => LinkSample) =>
+  () => ({ offered: 60, frames: 60, realFrames: 60, bytes: 0, busyMs: 0, elapsedMs: 2000, ...s });
 const input = { ladder: [320, 640, null], bytesOf: (r: number | null) => (r === null ? 60_000 : r === 640 ? 15_000 : 4_000) };
 
 test('adaptation: a link that carries too few of the offered frames moves down; one with room moves up', () => {

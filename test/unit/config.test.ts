@@ -30,14 +30,24 @@ test('a bad value names the setting, its flag and the allowed values', () => {
     [{ REDIS_URL: 'http://x' }, /REDIS_URL .* expected scheme redis:\/\/ or rediss:\/\//],
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL .* expected one of fatal, error, warn, info, debug, trace, silent/],
   ];
-  for (const [env, re] of bad) assert.throws(() => loadCaptureConfig(env, []), (e: unknown) => e instanceof ConfigError && re.test(e.message));
+  for (const [env, re] of bad)
+    assert.throws(
+      () => loadCaptureConfig(env, []),
+      (e: unknown) => e instanceof ConfigError && re.test(e.message),
+    );
   assert.throws(() => loadGatewayConfig({ PORT: '70000' }, []), /PORT \(--port\) = "70000" is invalid: expected a whole number from 1 to 65535/);
   assert.throws(() => loadGatewayConfig({}, ['--prot', '1']), /Unknown option '--prot'.*Known flags: --port/);
 });
 
 test('CAPTURE_SOURCE forms', () => {
-  assert.deepEqual(parseSourceSpec('auto', () => []), { kind: 'test' });
-  assert.deepEqual(parseSourceSpec('auto', () => ['/dev/video2']), { kind: 'device', index: 2, path: '/dev/video2' });
+  assert.deepEqual(
+    parseSourceSpec('auto', () => []),
+    { kind: 'test' },
+  );
+  assert.deepEqual(
+    parseSourceSpec('auto', () => ['/dev/video2']),
+    { kind: 'device', index: 2, path: '/dev/video2' },
+  );
   assert.deepEqual(parseSourceSpec('0'), { kind: 'device', index: 0, path: '/dev/video0' });
   assert.deepEqual(parseSourceSpec('/dev/video3'), { kind: 'device', index: 3, path: '/dev/video3' });
   assert.deepEqual(parseSourceSpec('rtsp://cam.local/stream'), { kind: 'url', url: 'rtsp://cam.local/stream' });

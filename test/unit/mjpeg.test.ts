@@ -60,11 +60,23 @@ class FakeResponse {
   offset = 0;
   capacity = Infinity;
   writable: (() => boolean) | null = null;
-  writeStatus(): this { return this; }
-  writeHeader(): this { return this; }
-  cork(fn: () => void): this { fn(); return this; }
-  onWritable(fn: () => boolean): this { this.writable = fn; return this; }
-  getWriteOffset(): number { return this.offset; }
+  writeStatus(): this {
+    return this;
+  }
+  writeHeader(): this {
+    return this;
+  }
+  cork(fn: () => void): this {
+    fn();
+    return this;
+  }
+  onWritable(fn: () => boolean): this {
+    this.writable = fn;
+    return this;
+  }
+  getWriteOffset(): number {
+    return this.offset;
+  }
   tryEnd(chunk: Buffer): [boolean, boolean] {
     const n = Math.min(chunk.length, this.capacity);
     this.written.push(Buffer.from(chunk.subarray(0, n)));
@@ -72,9 +84,16 @@ class FakeResponse {
     this.capacity -= n;
     return [n === chunk.length, false];
   }
-  close(): this { return this; }
-  drainAll(): boolean { this.capacity = Infinity; return this.writable!(); }
-  bytes(): Buffer { return Buffer.concat(this.written); }
+  close(): this {
+    return this;
+  }
+  drainAll(): boolean {
+    this.capacity = Infinity;
+    return this.writable!();
+  }
+  bytes(): Buffer {
+    return Buffer.concat(this.written);
+  }
 }
 
 test('latest frame wins: while backpressured only the newest frame waits, and every part arrives whole', () => {
@@ -103,7 +122,7 @@ test('a packet older than the last one offered is ignored, and the same packet i
   assert.equal(v.delivered, 1);
 });
 
-test('order is the gateway\'s, not the capture timestamp: a frame stamped far in the future does not freeze the viewer', () => {
+test("order is the gateway's, not the capture timestamp: a frame stamped far in the future does not freeze the viewer", () => {
   const res = new FakeResponse();
   const v = new MjpegViewer(res as unknown as HttpResponse, 'cam0', 'classic');
   v.begin([]);

@@ -15,7 +15,8 @@ function parse(boundary: string, stream: Buffer, chunkSize = stream.length, max 
 
 const a = fakeJpeg(1280, 720);
 const b = fakeJpeg(640, 480, { scanBytes: 100 });
-const sized = (j: Buffer, nl = '\r\n'): Buffer => Buffer.concat([Buffer.from(`--cam${nl}Content-Type: image/jpeg${nl}Content-Length: ${j.length}${nl}${nl}`), j, Buffer.from(nl)]);
+const sized = (j: Buffer, nl = '\r\n'): Buffer =>
+  Buffer.concat([Buffer.from(`--cam${nl}Content-Type: image/jpeg${nl}Content-Length: ${j.length}${nl}${nl}`), j, Buffer.from(nl)]);
 const open = (j: Buffer): Buffer => Buffer.concat([Buffer.from('--cam\r\nContent-Type: image/jpeg\r\n\r\n'), j, Buffer.from('\r\n')]);
 
 test('the JPEG check: whole, size from SOF0 or SOF2, Huffman tables present or not', () => {

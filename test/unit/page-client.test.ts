@@ -17,8 +17,8 @@ function clientModule<T>(name: string): Promise<T> {
   const source = readFileSync(path.join(__dirname, '..', '..', 'gateway', 'page', 'client', `${name}.js`), 'utf8');
   return import(`data:text/javascript,${encodeURIComponent(source)}`) as Promise<T>;
 }
-const layout = clientModule<typeof import('../../gateway/page/client/layout.js', { with: { 'resolution-mode': 'import' } })>('layout');
-const wire = clientModule<typeof import('../../gateway/page/client/wire.js', { with: { 'resolution-mode': 'import' } })>('wire');
+const layout = clientModule<typeof import('../../gateway/page/client/layout.js', { with: { 'resolution-mode': 'import' }})>('layout');
+const wire = clientModule<typeof import('../../gateway/page/client/wire.js', { with: { 'resolution-mode': 'import' }})>('wire');
 
 const arrayBuffer = (b: Buffer): ArrayBuffer => b.buffer.slice(b.byteOffset, b.byteOffset + b.length) as ArrayBuffer;
 

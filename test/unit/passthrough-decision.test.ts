@@ -17,7 +17,13 @@ test('auto passes through only when nothing asks for another picture', () => {
   assert.equal(decideOutput(policy({}), jpeg720).mode, 'passthrough');
   assert.equal(decideOutput(policy({ width: 1280, height: 720 }), jpeg720).mode, 'passthrough');
   const resized = decideOutput(policy({ width: 640, height: 480 }), jpeg720);
-  assert.deepEqual(resized, { mode: 'transcode', reason: 'the camera sends 1280x720, CAPTURE_WIDTH/HEIGHT ask for 640x480', width: 640, height: 480, quality: 80 });
+  assert.deepEqual(resized, {
+    mode: 'transcode',
+    reason: 'the camera sends 1280x720, CAPTURE_WIDTH/HEIGHT ask for 640x480',
+    width: 640,
+    height: 480,
+    quality: 80,
+  });
   const half = decideOutput(policy({ width: 640 }), jpeg720);
   assert.ok(half.mode === 'transcode' && half.width === 640 && half.height === 720, 'height left to the source');
   const quality = decideOutput(policy({ jpegQuality: 95 }), jpeg720);

@@ -83,7 +83,10 @@ test('renditions are published on their own channel and latest key, listed while
   pub.offerRendition(frameOf(320, 180, 1, jpeg(1)), 0.5);
   pub.offerRendition(frameOf(320, 180, 2, jpeg(2)), 0.5); // the first publish is still in flight
   await sleep(5);
-  assert.deepEqual(got.map((f) => f.seq), [1]);
+  assert.deepEqual(
+    got.map((f) => f.seq),
+    [1],
+  );
   assert.equal(pub.droppedBusy, 1);
   assert.equal((await bus.latest('cam0', 320))?.seq, 1);
   assert.equal(await bus.latest('cam0'), null, "the camera's own key is untouched");
@@ -102,7 +105,11 @@ test('renditions are published on their own channel and latest key, listed while
 
 test('the encoder makes each watched rendition narrower than the picture, with the frame seq and timestamp, and skips frames while busy', async () => {
   requireTool('ffmpeg', 'sudo apt-get install -y ffmpeg');
-  const r = spawnSync('ffmpeg', ['-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=1', '-frames:v', '1', '-c:v', 'mjpeg', '-f', 'image2pipe', '-'], { maxBuffer: 1 << 24 });
+  const r = spawnSync(
+    'ffmpeg',
+    ['-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=1', '-frames:v', '1', '-c:v', 'mjpeg', '-f', 'image2pipe', '-'],
+    { maxBuffer: 1 << 24 },
+  );
   assert.equal(r.status, 0, String(r.stderr));
   const out: Array<{ frame: Frame; encodeMs: number }> = [];
   const encoder = new RenditionEncoder({ camera: 'cam0', quality: 80, log, sink: { offerRendition: (frame, encodeMs) => out.push({ frame, encodeMs }) } });
@@ -117,6 +124,13 @@ test('the encoder makes each watched rendition narrower than the picture, with t
   await sleep(50);
   assert.equal(out.length, 2, '1280 is the picture itself: no rendition');
   assert.equal(encoder.skippedBusy, 1);
-  assert.deepEqual(out.map((o) => [o.frame.width, o.frame.height, o.frame.seq, o.frame.timestamp]), [[320, 180, 7, 1234.5], [640, 360, 7, 1234.5]]);
-  for (const { frame: f } of out) assert.deepEqual([inspectJpeg(f.jpeg).width, inspectJpeg(f.jpeg).height], [f.width, f.height], 'the JPEG is the size announced');
+  assert.deepEqual(
+    out.map((o) => [o.frame.width, o.frame.height, o.frame.seq, o.frame.timestamp]),
+    [
+      [320, 180, 7, 1234.5],
+      [640, 360, 7, 1234.5],
+    ],
+  );
+  for (const { frame: f } of out)
+    assert.deepEqual([inspectJpeg(f.jpeg).width, inspectJpeg(f.jpeg).height], [f.width, f.height], 'the JPEG is the size announced');
 });

@@ -16,7 +16,9 @@ test('URLs: scheme, host and path only; userinfo, query and key=value path parts
 
 test('GStreamer pipelines: element names only; files: base name only', () => {
   assert.equal(
-    describe('gst:rtspsrc location=rtsp://admin:pw9999@10.0.0.5/stream latency=0 ! rtph264depay ! avdec_h264 ! videoconvert ! video/x-raw,format=BGR ! appsink'),
+    describe(
+      'gst:rtspsrc location=rtsp://admin:pw9999@10.0.0.5/stream latency=0 ! rtph264depay ! avdec_h264 ! videoconvert ! video/x-raw,format=BGR ! appsink',
+    ),
     'GStreamer pipeline rtspsrc ! rtph264depay ! avdec_h264 ! videoconvert ! video/x-raw ! appsink',
   );
   assert.equal(describe('gst:rtsp://admin:pw9999@10.0.0.5/stream ! decodebin ! appsink'), 'GStreamer pipeline … ! decodebin ! appsink');

@@ -174,7 +174,13 @@ function layout(): void {
   const top = grid.getBoundingClientRect().top + window.scrollY;
   const width = grid.clientWidth - 2 * GAP;
   const height = Math.max(120, window.innerHeight - top - 2 * GAP);
-  const shape = chooseShape(layoutChoice, [...tiles.values()].map((t) => t.aspect), width, height, GAP);
+  const shape = chooseShape(
+    layoutChoice,
+    [...tiles.values()].map((t) => t.aspect),
+    width,
+    height,
+    GAP,
+  );
   grid.style.gridTemplateColumns = `repeat(${shape.columns}, minmax(0, 1fr))`;
   grid.style.gridAutoRows = `${Math.floor(shape.rowHeight)}px`;
   updateDemand();

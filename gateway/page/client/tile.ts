@@ -71,7 +71,8 @@ export class Tile {
     this.snap.textContent = 'snapshot';
     this.fullscreenButton = el('button', { type: 'button', 'aria-label': `fullscreen ${cam}`, title: 'fullscreen (f)' });
     // A drawn icon: the ⛶ character is missing from common fonts.
-    this.fullscreenButton.innerHTML = '<svg aria-hidden="true" width="14" height="14" viewBox="0 0 14 14" fill="none" stroke="currentColor" stroke-width="2"><path d="M1 5V1h4M9 1h4v4M13 9v4H9M5 13H1V9"/></svg>';
+    this.fullscreenButton.innerHTML =
+      '<svg aria-hidden="true" width="14" height="14" viewBox="0 0 14 14" fill="none" stroke="currentColor" stroke-width="2"><path d="M1 5V1h4M9 1h4v4M13 9v4H9M5 13H1V9"/></svg>';
     cap.append(name, this.meta, this.snap, this.fullscreenButton);
     this.fig.append(this.media, this.stateText, this.errorBox, cap);
   }
