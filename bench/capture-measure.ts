@@ -7,6 +7,16 @@ import { cpuSeconds, fmt, median, percentile } from './stats.js';
 
 type Mode = 'passthrough' | 'transcode';
 
+/** One run of the capture bench, as bench/results/*.json keep it. */
+export interface CaptureRun {
+  date: string;
+  machine: string;
+  command: string;
+  quality: number;
+  seconds: number;
+  rows: CaptureBenchRow[];
+}
+
 export interface CaptureBenchRow {
   size: string;
   mode: Mode;

@@ -19,7 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { requireTool, ROOT, startGateway, startRedis } from '../test/helpers/procs.js';
-import { captureReport, measure, type CaptureBenchRow } from './capture-measure.js';
+import { captureReport, measure, type CaptureBenchRow, type CaptureRun } from './capture-measure.js';
 import { renditionsMain } from './renditions-report.js';
 import { writeSection } from './report.js';
 import { fmt } from './stats.js';
@@ -39,14 +39,7 @@ async function main(): Promise<void> {
   if (args.renditions) return renditionsMain({ seconds: Number(args.seconds), warmup: Number(args.warmup), quality: Number(args.quality), write: args.write! });
   if (args.render) {
     // Re-renders the section from bench/results/capture.json (after a change of wording, without a new run).
-    const saved = JSON.parse(readFileSync(path.join(ROOT, 'bench', 'results', 'capture.json'), 'utf8')) as {
-      date: string;
-      machine: string;
-      command: string;
-      quality: number;
-      seconds: number;
-      rows: CaptureBenchRow[];
-    };
+    const saved = JSON.parse(readFileSync(path.join(ROOT, 'bench', 'results', 'capture.json'), 'utf8')) as CaptureRun;
     writeSection('capture', captureReport(saved.rows, saved));
     return;
   }

@@ -9,23 +9,14 @@ import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { requireTool, ROOT, startGateway, startRedis } from '../test/helpers/procs.js';
-import { measure, type CaptureBenchRow, type MeasureOptions } from './capture-measure.js';
+import { measure, type CaptureBenchRow, type CaptureRun, type MeasureOptions } from './capture-measure.js';
 import { writeSection } from './report.js';
 import { fmt } from './stats.js';
 
 const WIDTHS = [320, 480, 640];
 const SIZE = '1280x720';
 
-export interface RenditionRun {
-  date: string;
-  machine: string;
-  command: string;
-  quality: number;
-  seconds: number;
-  rows: CaptureBenchRow[];
-}
-
-export function renditionsReport(run: RenditionRun): string {
+export function renditionsReport(run: CaptureRun): string {
   const lines = [
     `Measured ${run.date.slice(0, 16).replace('T', ' ')} UTC on ${run.machine}, with \`${run.command}\`: the ffmpeg \`testsrc2\``,
     `MJPEG camera at ${SIZE}, 30 fps (\`-q:v ${run.quality}\`), one capture, one gateway, one full-size viewer and one viewer per`,
@@ -104,7 +95,7 @@ export async function renditionsMain(o: { seconds: number; warmup: number; quali
     await gateway.stop();
     await redis.stop();
   }
-  const run: RenditionRun = { date, machine, command, quality: o.quality, seconds: o.seconds, rows };
+  const run: CaptureRun = { date, machine, command, quality: o.quality, seconds: o.seconds, rows };
   const body = renditionsReport(run);
   console.log(`\n${body}`);
   if (o.write) {

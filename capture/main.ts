@@ -48,7 +48,7 @@ function main(): void {
   const { width, height, fps, idleFps, jpegQuality, passthrough, maxFrameBytes, stallTimeoutMs, retryMaxMs, logLevel } = config;
   const init = {
     camera: config.cameraId,
-    source: config.source,
+    spec,
     width,
     height,
     fps,

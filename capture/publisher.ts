@@ -3,20 +3,12 @@
  * is dropped (and counted), never queued, so memory stays flat through an outage. Announces the camera
  * (size, measured fps, last frame, the renditions being encoded) about once a second for /api/cameras.
  */
-import type { CameraInfo, FrameBus } from '../bus/bus.js';
+import type { CameraInfo } from '../bus/bus.js';
 import type { Frame } from '../bus/frame.js';
-import type { Logger } from '../lib/log.js';
-import { RenditionPublisher } from './rendition-publisher.js';
+import { RenditionPublisher, type RenditionPublisherOptions } from './rendition-publisher.js';
 
-export interface PublisherOptions {
-  bus: FrameBus;
-  log: Logger;
-  latestTtlMs: number;
-  /** Skip a frame whose JPEG is identical to the last one published, unless keepAliveMs have passed. */
-  dropSameFrames: boolean;
-  keepAliveMs: number;
-  /** A JPEG larger than this is dropped (and counted) rather than sent through Redis to every gateway. */
-  maxFrameBytes: number;
+/** As for renditions, plus what the camera announces about itself. */
+export interface PublisherOptions extends RenditionPublisherOptions {
   info: Pick<CameraInfo, 'camera' | 'source' | 'width' | 'height' | 'targetFps'>;
 }
 

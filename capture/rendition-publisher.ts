@@ -14,8 +14,10 @@ export interface RenditionPublisherOptions {
   bus: FrameBus;
   log: Logger;
   latestTtlMs: number;
+  /** Skip a frame whose JPEG is identical to the last one published, unless keepAliveMs have passed. */
   dropSameFrames: boolean;
   keepAliveMs: number;
+  /** A JPEG larger than this is dropped (and counted) rather than sent through Redis to every gateway. */
   maxFrameBytes: number;
 }
 

@@ -8,7 +8,7 @@ import { createLogger } from '../lib/log.js';
 import { DEFAULT_JPEG_QUALITY } from './output.js';
 import { CapturePipeline } from './pipeline.js';
 import { RenditionEncoder } from './rendition-encoder.js';
-import type { FromSource, SourceInit, ToSource } from './source-process.js';
+import type { FromSource, SourceInit, ToSource } from './source-protocol.js';
 import { createSource } from './sources/index.js';
 
 function post(msg: FromSource): void {
@@ -18,7 +18,7 @@ function post(msg: FromSource): void {
 function run(init: SourceInit): void {
   const log = createLogger('capture', init.logLevel, { camera: init.camera, role: 'source' });
   const { camera, width, height, fps, passthrough, maxFrameBytes, stallTimeoutMs } = init;
-  const { source, live } = createSource({ camera, source: init.source, width, height, fps, passthrough, maxFrameBytes, stallTimeoutMs, log });
+  const { source, live } = createSource({ camera, spec: init.spec, width, height, fps, passthrough, maxFrameBytes, stallTimeoutMs, log });
   const renditions = new RenditionEncoder({
     camera,
     quality: init.jpegQuality ?? DEFAULT_JPEG_QUALITY,

@@ -9,41 +9,11 @@ import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { backoffMs } from '../lib/backoff.js';
 import type { Logger } from '../lib/log.js';
-import type { OutputMode, PassthroughMode, SizeSetting } from './output.js';
-import type { FrameSink, PipelinePhase } from './pipeline.js';
+import type { OutputMode } from './output.js';
+import type { FrameSink } from './pipeline.js';
 import type { RenditionSink } from './rendition-encoder.js';
+import type { FromSource, SourceInit, ToSource } from './source-protocol.js';
 import { forwardRedacted } from './sources/describe.js';
-
-/** What the source process needs to build its pipeline. */
-export interface SourceInit {
-  camera: string;
-  source: string;
-  width: SizeSetting;
-  height: SizeSetting;
-  fps: number;
-  idleFps: number;
-  jpegQuality: number | null;
-  passthrough: PassthroughMode;
-  maxFrameBytes: number;
-  stallTimeoutMs: number;
-  retryMaxMs: number;
-  logLevel: string;
-  watching: boolean;
-  /** Rendition widths being watched now (a replaced source process carries on encoding them). */
-  renditionWidths: number[];
-  startSeq: number;
-}
-
-export type ToSource =
-  | { type: 'init'; init: SourceInit }
-  | { type: 'watching'; watching: boolean }
-  | { type: 'renditions'; widths: number[] }
-  | { type: 'stop' };
-export type FromSource =
-  | { type: 'phase'; phase: PipelinePhase }
-  | { type: 'mode'; mode: OutputMode; reason: string }
-  | { type: 'frame'; seq: number; timestamp: number; width: number; height: number; jpeg: Uint8Array; encodeMs: number | null }
-  | { type: 'rendition'; seq: number; timestamp: number; width: number; height: number; jpeg: Uint8Array; encodeMs: number };
 
 export interface SourceProcessOptions {
   init: Omit<SourceInit, 'startSeq' | 'watching' | 'renditionWidths'>;

@@ -2,12 +2,13 @@ import type { Logger } from '../../lib/log.js';
 import { isHttpSource, PATTERN_DEFAULT_SIZE, type PassthroughMode, type SizeSetting } from '../output.js';
 import { HttpMjpegSource } from './http-mjpeg.js';
 import { OpenCvSource } from './opencv.js';
-import { parseSourceSpec, type FrameSource } from './source.js';
+import type { FrameSource, SourceSpec } from './source.js';
 import { TestPatternSource } from './test-pattern.js';
 
 export interface SourceOptions {
   camera: string;
-  source: string;
+  /** CAPTURE_SOURCE as the capture parsed it (auto already resolved), sent to the source process once. */
+  spec: SourceSpec;
   width: SizeSetting;
   height: SizeSetting;
   fps: number;
@@ -23,7 +24,7 @@ export interface SourceOptions {
  * CAPTURE_PASSTHROUGH=off, which keeps OpenCV/FFmpeg (the behaviour before passthrough existed).
  */
 export function createSource(o: SourceOptions): { source: FrameSource; live: boolean } {
-  const spec = parseSourceSpec(o.source);
+  const { spec } = o;
   const size = { width: o.width, height: o.height, fps: o.fps };
   if (spec.kind === 'test') {
     const w = o.width === 'source' ? PATTERN_DEFAULT_SIZE.width : o.width;

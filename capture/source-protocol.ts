@@ -1,0 +1,39 @@
+/**
+ * The messages between the capture (source-process.ts, the supervisor) and its source process
+ * (source-child.ts), in one place both sides import: the child does not depend on its supervisor.
+ */
+import type { OutputMode, PassthroughMode, SizeSetting } from './output.js';
+import type { PipelinePhase } from './pipeline.js';
+import type { SourceSpec } from './sources/source.js';
+
+/** What the source process needs to build its pipeline. */
+export interface SourceInit {
+  camera: string;
+  /** CAPTURE_SOURCE as the capture parsed it: `auto` is resolved once, there. */
+  spec: SourceSpec;
+  width: SizeSetting;
+  height: SizeSetting;
+  fps: number;
+  idleFps: number;
+  jpegQuality: number | null;
+  passthrough: PassthroughMode;
+  maxFrameBytes: number;
+  stallTimeoutMs: number;
+  retryMaxMs: number;
+  logLevel: string;
+  watching: boolean;
+  /** Rendition widths being watched now (a replaced source process carries on encoding them). */
+  renditionWidths: number[];
+  startSeq: number;
+}
+
+export type ToSource =
+  | { type: 'init'; init: SourceInit }
+  | { type: 'watching'; watching: boolean }
+  | { type: 'renditions'; widths: number[] }
+  | { type: 'stop' };
+export type FromSource =
+  | { type: 'phase'; phase: PipelinePhase }
+  | { type: 'mode'; mode: OutputMode; reason: string }
+  | { type: 'frame'; seq: number; timestamp: number; width: number; height: number; jpeg: Uint8Array; encodeMs: number | null }
+  | { type: 'rendition'; seq: number; timestamp: number; width: number; height: number; jpeg: Uint8Array; encodeMs: number };
