@@ -8,6 +8,8 @@ import type { CameraInfo, FrameBus } from '../bus/bus.js';
 import type { Logger } from '../lib/log.js';
 
 const MIN_REFRESH_MS = 250;
+/** For a camera not known yet (just announced, say), Redis is asked again after this much at least. */
+const MIN_FORCED_REFRESH_MS = 50;
 
 export interface CameraListOptions {
   bus: FrameBus;
@@ -31,7 +33,8 @@ export class CameraList {
 
   async has(camera: string): Promise<boolean> {
     if (this.known.has(camera)) return true;
-    await this.refresh();
+    // A camera announced a moment after the last listing must not get a 404 for up to 250 ms.
+    await this.refresh(MIN_FORCED_REFRESH_MS);
     return this.known.has(camera);
   }
 
@@ -45,14 +48,18 @@ export class CameraList {
     return this.listedAt;
   }
 
-  refresh(): Promise<void> {
+  refresh(minAgeMs = MIN_REFRESH_MS): Promise<void> {
     if (this.listing) return this.listing;
-    if (Date.now() - this.listedAt < MIN_REFRESH_MS) return Promise.resolve();
+    if (Date.now() - this.listedAt < minAgeMs) return Promise.resolve();
     this.listing = this.o.bus
       .cameras()
       .then((list) => {
         const now = Date.now();
-        this.known = new Map(list.filter((c) => now - c.updatedAt <= this.o.goneMs).map((c) => [c.camera, c]));
+        const next = new Map(list.filter((c) => now - c.updatedAt <= this.o.goneMs).map((c) => [c.camera, c]));
+        // A camera missing from this listing but announced within CAMERA_GONE_MS stays known: right after
+        // a Redis restart the list is empty until the captures announce themselves again (within 1 s).
+        for (const [id, info] of this.known) if (!next.has(id) && now - info.updatedAt <= this.o.goneMs) next.set(id, info);
+        this.known = next;
         this.listedAt = now;
       })
       .catch((err: Error) => this.o.log.warn({ err: err.message }, 'cannot list cameras'))

@@ -47,6 +47,8 @@ export class CameraHub {
   readonly check: FrameCheck;
   private readonly sweeper: NodeJS.Timeout;
   readonly watchdog: Watchdog;
+  /** Viewers that threw while being handed a frame (a bug, logged): the round went on without them. */
+  viewerErrors = 0;
   private readonly sinceStart = new Totals();
   /** Called once per frame arriving from the bus (frame age metric). */
   onFrameArrived: ((frame: Frame) => void) | null = null;
@@ -58,6 +60,10 @@ export class CameraHub {
       sliceMs: o.fanoutSliceMs ?? 4,
       simulatedCostUs: o.simulatedCostUs ?? 0,
       onRound: (feed, ms) => this.onRound?.(feed.camera, ms),
+      onViewerError: (err) => {
+        this.viewerErrors++;
+        if (this.viewerErrors === 1 || this.viewerErrors % 1000 === 0) o.log.error({ err: err.message, count: this.viewerErrors }, 'a viewer failed while being handed a frame');
+      },
     });
     this.list = new CameraList({ bus: o.bus, log: o.log, goneMs: o.cameraGoneMs });
     this.check = new FrameCheck(o);

@@ -46,6 +46,8 @@ export interface FanOutOptions {
   sliceMs: number;
   /** Called when a round has reached every viewer, with its duration (ms). */
   onRound?: (feed: Feed, ms: number) => void;
+  /** A viewer threw while being handed a frame (logged by the hub); the round goes on. */
+  onViewerError?: (err: Error) => void;
   /** Testing aid: extra busy time per viewer reached (µs), to make a gateway slower than its cameras. */
   simulatedCostUs?: number;
 }
@@ -118,7 +120,12 @@ export class FanOut {
         this.o.onRound?.(feed, performance.now() - feed.roundStartedAt);
         return true;
       }
-      next.value.offer(packet);
+      try {
+        next.value.offer(packet);
+      } catch (err) {
+        // One viewer's transport failing must not stop its camera's rounds for everyone else.
+        this.o.onViewerError?.(err as Error);
+      }
       if (cost > 0) spin(cost);
       // Reading the clock costs little, but not nothing: look at it every 8 viewers.
       if ((n & 7) === 0 && performance.now() >= deadline) return false;
