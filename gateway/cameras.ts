@@ -62,7 +62,8 @@ export class CameraHub {
       onRound: (feed, ms) => this.onRound?.(feed.camera, ms),
       onViewerError: (err) => {
         this.viewerErrors++;
-        if (this.viewerErrors === 1 || this.viewerErrors % 1000 === 0) o.log.error({ err: err.message, count: this.viewerErrors }, 'a viewer failed while being handed a frame');
+        if (this.viewerErrors === 1 || this.viewerErrors % 1000 === 0)
+          o.log.error({ err: err.message, count: this.viewerErrors }, 'a viewer failed while being handed a frame');
       },
     });
     this.list = new CameraList({ bus: o.bus, log: o.log, goneMs: o.cameraGoneMs });
