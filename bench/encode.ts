@@ -3,8 +3,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import cv, { type Mat } from '../capture/sources/cv.js';
-import { TestPatternSource } from '../capture/sources/test-pattern.js';
+import cv, { type Mat } from '../capture/source/kinds/cv.js';
+import { TestPatternSource } from '../capture/source/kinds/test-pattern.js';
 import { median, percentile } from './stats.js';
 
 export interface EncodeResult {

@@ -2,7 +2,7 @@
  * An HTTP MJPEG camera passed through by the capture process itself, without a source process.
  *
  * The source process exists because OpenCV can hang inside an open and crash inside native code. camfan's
- * own MJPEG reader (sources/http-mjpeg.ts) cannot: it is node:http with socket timeouts, and passthrough
+ * own MJPEG reader (source/kinds/http-mjpeg.ts) cannot: it is node:http with socket timeouts, and passthrough
  * needs no decoder. Run here it saves the source process (its ~150 MB of RSS with OpenCV loaded) and one
  * IPC copy of every frame, about half of passthrough's CPU (BENCHMARKS.md, capture section). The same
  * pipeline (stall detection, backoff, frame clock) runs here with canTranscode off: the first frame that
@@ -13,10 +13,10 @@
  */
 import type { Logger } from '../lib/log.js';
 import { DEFAULT_JPEG_QUALITY, type OutputMode, type OutputPolicy } from './output.js';
-import { CapturePipeline, type FrameSink } from './pipeline.js';
+import { CapturePipeline, type FrameSink } from './source/pipeline.js';
 import type { RenditionSink } from './rendition-encoder.js';
 import { RenditionWorker } from './rendition-worker.js';
-import { HttpMjpegSource } from './sources/http-mjpeg.js';
+import { HttpMjpegSource } from './source/kinds/http-mjpeg.js';
 
 /** What main.ts drives: a source process, or this. */
 export interface SourceRunner {

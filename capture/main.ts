@@ -7,10 +7,10 @@ import { loadCaptureConfigOrExit } from './config.js';
 import { Demand } from './demand.js';
 import { Publisher } from './publisher.js';
 import { InProcessPassthrough, type SourceRunner } from './in-process.js';
-import { SourceProcess } from './source-process.js';
+import { SourceProcess } from './source/supervisor.js';
 import { isHttpSource, mayPassThrough } from './output.js';
-import { secretsOf } from './sources/describe.js';
-import { describeSpec, parseSourceSpec, SourceError, type SourceSpec } from './sources/source.js';
+import { secretsOf } from './source/kinds/describe.js';
+import { describeSpec, parseSourceSpec, SourceError, type SourceSpec } from './source/kinds/source.js';
 
 function main(): void {
   const config = loadCaptureConfigOrExit();
@@ -20,7 +20,7 @@ function main(): void {
     spec = parseSourceSpec(config.source);
   } catch (err) {
     if (!(err instanceof SourceError)) throw err;
-    // The value itself is not repeated: it may hold credentials (sources/describe.ts).
+    // The value itself is not repeated: it may hold credentials (source/kinds/describe.ts).
     log.fatal(`CAPTURE_SOURCE (--capture-source) is invalid: ${err.message}`);
     process.exit(2);
   }

@@ -6,7 +6,7 @@
  *  - auto: pass through when the frame is the camera's JPEG and nothing asks for another picture: the
  *    configured size is the frame's own or `source`, and JPEG_QUALITY is not set.
  */
-import type { SourceSpec } from './sources/source.js';
+import type { SourceSpec } from './source/kinds/source.js';
 
 export type PassthroughMode = 'auto' | 'on' | 'off';
 export type SizeSetting = number | 'source';

@@ -6,7 +6,7 @@
  */
 import { createLogger } from '../lib/log.js';
 import { RenditionEncoder } from './rendition-encoder.js';
-import { jpegFrame } from './sources/frames.js';
+import { jpegFrame } from './source/kinds/frames.js';
 import type { FromRenditionWorker, ToRenditionWorker } from './rendition-worker.js';
 
 function post(msg: FromRenditionWorker): void {

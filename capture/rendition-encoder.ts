@@ -12,8 +12,8 @@
 import type { Frame } from '../bus/frame.js';
 import type { Logger } from '../lib/log.js';
 import { reduceFactor, renditionsOf, renditionSize, type PictureSize, type PublishedFrame, type RenditionOutput } from './renditions.js';
-import cv, { type Mat } from './sources/cv.js';
-import type { SourceFrame } from './sources/source.js';
+import cv, { type Mat } from './source/kinds/cv.js';
+import type { SourceFrame } from './source/kinds/source.js';
 
 /** Where encoded renditions go: the publisher, or the IPC channel to the capture. */
 export interface RenditionSink {
@@ -72,7 +72,7 @@ export class RenditionEncoder implements RenditionOutput {
       } finally {
         onReleased();
       }
-      // Given back at once rather than at some later GC (V8 does not see their pixels: sources/cv.ts).
+      // Given back at once rather than at some later GC (V8 does not see their pixels: source/kinds/cv.ts).
       for (const picture of pictures) await this.encode(picture, published).finally(() => picture.release());
     } catch (err) {
       if (this.failed++ % 100 === 0) this.o.log.error({ err: (err as Error).message, failed: this.failed }, 'cannot encode a rendition; skipping the frame');

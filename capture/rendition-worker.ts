@@ -15,7 +15,7 @@ import path from 'node:path';
 import type { Logger } from '../lib/log.js';
 import type { RenditionSink } from './rendition-encoder.js';
 import { renditionsOf, type PublishedFrame, type RenditionOutput } from './renditions.js';
-import type { SourceFrame } from './sources/source.js';
+import type { SourceFrame } from './source/kinds/source.js';
 
 export type ToRenditionWorker =
   | { type: 'init'; camera: string; quality: number; logLevel: string }

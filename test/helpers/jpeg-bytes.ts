@@ -1,5 +1,5 @@
 /**
- * Synthetic JPEG byte layouts for unit tests of the marker walk (capture/sources/jpeg.ts): the segments a
+ * Synthetic JPEG byte layouts for unit tests of the marker walk (capture/source/kinds/jpeg.ts): the segments a
  * camera sends, with a few bytes standing in for the compressed scan. Not decodable pictures.
  */
 function segment(marker: number, payload: number[]): number[] {

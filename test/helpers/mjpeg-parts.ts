@@ -1,7 +1,7 @@
 /**
  * The one strict reader of the gateway's MJPEG output, shared by the tests' client (mjpeg-client.ts) and
  * the Node load client (bench/load-client.ts). Unlike the capture's lenient reader of cameras
- * (capture/sources/multipart.ts) it reports every departure from what camfan sends, part by part:
+ * (capture/source/kinds/multipart.ts) it reports every departure from what camfan sends, part by part:
  * headers that do not start with the boundary, a body that is not a whole JPEG (SOI ... EOI), and
  * Content-Length bytes not followed by CRLF. It reads both framings: classic (Content-Length; the body is
  * counted through chunk by chunk and never joined unless kept) and advance (no length; the body ends at

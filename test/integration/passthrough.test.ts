@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { CameraInfo } from '../../bus/bus.js';
-import { inspectJpeg } from '../../capture/sources/jpeg.js';
+import { inspectJpeg } from '../../capture/source/kinds/jpeg.js';
 import { fetchJson, openStream, type Part } from '../helpers/mjpeg-client.js';
 import { makeJpegs, startCamera, withoutCamfanComment, type FakeCamera } from '../helpers/mjpeg-camera.js';
 import {

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import type { CameraInfo } from '../../bus/bus.js';
-import { inspectJpeg } from '../../capture/sources/jpeg.js';
+import { inspectJpeg } from '../../capture/source/kinds/jpeg.js';
 import { fetchJson, openStream, type Part, type StreamClient } from '../helpers/mjpeg-client.js';
 import { makeJpegs, startCamera, withoutCamfanComment, type FakeCamera } from '../helpers/mjpeg-camera.js';
 import {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { loadCaptureConfig } from '../../capture/config.js';
-import { parseSourceSpec } from '../../capture/sources/source.js';
+import { parseSourceSpec } from '../../capture/source/kinds/source.js';
 import { loadGatewayConfig } from '../../gateway/config.js';
 import { ConfigError, redactUrl } from '../../lib/settings.js';
 

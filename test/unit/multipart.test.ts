@@ -1,8 +1,8 @@
 /** The MJPEG reader's parts: multipart/x-mixed-replace as cameras send it, and the JPEG check of each part. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { inspectJpeg } from '../../capture/sources/jpeg.js';
-import { boundaryOf, MultipartParser, sniffBoundary, type Part } from '../../capture/sources/multipart.js';
+import { inspectJpeg } from '../../capture/source/kinds/jpeg.js';
+import { boundaryOf, MultipartParser, sniffBoundary, type Part } from '../../capture/source/kinds/multipart.js';
 import { fakeJpeg } from '../helpers/jpeg-bytes.js';
 
 function parse(boundary: string, stream: Buffer, chunkSize = stream.length, max = 1 << 20): { parts: Part[]; broken: string[] } {

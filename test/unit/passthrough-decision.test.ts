@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { loadCaptureConfig } from '../../capture/config.js';
 import { decideOutput, mayPassThrough, type OutputPolicy } from '../../capture/output.js';
-import { parseSourceSpec } from '../../capture/sources/source.js';
-import { classifyDeviceFrame, fourccCode, fourccName, FOURCC_MJPG, negotiateMjpeg } from '../../capture/sources/v4l2.js';
+import { parseSourceSpec } from '../../capture/source/kinds/source.js';
+import { classifyDeviceFrame, fourccCode, fourccName, FOURCC_MJPG, negotiateMjpeg } from '../../capture/source/kinds/v4l2.js';
 import { fakeJpeg } from '../helpers/jpeg-bytes.js';
 
 const policy = (p: Partial<OutputPolicy>): OutputPolicy => ({ passthrough: 'auto', width: 'source', height: 'source', jpegQuality: null, ...p });

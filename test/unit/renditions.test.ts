@@ -13,8 +13,8 @@ import { Demand, type DemandState } from '../../capture/demand.js';
 import { RenditionEncoder } from '../../capture/rendition-encoder.js';
 import { RenditionPublisher } from '../../capture/rendition-publisher.js';
 import { reduceFactor, renditionsOf, renditionSize } from '../../capture/renditions.js';
-import { jpegFrame } from '../../capture/sources/frames.js';
-import { inspectJpeg } from '../../capture/sources/jpeg.js';
+import { jpegFrame } from '../../capture/source/kinds/frames.js';
+import { inspectJpeg } from '../../capture/source/kinds/jpeg.js';
 import { requireTool, sleep, waitFor } from '../helpers/procs.js';
 
 const log = pino({ level: 'silent' });

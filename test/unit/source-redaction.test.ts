@@ -1,8 +1,8 @@
 /** Issue 11, row 1: what the capture announces and logs about its source carries no credential. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { describeSpec, forwardRedacted, redactText, secretsOf } from '../../capture/sources/describe.js';
-import { parseSourceSpec } from '../../capture/sources/source.js';
+import { describeSpec, forwardRedacted, redactText, secretsOf } from '../../capture/source/kinds/describe.js';
+import { parseSourceSpec } from '../../capture/source/kinds/source.js';
 
 const describe = (raw: string): string => describeSpec(parseSourceSpec(raw));
 

@@ -1,10 +1,10 @@
 /**
- * The messages between the capture (source-process.ts, the supervisor) and its source process
- * (source-child.ts), in one place both sides import: the child does not depend on its supervisor.
+ * The messages between the capture (supervisor.ts) and its source process (child.ts), in one place
+ * both sides import: the child does not depend on its supervisor.
  */
-import type { OutputMode, PassthroughMode, SizeSetting } from './output.js';
+import type { OutputMode, PassthroughMode, SizeSetting } from '../output.js';
 import type { PipelinePhase } from './pipeline.js';
-import type { SourceSpec } from './sources/source.js';
+import type { SourceSpec } from './kinds/source.js';
 
 /** What the source process needs to build its pipeline. */
 export interface SourceInit {

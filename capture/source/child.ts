@@ -4,12 +4,12 @@
  * accepts and never answers, a stuck GStreamer pipeline); FFmpeg even holds a process-wide lock while it
  * waits. Here that stalls only this process, which the parent sees, kills and replaces.
  */
-import { createLogger } from '../lib/log.js';
-import { DEFAULT_JPEG_QUALITY } from './output.js';
+import { createLogger } from '../../lib/log.js';
+import { DEFAULT_JPEG_QUALITY } from '../output.js';
 import { CapturePipeline } from './pipeline.js';
-import { RenditionEncoder } from './rendition-encoder.js';
-import type { FromSource, SourceInit, ToSource } from './source-protocol.js';
-import { createSource } from './sources/index.js';
+import { RenditionEncoder } from '../rendition-encoder.js';
+import type { FromSource, SourceInit, ToSource } from './protocol.js';
+import { createSource } from './kinds/index.js';
 
 function post(msg: FromSource): void {
   process.send?.(msg);
@@ -52,7 +52,7 @@ function run(init: SourceInit): void {
   pipeline.start();
 }
 
-if (!process.send) throw new Error('source-child.js runs only as a child of the capture process');
+if (!process.send) throw new Error('child.js (the source process) runs only as a child of the capture process');
 // Orphaned (the capture was killed): stop at once rather than hold the camera.
 process.on('disconnect', () => process.exit(0));
 process.once('message', (msg: ToSource) => {

@@ -1,5 +1,5 @@
 /**
- * The capture's handle on its source process (source-child.ts): starts it, forwards frames to the
+ * The capture's handle on its source process (child.ts): starts it, forwards frames to the
  * publisher and viewer demand to the pipeline, and replaces it when it cannot go on by itself: an open
  * that has not returned after OPEN_TIMEOUT_MS (OpenCV cannot abandon an open), a crash inside native
  * code, or silence (no frame and no word for longer than a stall plus a retry could take: stuck in a
@@ -7,13 +7,13 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { backoffMs } from '../lib/backoff.js';
-import type { Logger } from '../lib/log.js';
-import type { OutputMode } from './output.js';
+import { backoffMs } from '../../lib/backoff.js';
+import type { Logger } from '../../lib/log.js';
+import type { OutputMode } from '../output.js';
 import type { FrameSink } from './pipeline.js';
-import type { RenditionSink } from './rendition-encoder.js';
-import type { FromSource, SourceInit, ToSource } from './source-protocol.js';
-import { forwardRedacted } from './sources/describe.js';
+import type { RenditionSink } from '../rendition-encoder.js';
+import type { FromSource, SourceInit, ToSource } from './protocol.js';
+import { forwardRedacted } from './kinds/describe.js';
 
 export interface SourceProcessOptions {
   init: Omit<SourceInit, 'startSeq' | 'watching' | 'renditionWidths'>;
@@ -52,7 +52,7 @@ export class SourceProcess {
   }
 
   start(): void {
-    const child = fork(path.join(__dirname, 'source-child.js'), [], { serialization: 'advanced', stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    const child = fork(path.join(__dirname, 'child.js'), [], { serialization: 'advanced', stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
     this.child = child;
     // OpenCV, FFmpeg and GStreamer print what they like (a URL with its password, say): every line the
     // source process writes passes through redactText on its way to the capture's own output.

@@ -3,14 +3,14 @@
  * own JPEG as it is (passthrough) or decode, resize if needed and encode once (off the event loop) ->
  * publish. A source that fails, ends or stalls is reported with its name and reopened; a file loops.
  */
-import type { Logger } from '../lib/log.js';
-import { backoffMs } from '../lib/backoff.js';
-import { Pacer } from '../lib/pacer.js';
-import type { Frame } from '../bus/frame.js';
-import { decideOutput, type OutputDecision, type OutputMode, type OutputPolicy } from './output.js';
-import type { RenditionOutput } from './renditions.js';
-import { loadCv } from './sources/lazy-cv.js';
-import { HandOffError, type FrameSource, type SourceFrame } from './sources/source.js';
+import type { Logger } from '../../lib/log.js';
+import { backoffMs } from '../../lib/backoff.js';
+import { Pacer } from '../../lib/pacer.js';
+import type { Frame } from '../../bus/frame.js';
+import { decideOutput, type OutputDecision, type OutputMode, type OutputPolicy } from '../output.js';
+import type { RenditionOutput } from '../renditions.js';
+import { loadCv } from './kinds/lazy-cv.js';
+import { HandOffError, type FrameSource, type SourceFrame } from './kinds/source.js';
 
 export interface PipelineOptions {
   camera: string;

@@ -1,5 +1,5 @@
-import type { Logger } from '../../lib/log.js';
-import { isHttpSource, PATTERN_DEFAULT_SIZE, type PassthroughMode, type SizeSetting } from '../output.js';
+import type { Logger } from '../../../lib/log.js';
+import { isHttpSource, PATTERN_DEFAULT_SIZE, type PassthroughMode, type SizeSetting } from '../../output.js';
 import { HttpMjpegSource } from './http-mjpeg.js';
 import { OpenCvSource } from './opencv.js';
 import type { FrameSource, SourceSpec } from './source.js';

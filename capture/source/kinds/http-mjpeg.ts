@@ -15,7 +15,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
-import type { Logger } from '../../lib/log.js';
+import type { Logger } from '../../../lib/log.js';
 import { describeUrl } from './describe.js';
 import { jpegFrame } from './frames.js';
 import { inspectJpeg, type JpegInfo } from './jpeg.js';
