@@ -45,10 +45,6 @@ export class Capacity {
     this.timer.unref();
   }
 
-  get auto(): boolean {
-    return this.o.auto;
-  }
-
   private sample(): void {
     const elu = performance.eventLoopUtilization(this.lastElu);
     this.lastElu = performance.eventLoopUtilization();
