@@ -32,7 +32,11 @@ function raw(port: number, payload: string | string[], giveUpMs = 20000): Promis
     let text = '';
     const pieces = typeof payload === 'string' ? [payload] : payload;
     const c = net.connect(port, '127.0.0.1', () => {
-      pieces.forEach((piece, i) => setTimeout(() => c.writable && c.write(piece), i * 50));
+      for (const [i, piece] of pieces.entries()) {
+        setTimeout(() => {
+          if (c.writable) c.write(piece);
+        }, i * 50);
+      }
     });
     c.on('data', (d: Buffer) => (text += d.toString('latin1')));
     c.on('error', () => undefined); // a reset is one of the answers we measure
