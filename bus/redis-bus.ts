@@ -12,8 +12,10 @@ import { checkRendition, newStats } from './bus.js';
 import { parseCameraList } from './camera-info.js';
 import { channels, parseWakeMessage, wakeMessage } from './channels.js';
 import { decodeFrame, encodeFrame, type Frame } from './frame.js';
-import { connect, firstReady, type Connection, type RedisTarget } from './redis-connection.js';
+import { connect, describeTarget, firstReady, logEvents, retry, type Connection, type RedisTarget } from './redis-connection.js';
 import { dialectFor, type PubSubDialect } from './redis-dialect.js';
+import { RespSubscriber } from './resp-subscriber.js';
+import { IoredisSubscriber, type Subscriber } from './subscriber.js';
 
 export interface RedisBusOptions {
   target: RedisTarget;
@@ -23,7 +25,7 @@ export interface RedisBusOptions {
 export class RedisBus implements FrameBus {
   readonly stats = newStats();
   private readonly commands: Connection;
-  private subscriber: Connection | null = null;
+  private subscriber: Subscriber | null = null;
   /** Classic or sharded pub/sub, chosen once from the target. */
   private readonly dialect: PubSubDialect;
   /** Per subscribed channel, what to do with a message. */
@@ -38,14 +40,12 @@ export class RedisBus implements FrameBus {
     this.commands = this.connect('camfan-commands', false);
   }
 
+  private connectOptions(name: string, subscriber: boolean) {
+    return { name, subscriber, log: this.options.log, isClosing: () => this.closing !== null, onReconnect: () => this.stats.reconnects++ };
+  }
+
   private connect(name: string, subscriber: boolean): Connection {
-    return connect(this.options.target, {
-      name,
-      subscriber,
-      log: this.options.log,
-      isClosing: () => this.closing !== null,
-      onReconnect: () => this.stats.reconnects++,
-    });
+    return connect(this.options.target, this.connectOptions(name, subscriber));
   }
 
   async publish(frame: Frame, latestTtlMs: number, rendition: Rendition = null): Promise<void> {
@@ -62,25 +62,39 @@ export class RedisBus implements FrameBus {
     }
   }
 
-  private ensureSubscriber(): Connection {
+  /** One server: RESP spoken by resp-subscriber.ts (the frame path's cost); a Cluster: ioredis's sharded subscribers. */
+  private ensureSubscriber(): Subscriber {
     if (this.subscriber) return this.subscriber;
-    const sub = this.connect('camfan-subscriber', true);
-    sub.on(this.dialect.messageEvent, (channel: Buffer, message: Buffer) => this.channelHandlers.get(channel.toString())?.(message));
-    this.subscriber = sub;
-    return sub;
+    const name = 'camfan-subscriber';
+    const onMessage = (channel: string, message: Buffer): void => this.channelHandlers.get(channel)?.(message);
+    const target = this.options.target;
+    if (target.kind === 'standalone') {
+      const onOversized = (channel: string, bytes: number): void =>
+        this.dropMalformed(channel, new Error(`a ${bytes}-byte message, over the subscriber's limit`));
+      const sub = new RespSubscriber({ url: target.url, ...(target.tlsCa ? { tlsCa: target.tlsCa } : {}), name, onMessage, onOversized, retryDelay: retry });
+      logEvents(sub, describeTarget(target), this.connectOptions(name, true));
+      this.subscriber = sub;
+    } else {
+      this.subscriber = new IoredisSubscriber(this.connect(name, true), this.dialect, onMessage);
+    }
+    return this.subscriber;
   }
 
   private async listen(channel: string, handler: (message: Buffer) => void): Promise<void> {
     this.channelHandlers.set(channel, handler);
-    const sub = this.ensureSubscriber();
-    await this.dialect.subscribe(sub, channel);
+    await this.ensureSubscriber().subscribe(channel);
   }
 
   private async unlisten(channel: string): Promise<void> {
     this.channelHandlers.delete(channel);
-    const sub = this.subscriber;
-    if (sub?.status !== 'ready') return;
-    await this.dialect.unsubscribe(sub, channel).catch(() => undefined);
+    await this.subscriber?.unsubscribe(channel);
+  }
+
+  private dropMalformed(where: string, err: Error): void {
+    this.stats.malformed++;
+    if (this.stats.malformed === 1 || this.stats.malformed % 1000 === 0) {
+      this.options.log.warn({ channel: where, err: err.message, malformed: this.stats.malformed }, 'dropped malformed frame message');
+    }
   }
 
   private onFrameMessage(channel: string, camera: string, rendition: Rendition, message: Buffer): void {
@@ -90,10 +104,7 @@ export class RedisBus implements FrameBus {
     try {
       frame = checkRendition(decodeFrame(message), camera, rendition);
     } catch (err) {
-      this.stats.malformed++;
-      if (this.stats.malformed === 1 || this.stats.malformed % 1000 === 0) {
-        this.options.log.warn({ camera, err: (err as Error).message, malformed: this.stats.malformed }, 'dropped malformed frame message');
-      }
+      this.dropMalformed(channel, err as Error);
       return;
     }
     this.stats.received++;
@@ -191,8 +202,8 @@ export class RedisBus implements FrameBus {
     this.closing ??= (async () => {
       this.channelHandlers.clear();
       this.frameHandlers.clear();
-      const conns = [this.commands, this.subscriber].filter((c): c is Connection => c !== null);
-      await Promise.all(conns.map((c) => (c.status === 'ready' ? c.quit().catch(() => c.disconnect()) : c.disconnect())));
+      const c = this.commands;
+      await Promise.all([c.status === 'ready' ? c.quit().catch(() => c.disconnect()) : c.disconnect(), this.subscriber?.close()]);
     })();
     return this.closing;
   }

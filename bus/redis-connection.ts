@@ -3,6 +3,7 @@
  * with sharded pub/sub). Connections log each new error once, reconnect with capped backoff forever (a
  * long outage must not become a silent stall), and never show a password.
  */
+import type { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import type { Logger } from '../lib/log.js';
@@ -25,7 +26,8 @@ export interface RedisSettings {
 export type Connection = Redis | Cluster;
 
 const RETRY_MAX_MS = 1000; // back within about a second of Redis returning
-const retry = (times: number): number => Math.min(50 * 2 ** Math.min(times, 5), RETRY_MAX_MS);
+/** Wait before reconnect attempt `times`; every connection of the bus backs off alike. */
+export const retry = (times: number): number => Math.min(50 * 2 ** Math.min(times, 5), RETRY_MAX_MS);
 
 /**
  * REDIS_CLUSTER_NODES wins when set; credentials (and rediss:// for TLS) for the cluster come from
@@ -101,7 +103,8 @@ export function connect(target: RedisTarget, o: ConnectOptions): Connection {
   return conn;
 }
 
-function logEvents(conn: Connection, where: string, o: ConnectOptions): void {
+/** Logs a connection's (ioredis or resp-subscriber.ts) life: each new error once, a loss, a return. */
+export function logEvents(conn: EventEmitter, where: string, o: ConnectOptions): void {
   let wasReady = false;
   let everReady = false;
   let lastError = '';

@@ -107,8 +107,21 @@ export class FanOut {
     }
   };
 
-  /** Offers the feed's newest packet to the viewers its round has not reached; false when time ran out. */
+  /**
+   * Offers the feed's newest packet to the viewers its round has not reached; false when time ran out.
+   * All inside one viewer's cork when its transport has one: one call into uWS per viewer instead of two.
+   */
   private advance(feed: Feed, deadline: number): boolean {
+    const anchor = feed.viewers.values().next().value;
+    let done = false;
+    const run = (): void => {
+      done = this.offerAll(feed, deadline);
+    };
+    if (anchor === undefined || !anchor.shareCork(run)) run();
+    return done;
+  }
+
+  private offerAll(feed: Feed, deadline: number): boolean {
     const packet = feed.outgoing!;
     feed.unsent = false;
     const cursor = feed.cursor!;

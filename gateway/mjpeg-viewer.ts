@@ -5,14 +5,20 @@
  * the socket is full can lose bytes, fixed upstream only in v20.64.) tryEnd needs a total size: the stream
  * declares the largest safe integer, so it never ends by itself.
  *
- * This is the per-viewer hot path. A whole write costs two calls into uWS (cork, tryEnd): the response's
- * write offset is tracked here and read from uWS only after a partial write.
+ * This is the per-viewer hot path. A whole write costs one call into uWS (tryEnd): the response's write
+ * offset is tracked here and read from uWS only after a partial write, and the fan-out runs a whole slice
+ * of viewers inside one response's cork (shareCork). uWS.js asks only that writes happen inside *a* cork
+ * callback; uWS itself sends a write to a socket that is not the corked one straight away (one send per
+ * part, as a C writev server does), and corks a socket for its own writes only when no other is corked.
+ * Outside a shared cork (a drain, the first part) each viewer corks its own response as before.
  */
 import { ADVANCE_PREAMBLE, type FramePacket, type Framing } from './packet.js';
 import type { HttpResponse } from './uws.js';
 import { Viewer, type ViewerOptions } from './viewer.js';
 
 const ENDLESS = Number.MAX_SAFE_INTEGER;
+/** How many shared corks are open (nested only if a write calls back into the fan-out). */
+let sharedCorks = 0;
 
 export class MjpegViewer extends Viewer {
   private isClosed = false;
@@ -68,14 +74,29 @@ export class MjpegViewer extends Viewer {
     this.current = bytes;
     this.currentPacket = packet;
     this.currentStart = this.offset;
-    this.res.cork(this.writeCorked);
+    if (sharedCorks > 0) this.writeCorked();
+    else this.res.cork(this.writeCorked);
+  }
+
+  shareCork(work: () => void): boolean {
+    if (this.isClosed) return false; // uWS throws on a response it has aborted
+    this.res.cork(() => {
+      sharedCorks++;
+      try {
+        work();
+      } finally {
+        sharedCorks--;
+      }
+    });
+    return true;
   }
 
   /** Sends what is left of the part in flight; true when all of it went out. */
   private writeCurrent(): boolean {
     const cur = this.current!;
     const done = this.offset - this.currentStart;
-    const [ok] = this.res.tryEnd(done === 0 ? cur : cur.subarray(done), ENDLESS);
+    // Indexing, not destructuring: no iterator on the hot path.
+    const ok = this.res.tryEnd(done === 0 ? cur : cur.subarray(done), ENDLESS)[0];
     if (!ok) {
       const offset = this.res.getWriteOffset();
       // A slow but live client makes progress; only a socket that takes nothing counts as stalled.

@@ -75,6 +75,15 @@ export abstract class Viewer {
   /** The transport has been blocked a while: try the frame in flight again (sends only what the socket takes). */
   retry(): void {}
 
+  /**
+   * Runs `work` inside this viewer's transport cork, so that the writes `work` makes to other viewers need no
+   * cork of their own (fanout.ts hands a frame to a whole slice of viewers this way); false, and `work` not
+   * run, when the transport has none.
+   */
+  shareCork(_work: () => void): boolean {
+    return false;
+  }
+
   /** Adapting viewers: the picture this one should get now (undefined: keep it, or too early to tell). */
   nextRendition(_now: number, _camera: CameraInfo, _widths: readonly number[]): Rendition | undefined {
     return undefined;
