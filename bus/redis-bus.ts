@@ -12,7 +12,7 @@ import { checkRendition, newStats } from './bus.js';
 import { parseCameraList } from './camera-info.js';
 import { channels, parseWakeMessage, wakeMessage } from './channels.js';
 import { decodeFrame, encodeFrame, type Frame } from './frame.js';
-import { connect, describeTarget, firstReady, logEvents, retry, type Connection, type RedisTarget } from './redis-connection.js';
+import { connect, describeTarget, firstReady, logEvents, retry, type ConnectOptions, type Connection, type RedisTarget } from './redis-connection.js';
 import { dialectFor, type PubSubDialect } from './redis-dialect.js';
 import { RespSubscriber } from './resp-subscriber.js';
 import { IoredisSubscriber, type Subscriber } from './subscriber.js';
@@ -40,7 +40,7 @@ export class RedisBus implements FrameBus {
     this.commands = this.connect('camfan-commands', false);
   }
 
-  private connectOptions(name: string, subscriber: boolean) {
+  private connectOptions(name: string, subscriber: boolean): ConnectOptions {
     return { name, subscriber, log: this.options.log, isClosing: () => this.closing !== null, onReconnect: () => this.stats.reconnects++ };
   }
 
