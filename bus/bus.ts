@@ -1,7 +1,7 @@
 /**
  * The narrow bus between capture and gateways: publish frames, subscribe to one camera's frames,
  * read a camera's latest frame, and announce/list cameras. Implemented over Redis (redis-bus.ts) and
- * in-process for unit tests (memory-bus.ts); test/bus-contract.test.ts runs the same contract on both.
+ * in-process for unit tests (memory-bus.ts); test/integration/bus-contract.test.ts runs the same contract on both.
  */
 import type { Frame } from './frame.js';
 

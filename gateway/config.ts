@@ -14,8 +14,8 @@ import {
   secret,
   type Settings,
 } from '../lib/settings.js';
-import { addressRangeList, type AddressRange } from './client-address.js';
-import { hostList } from './origins.js';
+import { addressRangeList, type AddressRange } from './access/client-address.js';
+import { hostList } from './access/origins.js';
 
 export const gatewaySettings = {
   port: { env: 'PORT', doc: 'HTTP port; every gateway instance on a host listens on it (SO_REUSEPORT)', default: 8080, parse: integer(1, 65535) },

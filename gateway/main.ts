@@ -3,14 +3,14 @@ import { RedisBus } from '../bus/redis-bus.js';
 import { describeTarget, redisTarget } from '../bus/redis-connection.js';
 import { createLogger } from '../lib/log.js';
 import { installShutdown } from '../lib/shutdown.js';
-import { Access } from './access.js';
-import { Capacity } from './capacity.js';
-import { CameraHub } from './cameras.js';
+import { Access } from './access/access.js';
+import { Capacity } from './ops/capacity.js';
+import { CameraHub } from './delivery/hub.js';
 import { loadGatewayConfigOrExit } from './config.js';
 import { installRoutes } from './http/routes.js';
-import { createMetrics, DeliveryTally } from './metrics.js';
-import { installWebSocket } from './ws.js';
-import { loadNativeUws, type us_listen_socket } from './uws.js';
+import { createMetrics, DeliveryTally } from './ops/metrics.js';
+import { installWebSocket } from './http/ws.js';
+import { loadNativeUws, type us_listen_socket } from './http/uws.js';
 
 function main(): void {
   const config = loadGatewayConfigOrExit();

@@ -7,7 +7,7 @@
 import { createLogger } from '../../lib/log.js';
 import { DEFAULT_JPEG_QUALITY } from '../output.js';
 import { CapturePipeline } from './pipeline.js';
-import { RenditionEncoder } from '../rendition-encoder.js';
+import { RenditionEncoder } from '../renditions/encoder.js';
 import type { FromSource, SourceInit, ToSource } from './protocol.js';
 import { createSource } from './kinds/index.js';
 

@@ -8,7 +8,7 @@ import { backoffMs } from '../../lib/backoff.js';
 import { Pacer } from '../../lib/pacer.js';
 import type { Frame } from '../../bus/frame.js';
 import { decideOutput, type OutputDecision, type OutputMode, type OutputPolicy } from '../output.js';
-import type { RenditionOutput } from '../renditions.js';
+import type { RenditionOutput } from '../renditions/geometry.js';
 import { loadCv } from './kinds/lazy-cv.js';
 import { HandOffError, type FrameSource, type SourceFrame } from './kinds/source.js';
 

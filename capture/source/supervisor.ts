@@ -11,7 +11,7 @@ import { backoffMs } from '../../lib/backoff.js';
 import type { Logger } from '../../lib/log.js';
 import type { OutputMode } from '../output.js';
 import type { FrameSink } from './pipeline.js';
-import type { RenditionSink } from '../rendition-encoder.js';
+import type { RenditionSink } from '../renditions/encoder.js';
 import type { FromSource, SourceInit, ToSource } from './protocol.js';
 import { forwardRedacted } from './kinds/describe.js';
 

@@ -1,12 +1,12 @@
 /** What every HTTP handler gets: the gateway's parts, and the request's context from the pre-step (routes.ts). */
 import type { FrameBus } from '../../bus/bus.js';
 import type { Logger } from '../../lib/log.js';
-import type { Access, Credentials } from '../access.js';
-import type { Capacity } from '../capacity.js';
-import type { CameraHub } from '../cameras.js';
-import type { ClientAddress } from '../client-address.js';
-import type { GatewayMetrics } from '../metrics.js';
-import type { DeliveryObserver } from '../viewer.js';
+import type { Access, Credentials } from '../access/access.js';
+import type { Capacity } from '../ops/capacity.js';
+import type { CameraHub } from '../delivery/hub.js';
+import type { ClientAddress } from '../access/client-address.js';
+import type { GatewayMetrics } from '../ops/metrics.js';
+import type { DeliveryObserver } from '../delivery/viewer.js';
 import type { Headers } from './respond.js';
 
 export interface HttpOptions {

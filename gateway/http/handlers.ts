@@ -2,10 +2,10 @@
  * The gateway's HTTP handlers but streams (stream.ts), one named function each. The pre-step in
  * routes.ts has already checked the Host, the credentials and, for camera routes, the camera id.
  */
-import type { HttpRequest, HttpResponse } from '../uws.js';
+import type { HttpRequest, HttpResponse } from './uws.js';
 import { FAVICON_ASSET, pageAsset } from '../page/assets.js';
 import { renderLogin, renderPage } from '../page/html.js';
-import { snapRendition } from '../renditions.js';
+import { snapRendition } from '../adaptation/renditions.js';
 import type { Ctx, HttpOptions } from './context.js';
 import { REFUSALS } from './refusals.js';
 import { refuse, send, sendJson } from './respond.js';

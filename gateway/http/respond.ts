@@ -1,6 +1,6 @@
 /** How the gateway answers: the headers every response carries, plain and JSON bodies, and refusals. */
-import { STREAM_CONTENT_TYPE } from '../packet.js';
-import type { HttpResponse } from '../uws.js';
+import { STREAM_CONTENT_TYPE } from '../delivery/packet.js';
+import type { HttpResponse } from './uws.js';
 import type { Refusal } from './refusals.js';
 
 export type Headers = ReadonlyArray<readonly [string, string]>;

@@ -6,8 +6,8 @@
  * refusal comes from refusals.ts. /ws is in ws.ts.
  */
 import { CAMERA_ID_RE } from '../../lib/ids.js';
-import { readClient, readCredentials } from '../access.js';
-import type { HttpRequest, HttpResponse, TemplatedApp } from '../uws.js';
+import { readClient, readCredentials } from '../access/access.js';
+import type { HttpRequest, HttpResponse, TemplatedApp } from './uws.js';
 import type { Ctx, HttpOptions } from './context.js';
 import { cameras, favicon, healthz, metrics, page, pageFile, readyz, snapshot, stats } from './handlers.js';
 import { decodeParam } from './query.js';

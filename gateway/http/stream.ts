@@ -3,11 +3,11 @@
  * (mjpeg-viewer.ts) that the hub feeds. Admission: the query is checked, then the gateway's capacity
  * (MAX_VIEWERS=auto), then MAX_VIEWERS and MAX_VIEWERS_PER_IP; the viewer's slot is released when it goes.
  */
-import { MjpegViewer } from '../mjpeg-viewer.js';
-import { chooseFraming } from '../packet.js';
-import { snapRendition } from '../renditions.js';
-import type { HttpRequest, HttpResponse } from '../uws.js';
-import { MAX_VIEWER_FPS } from '../ws-protocol.js';
+import { MjpegViewer } from '../delivery/mjpeg-viewer.js';
+import { chooseFraming } from '../delivery/packet.js';
+import { snapRendition } from '../adaptation/renditions.js';
+import type { HttpRequest, HttpResponse } from './uws.js';
+import { MAX_VIEWER_FPS } from './ws-protocol.js';
 import type { Ctx, HttpOptions } from './context.js';
 import { parseWhole } from './query.js';
 import { REFUSALS } from './refusals.js';

@@ -1,6 +1,6 @@
 /**
  * What Chromium and Firefox paint of an <img> MJPEG stream, and when (issue 13 row 5), for both framings
- * (gateway/packet.ts): the page shows one /stream/cam0 <img>; the test takes small screenshots as fast as
+ * (gateway/delivery/packet.ts): the page shows one /stream/cam0 <img>; the test takes small screenshots as fast as
  * the browser gives them and reads the frame number from the test pattern's top-edge blocks, while an
  * independent client of the same camera records each frame's capture time. The delay from capture to the
  * first screenshot showing a frame tells whether the browser paints a part on arrival (advance) or only

@@ -8,8 +8,8 @@ import type { Rendition, Unsubscribe, FrameHandler } from '../../bus/bus.js';
 import type { Frame } from '../../bus/frame.js';
 import { MemoryBus } from '../../bus/memory-bus.js';
 import type { Logger } from '../../lib/log.js';
-import type { FramePacket } from '../../gateway/packet.js';
-import { Viewer, type ViewerOptions } from '../../gateway/viewer.js';
+import type { FramePacket } from '../../gateway/delivery/packet.js';
+import { Viewer, type ViewerOptions } from '../../gateway/delivery/viewer.js';
 
 /** A small valid frame: SOI, the payload (one byte by default), EOI. */
 export function testFrame(camera: string, seq: number, o: { timestamp?: number; payload?: Buffer; width?: number } = {}): Frame {

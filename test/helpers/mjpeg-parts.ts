@@ -8,7 +8,7 @@
  * the next delimiter). Only Buffer.indexOf looks for delimiters, never a loop over bytes.
  */
 import { isJpeg } from '../../bus/frame.js';
-import { BOUNDARY, readCommentTimestamp } from '../../gateway/packet.js';
+import { BOUNDARY, readCommentTimestamp } from '../../gateway/delivery/packet.js';
 
 export interface ReadPart {
   /** Header names in lower case. */

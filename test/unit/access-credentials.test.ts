@@ -1,12 +1,12 @@
 /**
- * gateway/access.ts, the parts access.test.ts does not cover: who may watch what (AUTH_TOKEN, AUTH_BASIC,
+ * gateway/access/access.ts, the parts access.test.ts does not cover: who may watch what (AUTH_TOKEN, AUTH_BASIC,
  * CAMERA_TOKENS), how credentials are read from a request, viewer limits per process and per address, and
  * CORS headers.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Access, readCredentials, type AccessOptions, type Credentials } from '../../gateway/access.js';
-import type { HttpRequest } from '../../gateway/uws.js';
+import { Access, readCredentials, type AccessOptions, type Credentials } from '../../gateway/access/access.js';
+import type { HttpRequest } from '../../gateway/http/uws.js';
 
 const base: AccessOptions = {
   authToken: '',

@@ -1,10 +1,10 @@
 /** The pure parts of access control: client address behind proxies, Host and Origin rules, operator verdicts, secrets in setting errors. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Access, type Credentials } from '../../gateway/access.js';
-import { addressRangeList, blockListOf, isLocalAddress, resolveClient } from '../../gateway/client-address.js';
+import { Access, type Credentials } from '../../gateway/access/access.js';
+import { addressRangeList, blockListOf, isLocalAddress, resolveClient } from '../../gateway/access/client-address.js';
 import { loadGatewayConfig } from '../../gateway/config.js';
-import { hostAllowed, hostList, sameOrigin, webSocketOriginAllowed } from '../../gateway/origins.js';
+import { hostAllowed, hostList, sameOrigin, webSocketOriginAllowed } from '../../gateway/access/origins.js';
 import { loadCaptureConfig } from '../../capture/config.js';
 import { ConfigError } from '../../lib/settings.js';
 

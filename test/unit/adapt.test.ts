@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { CameraInfo } from '../../bus/bus.js';
-import { Adaptation, type LinkSample } from '../../gateway/adapt.js';
-import { frameBytes, ladder, snapRendition } from '../../gateway/renditions.js';
-import { parseCommand } from '../../gateway/ws-protocol.js';
+import { Adaptation, type LinkSample } from '../../gateway/adaptation/adapt.js';
+import { frameBytes, ladder, snapRendition } from '../../gateway/adaptation/renditions.js';
+import { parseCommand } from '../../gateway/http/ws-protocol.js';
 
 const WIDTHS = [320, 640, 1280];
 

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mock, test } from 'node:test';
 import pino from 'pino';
 import type { CameraInfo } from '../../bus/bus.js';
-import { CameraHub } from '../../gateway/cameras.js';
+import { CameraHub } from '../../gateway/delivery/hub.js';
 import { FakeViewer, flush, TestBus, testFrame } from '../helpers/in-memory.js';
 
 const GONE_MS = 3000;

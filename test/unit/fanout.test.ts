@@ -2,9 +2,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import pino from 'pino';
-import { CameraHub } from '../../gateway/cameras.js';
-import { FanOut, Feed } from '../../gateway/fanout.js';
-import { FramePacket } from '../../gateway/packet.js';
+import { CameraHub } from '../../gateway/delivery/hub.js';
+import { FanOut, Feed } from '../../gateway/delivery/fanout.js';
+import { FramePacket } from '../../gateway/delivery/packet.js';
 import { FakeViewer, flush, TestBus, testFrame } from '../helpers/in-memory.js';
 
 /** A fan-out that yields to the event loop every 8 viewers (its finest grain). */

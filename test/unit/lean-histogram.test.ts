@@ -1,8 +1,8 @@
-/** gateway/lean-histogram.ts: the same /metrics text as prom-client's Histogram for the same observations. */
+/** gateway/ops/lean-histogram.ts: the same /metrics text as prom-client's Histogram for the same observations. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import client from 'prom-client';
-import { LeanHistogram } from '../../gateway/lean-histogram.js';
+import { LeanHistogram } from '../../gateway/ops/lean-histogram.js';
 
 const BUCKETS = [0.002, 0.005, 0.01, 0.25, 1, 10];
 // On a bound, between bounds, below the first, past the last, negative (a clock a little behind).

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Frame } from '../../bus/frame.js';
-import { MjpegViewer } from '../../gateway/mjpeg-viewer.js';
-import { ADVANCE_PREAMBLE, chooseFraming, FramePacket, readCommentTimestamp } from '../../gateway/packet.js';
-import type { HttpResponse } from '../../gateway/uws.js';
+import { MjpegViewer } from '../../gateway/delivery/mjpeg-viewer.js';
+import { ADVANCE_PREAMBLE, chooseFraming, FramePacket, readCommentTimestamp } from '../../gateway/delivery/packet.js';
+import type { HttpResponse } from '../../gateway/http/uws.js';
 
 function frame(seq: number, size = 100): Frame {
   const jpeg = Buffer.alloc(size, seq % 256);

@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { FramePacket } from '../../gateway/packet.js';
-import { renderNoSignal } from '../../gateway/placeholder.js';
+import { FramePacket } from '../../gateway/delivery/packet.js';
+import { renderNoSignal } from '../../gateway/no-signal/placeholder.js';
 
 /**
  * The client is ES modules made for browsers, in a folder Node takes for CommonJS (dist has no package.json

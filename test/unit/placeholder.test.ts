@@ -3,8 +3,8 @@ import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import jpeg from 'jpeg-js';
 import { isJpeg } from '../../bus/frame.js';
-import { describeAge, renderNoSignal } from '../../gateway/placeholder.js';
-import { encodeGrayJpeg } from '../../gateway/gray-jpeg.js';
+import { describeAge, renderNoSignal } from '../../gateway/no-signal/placeholder.js';
+import { encodeGrayJpeg } from '../../gateway/no-signal/gray-jpeg.js';
 
 test('the "no signal" picture is a 640x360 JPEG with light text on dark grey', () => {
   const img = renderNoSignal(12_000);

@@ -1,9 +1,9 @@
-/** capture/publisher.ts on the in-memory bus: one publish in flight, every drop counted, the camera announced. */
+/** capture/publish/publisher.ts on the in-memory bus: one publish in flight, every drop counted, the camera announced. */
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
 import pino from 'pino';
 import type { Logger } from '../../lib/log.js';
-import { Publisher, type PublisherOptions } from '../../capture/publisher.js';
+import { Publisher, type PublisherOptions } from '../../capture/publish/publisher.js';
 import { captureLog, flush, TestBus, testFrame } from '../helpers/in-memory.js';
 
 const publishers: Publisher[] = [];

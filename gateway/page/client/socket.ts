@@ -1,5 +1,5 @@
 /**
- * The page's one WebSocket to /ws (gateway/ws-protocol.ts). The page says which cameras it wants and how
+ * The page's one WebSocket to /ws (gateway/http/ws-protocol.ts). The page says which cameras it wants and how
  * (want()); this keeps the gateway's subscriptions equal to that, across reconnects (backoff up to 5 s),
  * and acknowledges each frame once the page has drawn or dropped it ("ack": the gateway then never has more
  * than two frames of a camera on the way, so a slow link gets fewer, fresh frames instead of a queue).

@@ -35,7 +35,7 @@ export function decodeMessage(buf: ArrayBuffer): WireFrame | null {
   };
 }
 
-/** gateway/packet.ts commentSegment: a COM segment right after SOI whose text ends in " nosignal" on placeholders. */
+/** gateway/delivery/packet.ts commentSegment: a COM segment right after SOI whose text ends in " nosignal" on placeholders. */
 export function isNoSignal(jpeg: Uint8Array<ArrayBuffer>): boolean {
   if (jpeg.length < 8 || jpeg[2] !== 0xff || jpeg[3] !== 0xfe) return false;
   const len = (jpeg[4]! << 8) | jpeg[5]!;

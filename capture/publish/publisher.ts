@@ -3,8 +3,8 @@
  * is dropped (and counted), never queued, so memory stays flat through an outage. Announces the camera
  * (size, measured fps, last frame, the renditions being encoded) about once a second for /api/cameras.
  */
-import type { CameraInfo } from '../bus/bus.js';
-import type { Frame } from '../bus/frame.js';
+import type { CameraInfo } from '../../bus/bus.js';
+import type { Frame } from '../../bus/frame.js';
 import { RenditionPublisher, type RenditionPublisherOptions } from './rendition-publisher.js';
 
 /** As for renditions, plus what the camera announces about itself. */
@@ -96,7 +96,7 @@ export class Publisher {
     );
   }
 
-  /** A rendition of a frame (rendition-encoder.ts): published on its width's channel. */
+  /** A rendition of a frame (renditions/encoder.ts): published on its width's channel. */
   offerRendition(frame: Frame, encodeMs: number): void {
     this.renditions.offerRendition(frame, encodeMs);
   }

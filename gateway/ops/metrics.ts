@@ -5,12 +5,12 @@
  * capture-to-socket time of each delivered part.
  */
 import client from 'prom-client';
-import type { FrameBus } from '../bus/bus.js';
-import type { Access } from './access.js';
+import type { FrameBus } from '../../bus/bus.js';
+import type { Access } from '../access/access.js';
 import type { Capacity } from './capacity.js';
-import type { CameraHub } from './cameras.js';
+import type { CameraHub } from '../delivery/hub.js';
 import { LeanHistogram } from './lean-histogram.js';
-import type { DeliveryObserver } from './viewer.js';
+import type { DeliveryObserver } from '../delivery/viewer.js';
 
 export interface GatewayMetrics {
   registry: client.Registry;
@@ -38,7 +38,7 @@ export function createMetrics(hub: CameraHub, bus: FrameBus, access: Access, cap
   // stall of the loop shows in the 100 ms samples as well.
   client.collectDefaultMetrics({ register: registry, prefix: 'camfan_gateway_', eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS });
 
-  // Observed per frame or per delivered part, so lean histograms (gateway/lean-histogram.ts).
+  // Observed per frame or per delivered part, so lean histograms (gateway/ops/lean-histogram.ts).
   const frameAge = new LeanHistogram('camfan_frame_age_seconds', 'Capture timestamp to arrival at this gateway, per frame', LATENCY_BUCKETS, 'camera').register(
     registry,
   );

@@ -1,6 +1,6 @@
 /**
  * Renditions of an HTTP camera passed through by the capture process itself (in-process.ts), which never
- * loads OpenCV: a child process (rendition-child.ts) is fed the camera's JPEGs, one at a time, and sends
+ * loads OpenCV: a child process (worker-child.ts) is fed the camera's JPEGs, one at a time, and sends
  * the renditions back. It is started when a rendition is first watched (a fork and OpenCV's load take
  * about half a second; a snapshot waits 1.5 s), kept for LINGER_MS after the last rendition viewer left
  * (a page reload should not pay that again), then stopped, giving back its ~150 MB.
@@ -12,10 +12,10 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import type { Logger } from '../lib/log.js';
-import type { RenditionSink } from './rendition-encoder.js';
-import { renditionsOf, type PublishedFrame, type RenditionOutput } from './renditions.js';
-import type { SourceFrame } from './source/kinds/source.js';
+import type { Logger } from '../../lib/log.js';
+import type { RenditionSink } from './encoder.js';
+import { renditionsOf, type PublishedFrame, type RenditionOutput } from './geometry.js';
+import type { SourceFrame } from '../source/kinds/source.js';
 
 export type ToRenditionWorker =
   | { type: 'init'; camera: string; quality: number; logLevel: string }
@@ -92,7 +92,7 @@ export class RenditionWorker implements RenditionOutput {
     if (this.child) return this.child;
     if (Date.now() - this.crashedAt < this.restartGapMs()) return null;
     // It never sees the camera's URL, only JPEGs: its output can go straight to ours.
-    const child = fork(path.join(__dirname, 'rendition-child.js'), [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(path.join(__dirname, 'worker-child.js'), [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     this.child = child;
     this.busySince = null;
     child.on('message', (msg: FromRenditionWorker) => this.onMessage(child, msg));

@@ -4,7 +4,7 @@
  * while it is decoded (libjpeg decodes at 1/2, 1/4 or 1/8 of the size for a fraction of the cost of a
  * full decode: 0.7 ms instead of 3.7 ms for a 720p frame to 320×180 on the benchmark machine).
  */
-import type { SourceFrame } from './source/kinds/source.js';
+import type { SourceFrame } from '../source/kinds/source.js';
 
 export interface PictureSize {
   width: number;
@@ -45,8 +45,8 @@ export interface PublishedFrame {
 }
 
 /**
- * Where the pipeline hands each published frame for renditions (rendition-encoder.ts in a source process,
- * rendition-worker.ts in the capture process). Latest frame wins: a busy encoder skips the frame.
+ * Where the pipeline hands each published frame for renditions (encoder.ts in a source process,
+ * worker.ts in the capture process). Latest frame wins: a busy encoder skips the frame.
  */
 export interface RenditionOutput {
   /**

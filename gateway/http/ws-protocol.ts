@@ -8,7 +8,7 @@
  *   {"ack":"cam0"}                             a frame of cam0 has been drawn
  *   {"unsubscribe":"cam0"}
  */
-import { CAMERA_ID_RE, CAMERA_ID_RULE, LIMITS } from '../lib/ids.js';
+import { CAMERA_ID_RE, CAMERA_ID_RULE, LIMITS } from '../../lib/ids.js';
 
 export const MAX_VIEWER_FPS = LIMITS.fps.max;
 

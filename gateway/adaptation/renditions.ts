@@ -2,7 +2,7 @@
  * Which pictures of a camera a viewer can ask for: the camera's own size, or one of RENDITION_WIDTHS
  * narrower than it (height by the camera's aspect ratio), each encoded once by the capture while watched.
  */
-import type { CameraInfo, Rendition } from '../bus/bus.js';
+import type { CameraInfo, Rendition } from '../../bus/bus.js';
 
 /**
  * The picture for a requested width: the configured rendition nearest to it, or the camera's own size

@@ -4,8 +4,8 @@
  * that needs it meanwhile. A capture that stops announcing (gone for good, not just restarting) drops out:
  * its URLs answer 404 and the hub ends the streams still open on it.
  */
-import type { CameraInfo, FrameBus } from '../bus/bus.js';
-import type { Logger } from '../lib/log.js';
+import type { CameraInfo, FrameBus } from '../../bus/bus.js';
+import type { Logger } from '../../lib/log.js';
 
 const MIN_REFRESH_MS = 250;
 /** For a camera not known yet (just announced, say), Redis is asked again after this much at least. */

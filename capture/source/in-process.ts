@@ -8,15 +8,15 @@
  * pipeline (stall detection, backoff, frame clock) runs here with canTranscode off: the first frame that
  * must be encoded (another size, JPEG_QUALITY, a server that needs OpenCV/FFmpeg) hands the camera to a
  * source process, which carries on the sequence and does everything, passthrough included, from then on.
- * Renditions of the passed-through camera are made by a rendition worker (rendition-worker.ts) fed with
+ * Renditions of the passed-through camera are made by a rendition worker (../renditions/worker.ts) fed with
  * the camera's JPEGs, only while some are watched; after a hand-off, by the source process.
  */
-import type { Logger } from '../lib/log.js';
-import { DEFAULT_JPEG_QUALITY, type OutputMode, type OutputPolicy } from './output.js';
-import { CapturePipeline, type FrameSink } from './source/pipeline.js';
-import type { RenditionSink } from './rendition-encoder.js';
-import { RenditionWorker } from './rendition-worker.js';
-import { HttpMjpegSource } from './source/kinds/http-mjpeg.js';
+import type { Logger } from '../../lib/log.js';
+import { DEFAULT_JPEG_QUALITY, type OutputMode, type OutputPolicy } from '../output.js';
+import { CapturePipeline, type FrameSink } from './pipeline.js';
+import type { RenditionSink } from '../renditions/encoder.js';
+import { RenditionWorker } from '../renditions/worker.js';
+import { HttpMjpegSource } from './kinds/http-mjpeg.js';
 
 /** What main.ts drives: a source process, or this. */
 export interface SourceRunner {

@@ -3,17 +3,17 @@
  * at a reduced size when the full size is passed through (libjpeg's 1/2, 1/4, 1/8 scaling: a fraction of
  * a full decode), or the picture the pipeline decoded already when it transcodes; then each width resized
  * (INTER_AREA, the sharpest for shrinking) and encoded, smallest first, on libuv's worker threads. Runs
- * where OpenCV is loaded: the source process, or the rendition worker (rendition-child.ts).
+ * where OpenCV is loaded: the source process, or the rendition worker (renditions/worker-child.ts).
  *
  * Latest frame wins: while one frame's renditions are being made, the frames offered are skipped (and
  * counted), never queued, so renditions cannot fall behind or hold memory, and the camera's own picture
  * (published before its renditions are offered) never waits for them.
  */
-import type { Frame } from '../bus/frame.js';
-import type { Logger } from '../lib/log.js';
-import { reduceFactor, renditionsOf, renditionSize, type PictureSize, type PublishedFrame, type RenditionOutput } from './renditions.js';
-import cv, { type Mat } from './source/kinds/cv.js';
-import type { SourceFrame } from './source/kinds/source.js';
+import type { Frame } from '../../bus/frame.js';
+import type { Logger } from '../../lib/log.js';
+import { reduceFactor, renditionsOf, renditionSize, type PictureSize, type PublishedFrame, type RenditionOutput } from './geometry.js';
+import cv, { type Mat } from '../source/kinds/cv.js';
+import type { SourceFrame } from '../source/kinds/source.js';
 
 /** Where encoded renditions go: the publisher, or the IPC channel to the capture. */
 export interface RenditionSink {

@@ -10,7 +10,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { BlockList } from 'node:net';
 import { blockListOf, isLocalAddress, resolveClient, type AddressRange, type ClientAddress } from './client-address.js';
 import { hostAllowed, webSocketOriginAllowed } from './origins.js';
-import type { HttpRequest, HttpResponse } from './uws.js';
+import type { HttpRequest, HttpResponse } from '../http/uws.js';
 
 export interface AccessOptions {
   authToken: string;

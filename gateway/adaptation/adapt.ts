@@ -5,7 +5,7 @@
  * to spare for the next size up moves up, never past what the viewer asked for. As an HLS player does,
  * but decided by the server from the viewer's acknowledgements.
  */
-import type { Rendition } from '../bus/bus.js';
+import type { Rendition } from '../../bus/bus.js';
 
 /** What a viewer's link did since the last decision. */
 export interface LinkSample {

@@ -9,8 +9,8 @@
  *     any content type into every advance-framed stream.
  * Each refusal is counted per reason and logged once per camera and reason.
  */
-import type { Frame } from '../bus/frame.js';
-import type { Logger } from '../lib/log.js';
+import type { Frame } from '../../bus/frame.js';
+import type { Logger } from '../../lib/log.js';
 import { BOUNDARY } from './packet.js';
 
 export type Rejection = 'too_large' | 'future' | 'boundary';

@@ -4,14 +4,14 @@
  * (fanout.ts) hands to every viewer of that camera, latest frame wins. A new viewer gets the freshest frame
  * at once (from memory, else Redis), not behind a fan-out round.
  */
-import type { CameraInfo, FrameBus, Rendition, Unsubscribe } from '../bus/bus.js';
-import type { Frame } from '../bus/frame.js';
-import type { Logger } from '../lib/log.js';
+import type { CameraInfo, FrameBus, Rendition, Unsubscribe } from '../../bus/bus.js';
+import type { Frame } from '../../bus/frame.js';
+import type { Logger } from '../../lib/log.js';
 import { CameraList } from './camera-list.js';
 import { FanOut, Feed, feedKey } from './fanout.js';
-import { FrameCheck } from './ingest.js';
+import { FrameCheck } from './frame-check.js';
 import { FramePacket } from './packet.js';
-import { Totals, type CameraTotals } from './totals.js';
+import { Totals, type CameraTotals } from '../ops/totals.js';
 import type { Viewer } from './viewer.js';
 import { Watchdog } from './watchdog.js';
 

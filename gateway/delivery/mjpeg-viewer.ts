@@ -13,7 +13,7 @@
  * Outside a shared cork (a drain, the first part) each viewer corks its own response as before.
  */
 import { ADVANCE_PREAMBLE, type FramePacket, type Framing } from './packet.js';
-import type { HttpResponse } from './uws.js';
+import type { HttpResponse } from '../http/uws.js';
 import { Viewer, type ViewerOptions } from './viewer.js';
 
 const ENDLESS = Number.MAX_SAFE_INTEGER;

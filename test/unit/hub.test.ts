@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
 import pino from 'pino';
 import { isJpeg } from '../../bus/frame.js';
-import { CameraHub } from '../../gateway/cameras.js';
-import { PLACEHOLDER_SIZE } from '../../gateway/placeholder.js';
+import { CameraHub } from '../../gateway/delivery/hub.js';
+import { PLACEHOLDER_SIZE } from '../../gateway/no-signal/placeholder.js';
 import { FakeViewer, flush, sleep, TestBus, testFrame } from '../helpers/in-memory.js';
 
 const LINGER_MS = 150;

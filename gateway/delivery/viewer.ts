@@ -4,8 +4,8 @@
  * one frame in flight; while its transport is busy the newest frame waits as `pending`, replacing any
  * older one (counted as dropped); nothing queues. The ?fps cap is applied here too.
  */
-import type { CameraInfo, Rendition } from '../bus/bus.js';
-import { Pacer } from '../lib/pacer.js';
+import type { CameraInfo, Rendition } from '../../bus/bus.js';
+import { Pacer } from '../../lib/pacer.js';
 import type { FramePacket } from './packet.js';
 
 /** Per-delivery bookkeeping shared by every viewer of a process (metrics and capacity read it). */

@@ -1,8 +1,8 @@
-/** gateway/ingest.ts: what the gateway refuses from the bus, counted per reason and logged once per camera and reason. */
+/** gateway/delivery/frame-check.ts: what the gateway refuses from the bus, counted per reason and logged once per camera and reason. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { FrameCheck } from '../../gateway/ingest.js';
-import { BOUNDARY } from '../../gateway/packet.js';
+import { FrameCheck } from '../../gateway/delivery/frame-check.js';
+import { BOUNDARY } from '../../gateway/delivery/packet.js';
 import { captureLog, testFrame } from '../helpers/in-memory.js';
 
 test('too large, stamped in the future, or carrying the stream delimiter: refused, counted, logged once per camera and reason', () => {

@@ -1,13 +1,13 @@
 /**
  * The rendition worker: OpenCV for the renditions of an HTTP camera that the capture process passes
- * through itself (rendition-worker.ts starts it only while renditions are watched). It is sent one camera
+ * through itself (worker.ts starts it only while renditions are watched). It is sent one camera
  * JPEG at a time, with the widths wanted, and answers each rendition and then "done". It never sees the
  * camera's URL: only its JPEGs.
  */
-import { createLogger } from '../lib/log.js';
-import { RenditionEncoder } from './rendition-encoder.js';
-import { jpegFrame } from './source/kinds/frames.js';
-import type { FromRenditionWorker, ToRenditionWorker } from './rendition-worker.js';
+import { createLogger } from '../../lib/log.js';
+import { RenditionEncoder } from './encoder.js';
+import { jpegFrame } from '../source/kinds/frames.js';
+import type { FromRenditionWorker, ToRenditionWorker } from './worker.js';
 
 function post(msg: FromRenditionWorker): void {
   process.send?.(msg);
@@ -34,7 +34,7 @@ function run(init: Extract<ToRenditionWorker, { type: 'init' }>): void {
   post({ type: 'ready' });
 }
 
-if (!process.send) throw new Error('rendition-child.js runs only as a child of the capture process');
+if (!process.send) throw new Error('worker-child.js runs only as a child of the capture process');
 // Orphaned (the capture was killed): nothing to do without it.
 process.on('disconnect', () => process.exit(0));
 process.once('message', (msg: ToRenditionWorker) => {

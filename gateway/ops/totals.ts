@@ -3,9 +3,9 @@
  * viewers that already left were sent and what released feeds received, plus the live figures of the
  * viewers and feeds there are now.
  */
-import type { Feed } from './fanout.js';
-import type { Viewer } from './viewer.js';
-import { getOrCreate } from '../lib/maps.js';
+import type { Feed } from '../delivery/fanout.js';
+import type { Viewer } from '../delivery/viewer.js';
+import { getOrCreate } from '../../lib/maps.js';
 
 export interface CameraTotals {
   delivered: number;

@@ -5,13 +5,13 @@
  *   - gone cameras: a watched camera whose capture stopped announcing itself ends its streams;
  *   - adaptation: adapting viewers move to the picture their link can carry.
  */
-import type { CameraInfo, FrameBus, Rendition } from '../bus/bus.js';
-import type { Frame } from '../bus/frame.js';
-import type { Logger } from '../lib/log.js';
+import type { CameraInfo, FrameBus, Rendition } from '../../bus/bus.js';
+import type { Frame } from '../../bus/frame.js';
+import type { Logger } from '../../lib/log.js';
 import type { CameraList } from './camera-list.js';
 import type { Feed } from './fanout.js';
 import { FramePacket } from './packet.js';
-import { PLACEHOLDER_SIZE, renderNoSignal } from './placeholder.js';
+import { PLACEHOLDER_SIZE, renderNoSignal } from '../no-signal/placeholder.js';
 import type { Viewer } from './viewer.js';
 
 /**

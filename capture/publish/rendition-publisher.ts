@@ -4,11 +4,11 @@
  * finds one is dropped and counted, never queued), MAX_FRAME_BYTES, drop-same-frames with its keep-alive.
  * Measures each width's rate and frame size for the camera info (CameraInfo.renditions).
  */
-import type { FrameBus, RenditionInfo } from '../bus/bus.js';
-import type { Frame } from '../bus/frame.js';
-import type { Logger } from '../lib/log.js';
-import type { RenditionSink } from './rendition-encoder.js';
-import { getOrCreate } from '../lib/maps.js';
+import type { FrameBus, RenditionInfo } from '../../bus/bus.js';
+import type { Frame } from '../../bus/frame.js';
+import type { Logger } from '../../lib/log.js';
+import type { RenditionSink } from '../renditions/encoder.js';
+import { getOrCreate } from '../../lib/maps.js';
 
 export interface RenditionPublisherOptions {
   bus: FrameBus;

@@ -10,7 +10,7 @@
  * after SOI). Tools that want Content-Length and X-Timestamp per part (ffmpeg, OpenCV, our load client)
  * get "classic" framing: by default when the client is not a browser, or with ?framing=classic.
  */
-import { encodeFrame, type Frame } from '../bus/frame.js';
+import { encodeFrame, type Frame } from '../../bus/frame.js';
 
 export const BOUNDARY = 'camfanframe';
 export const STREAM_CONTENT_TYPE = `multipart/x-mixed-replace; boundary=${BOUNDARY}`;

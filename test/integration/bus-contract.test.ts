@@ -2,13 +2,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import pino from 'pino';
-import type { FrameBus } from '../bus/bus.js';
-import { channels } from '../bus/channels.js';
-import type { Frame } from '../bus/frame.js';
-import { MemoryBus } from '../bus/memory-bus.js';
-import { RedisBus } from '../bus/redis-bus.js';
+import type { FrameBus } from '../../bus/bus.js';
+import { channels } from '../../bus/channels.js';
+import type { Frame } from '../../bus/frame.js';
+import { MemoryBus } from '../../bus/memory-bus.js';
+import { RedisBus } from '../../bus/redis-bus.js';
 import { Cluster } from 'ioredis';
-import { sleep, startRedis, startRedisCluster, waitFor, type ClusterHandle, type RedisHandle } from './helpers/procs.js';
+import { sleep, startRedis, startRedisCluster, waitFor, type ClusterHandle, type RedisHandle } from '../helpers/procs.js';
 
 const log = pino({ level: 'silent' });
 

@@ -8,12 +8,12 @@
  * in kernel buffers on a slow link: the link gets fewer frames, each fresh. The acknowledgements also
  * measure the link, for adaptation (adapt.ts).
  */
-import type { CameraInfo, Rendition } from '../bus/bus.js';
-import type { Credentials } from './access.js';
-import type { Adaptation, LinkSample } from './adapt.js';
-import { frameBytes, ladder } from './renditions.js';
+import type { CameraInfo, Rendition } from '../../bus/bus.js';
+import type { Credentials } from '../access/access.js';
+import type { Adaptation, LinkSample } from '../adaptation/adapt.js';
+import { frameBytes, ladder } from '../adaptation/renditions.js';
 import type { FramePacket } from './packet.js';
-import type { WebSocket } from './uws.js';
+import type { WebSocket } from '../http/uws.js';
 import { Viewer, type ViewerOptions } from './viewer.js';
 
 /** Frames a subscription with acknowledgements may have unacknowledged: one drawn, one on the way. */

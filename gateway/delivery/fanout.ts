@@ -7,7 +7,7 @@
  * frame replaced before it reached every viewer is counted as superseded, and Redis's output buffer for
  * this gateway stays at about one frame whatever the load.
  */
-import type { Rendition } from '../bus/bus.js';
+import type { Rendition } from '../../bus/bus.js';
 import type { FramePacket } from './packet.js';
 import type { Viewer } from './viewer.js';
 

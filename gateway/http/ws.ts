@@ -6,17 +6,17 @@
  *   server -> client (text): {"error":"…","camera":"…"} for a refused subscription
  * Latest frame wins per camera and socket (ws-viewer.ts).
  */
-import type { Logger } from '../lib/log.js';
-import { readClient, readCredentials, type Access } from './access.js';
-import type { Capacity } from './capacity.js';
-import type { CameraHub } from './cameras.js';
-import { REFUSALS } from './http/refusals.js';
-import { refuse } from './http/respond.js';
+import type { Logger } from '../../lib/log.js';
+import { readClient, readCredentials, type Access } from '../access/access.js';
+import type { Capacity } from '../ops/capacity.js';
+import type { CameraHub } from '../delivery/hub.js';
+import { REFUSALS } from './refusals.js';
+import { refuse } from './respond.js';
 import type { TemplatedApp, WebSocket } from './uws.js';
-import type { DeliveryObserver } from './viewer.js';
-import { Adaptation } from './adapt.js';
-import { snapRendition } from './renditions.js';
-import { WsViewer, type SocketState } from './ws-viewer.js';
+import type { DeliveryObserver } from '../delivery/viewer.js';
+import { Adaptation } from '../adaptation/adapt.js';
+import { snapRendition } from '../adaptation/renditions.js';
+import { WsViewer, type SocketState } from '../delivery/ws-viewer.js';
 import { parseCommand, type Subscribe } from './ws-protocol.js';
 
 const MAX_CAMERAS_PER_SOCKET = 64;
