@@ -1,85 +1,40 @@
 /**
  * Publishes a camera's renditions, each on its own channel and latest-frame key (bus.publish with the
- * rendition's width), with the publisher's rules per width: at most one publish in flight (a frame that
- * finds one is dropped and counted, never queued), MAX_FRAME_BYTES, drop-same-frames with its keep-alive.
+ * rendition's width), through one publish lane per width (lane.ts: the same rules as the full size).
  * Measures each width's rate and frame size for the camera info (CameraInfo.renditions).
  */
-import type { FrameBus, RenditionInfo } from '../../bus/bus.js';
+import type { RenditionInfo } from '../../bus/bus.js';
 import type { Frame } from '../../bus/frame.js';
-import type { Logger } from '../../lib/log.js';
 import type { RenditionSink } from '../renditions/encoder.js';
 import { getOrCreate } from '../../lib/maps.js';
+import { EncodeTimes, PublishLane, type LaneRules, type PublishCounters } from './lane.js';
 
-export interface RenditionPublisherOptions {
-  bus: FrameBus;
-  log: Logger;
-  latestTtlMs: number;
-  /** Skip a frame whose JPEG is identical to the last one published, unless keepAliveMs have passed. */
-  dropSameFrames: boolean;
-  keepAliveMs: number;
-  /** A JPEG larger than this is dropped (and counted) rather than sent through Redis to every gateway. */
-  maxFrameBytes: number;
-}
+export type RenditionPublisherOptions = LaneRules;
 
 interface WidthState {
-  inFlight: boolean;
-  lastSent: Frame | null;
+  lane: PublishLane;
   last: Frame | null;
   lastPublishedAt: number;
   windowCount: number;
   fps: number;
 }
 
-export class RenditionPublisher implements RenditionSink {
+export class RenditionPublisher implements RenditionSink, PublishCounters {
   published = 0;
   droppedBusy = 0;
   droppedDown = 0;
   droppedSame = 0;
   droppedTooBig = 0;
   private readonly widths = new Map<number, WidthState>();
-  private readonly encodeMs: number[] = [];
+  private readonly encodeMs = new EncodeTimes();
   /** The widths being encoded now (Demand), and since when. */
   private watched = new Map<number, number>();
 
   constructor(private readonly o: RenditionPublisherOptions) {}
 
   offerRendition(frame: Frame, encodeMs: number): void {
-    this.encodeMs.push(encodeMs);
-    if (this.encodeMs.length > 60) this.encodeMs.shift();
-    const state = this.state(frame.width);
-    if (frame.jpeg.length > this.o.maxFrameBytes) {
-      if (this.droppedTooBig++ === 0)
-        this.o.log.error(
-          { width: frame.width, bytes: frame.jpeg.length, maxFrameBytes: this.o.maxFrameBytes },
-          'rendition larger than MAX_FRAME_BYTES dropped',
-        );
-      return;
-    }
-    if (state.inFlight) {
-      this.droppedBusy++;
-      return;
-    }
-    const last = state.lastSent;
-    if (this.o.dropSameFrames && last && frame.timestamp - last.timestamp < this.o.keepAliveMs && frame.jpeg.equals(last.jpeg)) {
-      this.droppedSame++;
-      return;
-    }
-    state.lastSent = frame;
-    state.inFlight = true;
-    // The camera's own publisher reports a Redis outage; renditions only count what they lose to it.
-    this.o.bus.publish(frame, this.o.latestTtlMs, frame.width).then(
-      () => {
-        state.inFlight = false;
-        state.last = frame;
-        state.lastPublishedAt = Date.now();
-        state.windowCount++;
-        this.published++;
-      },
-      () => {
-        state.inFlight = false;
-        this.droppedDown++;
-      },
-    );
+    this.encodeMs.add(encodeMs);
+    this.state(frame.width).lane.offer(frame);
   }
 
   /** The widths being watched now: only those are listed in the camera info. */
@@ -89,7 +44,25 @@ export class RenditionPublisher implements RenditionSink {
   }
 
   private state(width: number): WidthState {
-    return getOrCreate(this.widths, width, () => ({ inFlight: false, lastSent: null, last: null, lastPublishedAt: 0, windowCount: 0, fps: 0 }));
+    return getOrCreate(this.widths, width, () => {
+      const state: WidthState = { lane: this.laneFor(width, () => state), last: null, lastPublishedAt: 0, windowCount: 0, fps: 0 };
+      return state;
+    });
+  }
+
+  private laneFor(width: number, state: () => WidthState): PublishLane {
+    const events = {
+      tooBigMessage: 'rendition larger than MAX_FRAME_BYTES dropped',
+      published: (frame: Frame) => {
+        const s = state();
+        s.last = frame;
+        s.lastPublishedAt = Date.now();
+        s.windowCount++;
+      },
+      // The camera's own publisher reports a Redis outage; renditions only count what they lose to it.
+      failed: () => undefined,
+    };
+    return new PublishLane(this.o, this, events, width);
   }
 
   /** Once a second: each width's frames over the last second. */
@@ -113,8 +86,6 @@ export class RenditionPublisher implements RenditionSink {
 
   /** Median encode time (ms) of the last 60 renditions, null before the first. */
   encodeMedianMs(): number | null {
-    if (this.encodeMs.length === 0) return null;
-    const xs = [...this.encodeMs].sort((a, b) => a - b);
-    return Math.round(xs[Math.floor(xs.length / 2)]! * 100) / 100;
+    return this.encodeMs.median();
   }
 }

@@ -5,9 +5,10 @@
  * camera's URL: only its JPEGs.
  */
 import { createLogger } from '../../lib/log.js';
+import { ipcBytes } from '../ipc-frame.js';
 import { RenditionEncoder } from './encoder.js';
 import { jpegFrame } from '../source/kinds/frames.js';
-import type { FromRenditionWorker, ToRenditionWorker } from './worker.js';
+import type { FromRenditionWorker, ToRenditionWorker } from './protocol.js';
 
 function post(msg: FromRenditionWorker): void {
   process.send?.(msg);
@@ -27,7 +28,7 @@ function run(init: Extract<ToRenditionWorker, { type: 'init' }>): void {
   process.on('message', (msg: ToRenditionWorker) => {
     if (msg.type === 'stop') process.exit(0);
     if (msg.type !== 'frame') return;
-    const jpeg = Buffer.from(msg.jpeg.buffer, msg.jpeg.byteOffset, msg.jpeg.byteLength);
+    const jpeg = ipcBytes(msg.jpeg);
     encoder.setWidths(msg.widths);
     void encoder.render(jpegFrame(jpeg, msg.width, msg.height), msg.published, false).then(() => post({ type: 'done' }));
   });

@@ -13,18 +13,11 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import type { Logger } from '../../lib/log.js';
+import { frameFromIpc } from '../ipc-frame.js';
 import type { RenditionSink } from './encoder.js';
 import { renditionsOf, type PublishedFrame, type RenditionOutput } from './geometry.js';
+import type { FromRenditionWorker, ToRenditionWorker } from './protocol.js';
 import type { SourceFrame } from '../source/kinds/source.js';
-
-export type ToRenditionWorker =
-  | { type: 'init'; camera: string; quality: number; logLevel: string }
-  | { type: 'frame'; jpeg: Uint8Array; width: number; height: number; published: PublishedFrame; widths: number[] }
-  | { type: 'stop' };
-export type FromRenditionWorker =
-  | { type: 'ready' }
-  | { type: 'rendition'; seq: number; timestamp: number; width: number; height: number; jpeg: Uint8Array; encodeMs: number }
-  | { type: 'done' };
 
 export interface RenditionWorkerOptions {
   camera: string;
@@ -110,8 +103,7 @@ export class RenditionWorker implements RenditionOutput {
       this.busySince = null;
       this.crashes = 0;
     } else if (msg.type === 'rendition') {
-      const jpeg = Buffer.from(msg.jpeg.buffer, msg.jpeg.byteOffset, msg.jpeg.byteLength);
-      this.o.sink.offerRendition({ camera: this.o.camera, seq: msg.seq, timestamp: msg.timestamp, width: msg.width, height: msg.height, jpeg }, msg.encodeMs);
+      this.o.sink.offerRendition(frameFromIpc(this.o.camera, msg), msg.encodeMs);
     }
   }
 

@@ -9,6 +9,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { backoffMs } from '../../lib/backoff.js';
 import type { Logger } from '../../lib/log.js';
+import { frameFromIpc } from '../ipc-frame.js';
 import type { OutputMode } from '../output.js';
 import type { FrameSink } from './pipeline.js';
 import type { RenditionSink } from '../renditions/encoder.js';
@@ -104,14 +105,9 @@ export class SourceProcess {
     if (msg.type === 'frame') {
       this.nextSeq = msg.seq + 1;
       this.restarts = 0;
-      const jpeg = Buffer.from(msg.jpeg.buffer, msg.jpeg.byteOffset, msg.jpeg.byteLength);
-      this.o.sink.offer({ camera: this.o.init.camera, seq: msg.seq, timestamp: msg.timestamp, width: msg.width, height: msg.height, jpeg }, msg.encodeMs);
+      this.o.sink.offer(frameFromIpc(this.o.init.camera, msg), msg.encodeMs);
     } else if (msg.type === 'rendition') {
-      const jpeg = Buffer.from(msg.jpeg.buffer, msg.jpeg.byteOffset, msg.jpeg.byteLength);
-      this.o.sink.offerRendition(
-        { camera: this.o.init.camera, seq: msg.seq, timestamp: msg.timestamp, width: msg.width, height: msg.height, jpeg },
-        msg.encodeMs,
-      );
+      this.o.sink.offerRendition(frameFromIpc(this.o.init.camera, msg), msg.encodeMs);
     } else if (msg.type === 'mode') {
       this.o.onMode?.(msg.mode, msg.reason);
     } else {
