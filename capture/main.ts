@@ -41,6 +41,7 @@ function main(): void {
     dropSameFrames: config.dropSameFrames === 'on',
     keepAliveMs: config.keepAliveMs,
     maxFrameBytes: config.maxFrameBytes,
+    idleFps: config.idleFps,
     // 0 until the first frame when the size is the source's own.
     info: { camera: config.cameraId, source: description, width: Number(config.width) || 0, height: Number(config.height) || 0, targetFps: config.fps },
   });
@@ -89,11 +90,9 @@ function main(): void {
     camera: config.cameraId,
     log,
     widths: config.renditionWidths,
-    onChange: ({ watching, renditions }) => {
-      source.setWatching(watching);
-      source.setRenditions(renditions);
-      publisher.renditions.setWatched(renditions);
-      publisher.idle = !watching && config.idleFps > 0;
+    onChange: (state) => {
+      source.setDemand(state);
+      publisher.setDemand(state);
     },
   });
   demand.start().catch((err: Error) => log.warn({ err: err.message }, 'cannot watch for viewers; staying at full rate'));

@@ -5,12 +5,15 @@
  */
 import type { CameraInfo } from '../../bus/bus.js';
 import type { Frame } from '../../bus/frame.js';
+import type { DemandState } from '../demand.js';
 import { EncodeTimes, PublishLane, type PublishCounters } from './lane.js';
 import { RenditionPublisher, type RenditionPublisherOptions } from './rendition-publisher.js';
 
 /** As for renditions, plus what the camera announces about itself. */
 export interface PublisherOptions extends RenditionPublisherOptions {
   info: Pick<CameraInfo, 'camera' | 'source' | 'width' | 'height' | 'targetFps'>;
+  /** IDLE_FPS: with no viewer the camera announces itself idle only when it slows down. */
+  idleFps: number;
 }
 
 export class Publisher implements PublishCounters {
@@ -43,6 +46,12 @@ export class Publisher implements PublishCounters {
     this.timer = setInterval(() => this.tick(), 1000);
     this.timer.unref();
     this.announce();
+  }
+
+  /** Who watches now (Demand): the renditions listed in the camera info, and whether it is idle. */
+  setDemand(demand: DemandState): void {
+    this.renditions.setWatched(demand.renditions);
+    this.idle = !demand.watching && this.opts.idleFps > 0;
   }
 
   setMode(mode: NonNullable<CameraInfo['mode']>): void {

@@ -17,13 +17,13 @@ import { CapturePipeline, type FrameSink } from './pipeline.js';
 import type { RenditionSink } from '../renditions/encoder.js';
 import { RenditionWorker } from '../renditions/worker.js';
 import { HttpMjpegSource } from './kinds/http-mjpeg.js';
+import type { DemandState } from '../demand.js';
 
 /** What main.ts drives: a source process, or this. */
 export interface SourceRunner {
   start(): void;
-  setWatching(watching: boolean): void;
-  /** The rendition widths being watched now (Demand). */
-  setRenditions(widths: number[]): void;
+  /** Who watches now (Demand): the frame rate, and the rendition widths to encode. */
+  setDemand(demand: DemandState): void;
   stop(): Promise<void>;
 }
 
@@ -49,8 +49,7 @@ export class InProcessPassthrough implements SourceRunner {
   private readonly source: HttpMjpegSource;
   private replacement: SourceRunner | null = null;
   private readonly renditions: RenditionWorker;
-  private watching = true;
-  private renditionWidths: number[] = [];
+  private demand: DemandState = { watching: true, renditions: [] };
 
   constructor(private readonly o: InProcessOptions) {
     const { width, height } = o.output;
@@ -91,15 +90,11 @@ export class InProcessPassthrough implements SourceRunner {
     this.pipeline.start();
   }
 
-  setWatching(watching: boolean): void {
-    this.watching = watching;
-    (this.replacement ?? this.pipeline).setWatching(watching);
-  }
-
-  setRenditions(widths: number[]): void {
-    this.renditionWidths = widths;
-    if (this.replacement) this.replacement.setRenditions(widths);
-    else this.renditions.setWidths(widths);
+  setDemand(demand: DemandState): void {
+    this.demand = demand;
+    if (this.replacement) return this.replacement.setDemand(demand);
+    this.pipeline.setWatching(demand.watching);
+    this.renditions.setWidths(demand.renditions);
   }
 
   private handOff(reason: string, nextSeq: number): void {
@@ -107,8 +102,7 @@ export class InProcessPassthrough implements SourceRunner {
     // The source process decodes every frame anyway: it makes the renditions from then on.
     void this.renditions.stop();
     const next = this.o.handOff(nextSeq);
-    next.setWatching(this.watching);
-    next.setRenditions(this.renditionWidths);
+    next.setDemand(this.demand);
     next.start();
     this.replacement = next;
   }

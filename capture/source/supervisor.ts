@@ -14,6 +14,7 @@ import type { OutputMode } from '../output.js';
 import type { FrameSink } from './pipeline.js';
 import type { RenditionSink } from '../renditions/encoder.js';
 import type { FromSource, SourceInit, ToSource } from './protocol.js';
+import type { DemandState } from '../demand.js';
 import { forwardRedacted } from './kinds/describe.js';
 
 export interface SourceProcessOptions {
@@ -35,8 +36,7 @@ const STOP_WAIT_MS = 1500;
 
 export class SourceProcess {
   private child: ChildProcess | null = null;
-  private watching = true;
-  private renditionWidths: number[] = [];
+  private demand: DemandState = { watching: true, renditions: [] };
   private nextSeq = 0;
   private openingSince: number | null = null;
   private lastHeardAt = Date.now();
@@ -64,18 +64,14 @@ export class SourceProcess {
     child.on('message', (msg: FromSource) => this.onMessage(msg));
     child.on('exit', (code, signal) => this.onExit(child, code, signal));
     child.on('error', (err) => this.o.log.error({ err: err.message }, 'source process error'));
-    this.send({ type: 'init', init: { ...this.o.init, watching: this.watching, renditionWidths: this.renditionWidths, startSeq: this.nextSeq } });
+    this.send({ type: 'init', init: { ...this.o.init, watching: this.demand.watching, renditionWidths: this.demand.renditions, startSeq: this.nextSeq } });
   }
 
-  setWatching(watching: boolean): void {
-    this.watching = watching;
-    this.send({ type: 'watching', watching });
-  }
-
-  /** The rendition widths being watched (Demand); the source process encodes them from its frames. */
-  setRenditions(widths: number[]): void {
-    this.renditionWidths = widths;
-    this.send({ type: 'renditions', widths });
+  /** Who watches now (Demand); the source process encodes the renditions from its frames. */
+  setDemand(demand: DemandState): void {
+    this.demand = demand;
+    this.send({ type: 'watching', watching: demand.watching });
+    this.send({ type: 'renditions', widths: demand.renditions });
   }
 
   /** Stops the pipeline at a frame boundary; a source process stuck inside OpenCV is killed after a short wait. Idempotent. */

@@ -17,6 +17,7 @@ function newPublisher(bus: TestBus, o: Partial<PublisherOptions> & { log?: Logge
     keepAliveMs: 1000,
     maxFrameBytes: 1024,
     info: { camera: 'cam', source: 'test pattern', width: 0, height: 0, targetFps: 30 },
+    idleFps: 1,
     ...o,
   });
   publishers.push(p);
