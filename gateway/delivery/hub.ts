@@ -14,6 +14,7 @@ import { FramePacket } from './packet.js';
 import { Totals, type CameraTotals } from '../ops/totals.js';
 import type { Viewer } from './viewer.js';
 import { Watchdog } from './watchdog.js';
+import { Adapter } from '../adaptation/adapter.js';
 
 /** A camera's feed while this gateway watches it: delivery state plus its subscription. */
 class WatchedFeed extends Feed {
@@ -47,6 +48,7 @@ export class CameraHub {
   readonly check: FrameCheck;
   private readonly sweeper: NodeJS.Timeout;
   readonly watchdog: Watchdog;
+  private readonly adapter: Adapter;
   /** Viewers that threw while being handed a frame (a bug, logged): the round went on without them. */
   viewerErrors = 0;
   private readonly sinceStart = new Totals();
@@ -68,16 +70,26 @@ export class CameraHub {
     });
     this.list = new CameraList({ bus: o.bus, log: o.log, goneMs: o.cameraGoneMs });
     this.check = new FrameCheck(o);
+    const feeds = this.feeds;
     this.watchdog = new Watchdog(o, {
-      feeds: this.feeds,
+      feeds: () => feeds.values(),
+      get feedCount() {
+        return feeds.size;
+      },
       list: this.list,
       isFresh: (t) => this.isFresh(t),
       push: (feed, packet) => this.fanout.push(feed, packet),
       unwatch: (v) => this.unwatch(v),
-      move: (v, r) => this.move(v, r),
     });
+    this.adapter = new Adapter(o, { feeds: () => feeds.values(), lastKnown: (c) => this.list.lastKnown(c), move: (v, r) => this.move(v, r) });
     // One timer for all viewers: nothing is allocated per viewer per frame to watch for stalls.
-    this.sweeper = setInterval(() => this.watchdog.sweep(), Math.min(1000, o.stallCloseMs / 2));
+    this.sweeper = setInterval(
+      () => {
+        this.watchdog.sweep();
+        this.adapter.sweep();
+      },
+      Math.min(1000, o.stallCloseMs / 2),
+    );
     this.sweeper.unref();
   }
 

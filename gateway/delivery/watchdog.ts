@@ -2,10 +2,10 @@
  * The hub's once-a-second duties towards the viewers it serves, none of them per frame:
  *   - stalled viewers: a socket that has taken nothing for STALL_CLOSE_MS is closed (counted, logged);
  *   - NO SIGNAL: viewers of a camera without a live frame get a placeholder about once a second;
- *   - gone cameras: a watched camera whose capture stopped announcing itself ends its streams;
- *   - adaptation: adapting viewers move to the picture their link can carry.
+ *   - gone cameras: a watched camera whose capture stopped announcing itself ends its streams.
+ * Adaptation, the fourth, lives with the rest of it (adaptation/adapter.ts).
  */
-import type { CameraInfo, FrameBus, Rendition } from '../../bus/bus.js';
+import type { FrameBus } from '../../bus/bus.js';
 import type { Frame } from '../../bus/frame.js';
 import type { Logger } from '../../lib/log.js';
 import type { CameraList } from './camera-list.js';
@@ -23,12 +23,12 @@ const UWS_IDLE_GUARD_MS = 4000;
 
 /** What the watchdog needs of the hub. */
 export interface WatchedHub {
-  readonly feeds: ReadonlyMap<string, Feed>;
+  feeds(): Iterable<Feed>;
+  readonly feedCount: number;
   readonly list: CameraList;
   isFresh(timestamp: number): boolean;
   push(feed: Feed, packet: FramePacket): void;
   unwatch(viewer: Viewer): void;
-  move(viewer: Viewer, rendition: Rendition): Promise<void>;
 }
 
 export interface WatchdogOptions {
@@ -36,7 +36,6 @@ export interface WatchdogOptions {
   log: Logger;
   stallCloseMs: number;
   cameraGoneMs: number;
-  renditionWidths: readonly number[];
 }
 
 export class Watchdog {
@@ -56,13 +55,12 @@ export class Watchdog {
     this.closeStalled();
     this.showNoSignal();
     this.endGone();
-    this.adapt();
   }
 
   /** Viewers of a camera without a live frame get a "no signal" picture about once a second. */
   private showNoSignal(): void {
     const now = Date.now();
-    for (const feed of this.hub.feeds.values()) {
+    for (const feed of this.hub.feeds()) {
       if (feed.viewers.size === 0) continue;
       const last = feed.latest?.frame;
       // A feed that was just created has had no time to receive a frame yet.
@@ -75,7 +73,7 @@ export class Watchdog {
 
   private closeStalled(): void {
     const now = performance.now();
-    for (const feed of this.hub.feeds.values()) {
+    for (const feed of this.hub.feeds()) {
       for (const v of feed.viewers) {
         const blocked = v.blockedFor(now);
         if (blocked < UWS_IDLE_GUARD_MS) continue;
@@ -101,10 +99,10 @@ export class Watchdog {
       return;
     }
     this.busReadySince ||= Date.now();
-    if (this.hub.feeds.size === 0) return;
+    if (this.hub.feedCount === 0) return;
     void this.hub.list.refresh();
     if (Date.now() - this.busReadySince < 5000 || this.hub.list.listedAtMs < this.busReadySince + 2000) return;
-    for (const feed of this.hub.feeds.values()) {
+    for (const feed of this.hub.feeds()) {
       if (feed.viewers.size === 0 || this.hub.list.lastKnown(feed.camera) || this.hub.isFresh(feed.latest?.frame.timestamp ?? feed.createdAt)) continue;
       this.camerasGone++;
       this.o.log.warn(
@@ -114,22 +112,6 @@ export class Watchdog {
       for (const v of [...feed.viewers]) {
         v.cameraGone();
         this.hub.unwatch(v);
-      }
-    }
-  }
-
-  /** Adapting viewers move to the picture their link can carry (adapt.ts decides). */
-  private adapt(): void {
-    const now = performance.now();
-    for (const feed of this.hub.feeds.values()) {
-      const info: CameraInfo | undefined = this.hub.list.lastKnown(feed.camera);
-      if (!info) continue;
-      for (const v of feed.viewers) {
-        const next = v.nextRendition(now, info, this.o.renditionWidths);
-        if (next !== undefined && next !== v.rendition) {
-          this.o.log.debug({ camera: v.camera, from: v.rendition, to: next }, 'adapting viewer');
-          void this.hub.move(v, next);
-        }
       }
     }
   }
