@@ -7,6 +7,8 @@ import { Access } from './access/access.js';
 import { Capacity } from './ops/capacity.js';
 import { CameraHub } from './delivery/hub.js';
 import { loadGatewayConfigOrExit } from './config.js';
+import { RefusalCounts } from './http/refusals.js';
+import { Refuser } from './http/refuser.js';
 import { installRoutes } from './http/routes.js';
 import { createMetrics, DeliveryTally } from './ops/metrics.js';
 import { installWebSocket } from './http/ws.js';
@@ -30,10 +32,22 @@ function main(): void {
   log.info({ access: access.describe(), maxViewers: config.maxViewers }, 'access control');
   const observer = new DeliveryTally();
   const capacity = new Capacity({ auto: config.maxViewers === 'auto', maxLoad: config.autoMaxLoad, deliveries: () => observer.count });
-  const metrics = createMetrics(hub, bus, access, capacity, observer);
+  const refuser = new Refuser(new RefusalCounts(), access);
+  const metrics = createMetrics(hub, bus, refuser.counts, capacity, observer);
   const app = uWS.App();
-  installWebSocket(app, { hub, access, capacity, log, observer, renditionWidths: config.renditionWidths });
-  installRoutes(app, { hub, bus, access, capacity, observer, log, metrics, defaultCamera: config.defaultCamera, renditionWidths: config.renditionWidths });
+  installWebSocket(app, { hub, access, capacity, refuser, log, observer, renditionWidths: config.renditionWidths });
+  installRoutes(app, {
+    hub,
+    bus,
+    access,
+    capacity,
+    refuser,
+    observer,
+    log,
+    metrics,
+    defaultCamera: config.defaultCamera,
+    renditionWidths: config.renditionWidths,
+  });
 
   let listenSocket: us_listen_socket | null = null;
   app.listen(config.host, config.port, (socket) => {

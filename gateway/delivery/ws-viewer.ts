@@ -14,6 +14,8 @@ import type { Adaptation, LinkSample } from '../adaptation/adapt.js';
 import { frameBytes, ladder } from '../adaptation/renditions.js';
 import type { FramePacket } from './packet.js';
 import type { WebSocket } from '../http/uws.js';
+import { REFUSALS } from '../http/refusals.js';
+import { errorMessage } from '../http/ws-protocol.js';
 import { Viewer, type ViewerOptions } from './viewer.js';
 
 /** Frames a subscription with acknowledgements may have unacknowledged: one drawn, one on the way. */
@@ -133,7 +135,7 @@ export class WsViewer extends Viewer {
     const state = this.ws.getUserData();
     this.unsubscribe();
     state.viewers.delete(this.camera);
-    if (state.open) this.ws.send(JSON.stringify({ error: 'camera gone', camera: this.camera }), false);
+    if (state.open) this.ws.send(errorMessage(REFUSALS.cameraGone, this.camera), false);
   }
 
   /** Ends the whole socket (shutdown, or a subscription that stopped acknowledging). */

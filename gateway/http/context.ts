@@ -7,13 +7,17 @@ import type { CameraHub } from '../delivery/hub.js';
 import type { ClientAddress } from '../access/client-address.js';
 import type { GatewayMetrics } from '../ops/metrics.js';
 import type { DeliveryObserver } from '../delivery/viewer.js';
+import type { Refuser } from './refuser.js';
 import type { Headers } from './respond.js';
+import type { HttpRequest, HttpResponse } from './uws.js';
 
 export interface HttpOptions {
   hub: CameraHub;
   access: Access;
   metrics: GatewayMetrics;
   capacity: Capacity;
+  /** Sends and counts every refusal (refuser.ts). */
+  refuser: Refuser;
   observer: DeliveryObserver;
   renditionWidths: readonly number[];
   bus: FrameBus;
@@ -32,3 +36,6 @@ export interface Ctx {
   /** Runs fn if the client goes away (uWS takes one onAborted per response: the pre-step owns it). */
   onAbort(fn: () => void): void;
 }
+
+/** A route's handler (routes.ts); the pre-step has run. */
+export type Handler = (res: HttpResponse, req: HttpRequest, ctx: Ctx, o: HttpOptions) => Promise<void> | void;

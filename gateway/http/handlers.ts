@@ -2,24 +2,17 @@
  * The gateway's HTTP handlers but streams (stream.ts), one named function each. The pre-step in
  * routes.ts has already checked the Host, the credentials and, for camera routes, the camera id.
  */
-import type { HttpRequest, HttpResponse } from './uws.js';
 import { FAVICON_ASSET, pageAsset } from '../page/assets.js';
 import { renderLogin, renderPage } from '../page/html.js';
 import { snapRendition } from '../adaptation/renditions.js';
-import type { Ctx, HttpOptions } from './context.js';
+import type { Handler } from './context.js';
 import { REFUSALS } from './refusals.js';
-import { refuse, send, sendJson } from './respond.js';
+import { send, sendJson } from './respond.js';
 import { decodeParam, parseWhole } from './query.js';
-
-type Handler = (res: HttpResponse, req: HttpRequest, ctx: Ctx, o: HttpOptions) => Promise<void> | void;
 
 /** The viewer page; trades ?token= for the page's cookie (access.ts). Without credentials: a 401 page to enter a token. */
 export const page: Handler = (res, req, ctx, o) => {
-  if (!o.access.allows(ctx.creds)) {
-    o.access.refuseAuth();
-    const challenge = o.access.challenge();
-    return send(res, '401 Unauthorized', 'text/html; charset=utf-8', renderLogin(challenge[0]![1].startsWith('Basic')), [...challenge, ...ctx.cors]);
-  }
+  if (!o.access.allows(ctx.creds)) return o.refuser.unauthorized(res, ctx.cors, renderLogin);
   const cookie = o.access.tokenCookie(ctx.creds, ctx.client, req.getHeader('x-forwarded-proto'));
   send(res, '200 OK', 'text/html; charset=utf-8', renderPage(o.defaultCamera), [['Referrer-Policy', 'same-origin'], ...cookie]);
 };
@@ -28,25 +21,25 @@ export const page: Handler = (res, req, ctx, o) => {
 export const favicon: Handler = (res) => send(res, '200 OK', FAVICON_ASSET.contentType, FAVICON_ASSET.body);
 
 /** The page's client modules, public like its markup. */
-export const pageFile: Handler = (res, req) => {
+export const pageFile: Handler = (res, req, _ctx, o) => {
   const asset = pageAsset(decodeParam(req.getParameter(0)));
-  if (!asset) return refuse(res, REFUSALS.notFound);
+  if (!asset) return o.refuser.http(res, REFUSALS.notFound);
   send(res, '200 OK', asset.contentType, asset.body);
 };
 
 /** The camera's (or a rendition's) freshest live JPEG. */
 export const snapshot: Handler = async (res, req, ctx, o) => {
   const width = parseWhole(req.getQuery('width'), 16, 8192);
-  if (width === null) return refuse(res, REFUSALS.badWidth, ctx.cors);
+  if (width === null) return o.refuser.http(res, REFUSALS.badWidth, ctx.cors);
   if (!(await o.hub.isKnown(ctx.camera))) {
     const redisDown = !(await o.bus.checkReady());
     if (ctx.aborted) return;
-    return refuse(res, redisDown ? REFUSALS.redisDown : REFUSALS.noSuchCamera(ctx.camera), ctx.cors);
+    return o.refuser.http(res, redisDown ? REFUSALS.redisDown : REFUSALS.noSuchCamera(ctx.camera), ctx.cors);
   }
   const rendition = width === undefined ? null : snapRendition(width, o.hub.cameraWidth(ctx.camera), o.renditionWidths);
   const packet = await o.hub.snapshot(ctx.camera, rendition);
   if (ctx.aborted) return;
-  if (!packet) return refuse(res, REFUSALS.noLiveFrame(ctx.camera), ctx.cors);
+  if (!packet) return o.refuser.http(res, REFUSALS.noLiveFrame(ctx.camera), ctx.cors);
   const f = packet.frame;
   send(res, '200 OK', 'image/jpeg', f.jpeg, [
     ['X-Timestamp', (f.timestamp / 1000).toFixed(6)],
@@ -73,7 +66,7 @@ export const cameras: Handler = async (res, _req, ctx, o) => {
   // The hub falls back to the last list it had; a Redis that does not answer is a 503, not stale data.
   const [list, ready] = await Promise.all([o.hub.cameras(), o.bus.checkReady()]);
   if (ctx.aborted) return;
-  if (!ready) return refuse(res, REFUSALS.redisDown, ctx.cors);
+  if (!ready) return o.refuser.http(res, REFUSALS.redisDown, ctx.cors);
   const mine = list.filter((c) => o.access.allows(ctx.creds, c.camera));
   const body = {
     defaultCamera: o.defaultCamera,
@@ -88,7 +81,7 @@ export const stats: Handler = (res, _req, _ctx, o) =>
     pid: process.pid,
     uptimeSeconds: Math.round(process.uptime()),
     bus: o.bus.stats,
-    refused: { ...o.access.refused, saturated: o.capacity.refused },
+    refused: o.refuser.counts.all(),
     capacity: o.capacity.describe(),
     ...o.hub.stats(),
   });

@@ -1,7 +1,6 @@
-/** How the gateway answers: the headers every response carries, plain and JSON bodies, and refusals. */
+/** How the gateway answers: the headers every response carries, plain and JSON bodies (refusals: refuser.ts). */
 import { STREAM_CONTENT_TYPE } from '../delivery/packet.js';
 import type { HttpResponse } from './uws.js';
-import type { Refusal } from './refusals.js';
 
 export type Headers = ReadonlyArray<readonly [string, string]>;
 
@@ -27,10 +26,4 @@ export function send(res: HttpResponse, status: string, contentType: string, bod
 
 export function sendJson(res: HttpResponse, status: string, value: unknown, extra: Headers = []): void {
   send(res, status, 'application/json', JSON.stringify(value), extra);
-}
-
-/** A refusal from the catalogue, as a one-line text body (Retry-After when it has one). */
-export function refuse(res: HttpResponse, refusal: Refusal, extra: Headers = []): void {
-  const retry: Headers = refusal.retryAfter === undefined ? [] : [['Retry-After', String(refusal.retryAfter)]];
-  send(res, refusal.status, 'text/plain; charset=utf-8', `${refusal.text}\n`, [...retry, ...extra]);
 }

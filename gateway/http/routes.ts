@@ -3,16 +3,17 @@
  * handler. One pre-step serves them all: the Host (ALLOWED_HOSTS), the request's credentials, client
  * address and CORS headers read at once (uWS invalidates the request after the first await), the guard
  * (and for camera routes the camera id), abort tracking, and a thrown error turned into a 500. Every
- * refusal comes from refusals.ts. /ws is in ws.ts.
+ * refusal comes from refusals.ts and leaves through refuser.ts. /ws is in ws.ts.
  */
 import { CAMERA_ID_RE } from '../../lib/ids.js';
 import { readClient, readCredentials } from '../access/access.js';
 import type { HttpRequest, HttpResponse, TemplatedApp } from './uws.js';
-import type { Ctx, HttpOptions } from './context.js';
+import type { Ctx, Handler, HttpOptions } from './context.js';
 import { cameras, favicon, healthz, metrics, page, pageFile, readyz, snapshot, stats } from './handlers.js';
 import { decodeParam } from './query.js';
-import { REFUSALS, type Refusal } from './refusals.js';
-import { COMMON_HEADERS, refuse } from './respond.js';
+import { REFUSALS, type HttpRefusal } from './refusals.js';
+import type { Refuser } from './refuser.js';
+import { COMMON_HEADERS } from './respond.js';
 import { stream } from './stream.js';
 
 export type { HttpOptions } from './context.js';
@@ -23,7 +24,6 @@ export type { HttpOptions } from './context.js';
  * operator: operator credentials or address (access.ts).
  */
 type Guard = 'health' | 'public' | 'viewer' | 'camera' | 'operator';
-type Handler = (res: HttpResponse, req: HttpRequest, ctx: Ctx, o: HttpOptions) => Promise<void> | void;
 
 export const ROUTES: ReadonlyArray<{ path: string; guard: Guard; handler: Handler }> = [
   { path: '/', guard: 'public', handler: page },
@@ -43,24 +43,19 @@ export const ROUTES: ReadonlyArray<{ path: string; guard: Guard; handler: Handle
 const KNOWN_PATHS = [/^\/ws$/, ...ROUTES.map((r) => new RegExp(`^${r.path.replace(/:\w+/, '[^/]+').replace('.', '\\.')}$`))];
 
 export function installRoutes(app: TemplatedApp, o: HttpOptions): void {
-  const { access, log } = o;
-
-  const unauthorized = (res: HttpResponse, ctx: Ctx): void => {
-    access.refuseAuth();
-    refuse(res, REFUSALS.credentials, [...access.challenge(), ...ctx.cors]);
-  };
+  const { access, log, refuser } = o;
 
   /** The guard's verdict; false when refused (and the refusal sent). */
   const admitted = (res: HttpResponse, req: HttpRequest, guard: Guard, path: string, ctx: Ctx): boolean => {
     if (guard === 'camera') ctx.camera = path.includes(':camera') ? decodeParam(req.getParameter(0)) : o.defaultCamera;
     const refusal = guardRefusal(guard, ctx);
     if (refusal === null) return true;
-    if (refusal === REFUSALS.credentials) unauthorized(res, ctx);
-    else refuse(res, refusal, ctx.cors);
+    if (refusal === REFUSALS.credentials) refuser.unauthorized(res, ctx.cors);
+    else refuser.http(res, refusal, ctx.cors);
     return false;
   };
 
-  const guardRefusal = (guard: Guard, ctx: Ctx): Refusal | null => {
+  const guardRefusal = (guard: Guard, ctx: Ctx): HttpRefusal | null => {
     if (guard === 'viewer' && !access.allows(ctx.creds)) return REFUSALS.credentials;
     if (guard === 'camera' && !CAMERA_ID_RE.test(ctx.camera)) return REFUSALS.noSuchCamera(ctx.camera);
     if (guard === 'camera' && !access.allows(ctx.creds, ctx.camera)) return REFUSALS.credentials;
@@ -73,7 +68,7 @@ export function installRoutes(app: TemplatedApp, o: HttpOptions): void {
   const prepare =
     (guard: Guard, path: string, handler: Handler) =>
     (res: HttpResponse, req: HttpRequest): void => {
-      if (guard !== 'health' && !access.hostAllowed(req.getHeader('host'))) return refuse(res, REFUSALS.host);
+      if (guard !== 'health' && !access.hostAllowed(req.getHeader('host'))) return refuser.http(res, REFUSALS.host);
       const hooks: Array<() => void> = [];
       const ctx: Ctx = {
         aborted: false,
@@ -90,7 +85,7 @@ export function installRoutes(app: TemplatedApp, o: HttpOptions): void {
       if (!admitted(res, req, guard, path, ctx)) return;
       const fail = (err: unknown): void => {
         log.error({ err }, 'request handler failed');
-        if (!ctx.aborted) refuse(res, REFUSALS.internal, ctx.cors);
+        if (!ctx.aborted) refuser.http(res, REFUSALS.internal, ctx.cors);
       };
       try {
         const p = handler(res, req, ctx, o);
@@ -104,20 +99,20 @@ export function installRoutes(app: TemplatedApp, o: HttpOptions): void {
 
   app.options(
     '/*',
-    prepare('public', '', (res, _req, ctx) => preflight(res, ctx)),
+    prepare('public', '', (res, _req, ctx) => preflight(res, ctx, refuser)),
   );
   app.any(
     '/*',
     prepare('public', '', (res, req) => {
-      if (KNOWN_PATHS.some((p) => p.test(req.getUrl()))) return refuse(res, REFUSALS.wrongMethod(req.getCaseSensitiveMethod()), [['Allow', 'GET']]);
-      refuse(res, REFUSALS.notFound);
+      if (KNOWN_PATHS.some((p) => p.test(req.getUrl()))) return refuser.http(res, REFUSALS.wrongMethod(req.getCaseSensitiveMethod()), [['Allow', 'GET']]);
+      refuser.http(res, REFUSALS.notFound);
     }),
   );
 }
 
 /** OPTIONS: a CORS preflight, answered only for origins in CORS_ORIGINS. */
-function preflight(res: HttpResponse, ctx: Ctx): void {
-  if (ctx.cors.length === 0) return refuse(res, REFUSALS.corsOff, [['Allow', 'GET']]);
+function preflight(res: HttpResponse, ctx: Ctx, refuser: Refuser): void {
+  if (ctx.cors.length === 0) return refuser.http(res, REFUSALS.corsOff, [['Allow', 'GET']]);
   res.cork(() => {
     res.writeStatus('204 No Content');
     for (const [k, v] of [

@@ -1,32 +1,30 @@
 /**
  * GET /stream/:camera and /video_feed: an endless multipart/x-mixed-replace response, one MjpegViewer
- * (mjpeg-viewer.ts) that the hub feeds. Admission: the query is checked, then the gateway's capacity
- * (MAX_VIEWERS=auto), then MAX_VIEWERS and MAX_VIEWERS_PER_IP; the viewer's slot is released when it goes.
+ * (mjpeg-viewer.ts) that the hub feeds. The query is checked, then admission (access/admit.ts: capacity,
+ * MAX_VIEWERS, MAX_VIEWERS_PER_IP); the viewer's place is released when it goes.
  */
+import { admit } from '../access/admit.js';
 import { MjpegViewer } from '../delivery/mjpeg-viewer.js';
 import { chooseFraming } from '../delivery/packet.js';
 import { snapRendition } from '../adaptation/renditions.js';
-import type { HttpRequest, HttpResponse } from './uws.js';
 import { MAX_VIEWER_FPS } from './ws-protocol.js';
-import type { Ctx, HttpOptions } from './context.js';
+import type { Handler } from './context.js';
 import { parseWhole } from './query.js';
 import { REFUSALS } from './refusals.js';
-import { refuse, STREAM_HEADERS } from './respond.js';
+import { STREAM_HEADERS } from './respond.js';
 
-export function stream(res: HttpResponse, req: HttpRequest, ctx: Ctx, o: HttpOptions): void {
-  const { hub, access, capacity, log } = o;
+export const stream: Handler = (res, req, ctx, o) => {
+  const { hub, access, log, refuser } = o;
   const camera = ctx.camera;
   const framing = chooseFraming(req.getQuery('framing'), req.getHeader('user-agent'));
   const fps = parseWhole(req.getQuery('fps'), 1, MAX_VIEWER_FPS);
   const width = parseWhole(req.getQuery('width'), 16, 8192);
-  if (!framing) return refuse(res, REFUSALS.badFraming, ctx.cors);
-  if (fps === null) return refuse(res, REFUSALS.badFps, ctx.cors);
-  if (width === null) return refuse(res, REFUSALS.badWidth, ctx.cors);
-  if (!capacity.admit(Math.min(fps ?? Infinity, hub.frameRate(camera)))) return refuse(res, REFUSALS.saturated, ctx.cors);
+  if (!framing) return refuser.http(res, REFUSALS.badFraming, ctx.cors);
+  if (fps === null) return refuser.http(res, REFUSALS.badFps, ctx.cors);
+  if (width === null) return refuser.http(res, REFUSALS.badWidth, ctx.cors);
   const remote = ctx.client.address; // TRUSTED_PROXIES: the forwarded client, for limits and stats
-  const admission = access.admit(remote);
-  if (admission === 'max_viewers') return refuse(res, REFUSALS.maxViewers, ctx.cors);
-  if (admission === 'max_viewers_per_ip') return refuse(res, REFUSALS.maxViewersPerIp, ctx.cors);
+  const refusal = admit(o, { rate: Math.min(fps ?? Infinity, hub.frameRate(camera)), remote });
+  if (refusal) return refuser.http(res, refusal, ctx.cors);
   const viewer = new MjpegViewer(res, camera, framing, { remote, observer: o.observer, maxFps: fps ?? null });
   let released = false;
   const release = (): void => {
@@ -40,7 +38,7 @@ export function stream(res: HttpResponse, req: HttpRequest, ctx: Ctx, o: HttpOpt
   });
   void (async () => {
     if (!(await hub.isKnown(camera))) {
-      if (!viewer.closed) refuse(res, REFUSALS.noSuchCamera(camera), ctx.cors);
+      if (!viewer.closed) refuser.http(res, REFUSALS.noSuchCamera(camera), ctx.cors);
       viewer.aborted();
       release();
       return;
@@ -53,4 +51,4 @@ export function stream(res: HttpResponse, req: HttpRequest, ctx: Ctx, o: HttpOpt
     log.error({ err, camera }, 'stream failed');
     viewer.close();
   });
-}
+};

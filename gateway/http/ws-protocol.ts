@@ -7,8 +7,12 @@
  *     "adapt": true    (with ack) the gateway picks the picture the link can carry, up to "width"
  *   {"ack":"cam0"}                             a frame of cam0 has been drawn
  *   {"unsubscribe":"cam0"}
+ * and the server's text message, for a refused command or a subscription the gateway ended:
+ *   {"error":"no such camera","code":"no_such_camera","camera":"cam0"}
+ * "error" is for people and may be reworded; "code" is stable (refusals.ts, README "Refusal codes").
  */
 import { CAMERA_ID_RE, CAMERA_ID_RULE, LIMITS } from '../../lib/ids.js';
+import { REFUSALS, type Refusal } from './refusals.js';
 
 export const MAX_VIEWER_FPS = LIMITS.fps.max;
 
@@ -22,28 +26,37 @@ export interface Subscribe {
 
 export type Command = Subscribe | { unsubscribe: string } | { ack: string };
 
-const USAGE = 'messages must be JSON: {"subscribe":"<camera>","fps":N,"width":W,"ack":true,"adapt":true}, {"ack":"<camera>"} or {"unsubscribe":"<camera>"}';
-
 const wholeIn = (v: unknown, min: number, max: number): boolean => Number.isInteger(v) && (v as number) >= min && (v as number) <= max;
 
-/** The command, or a one-line reason it is refused. */
-export function parseCommand(message: ArrayBuffer): Command | string {
+/** The server's error message: the refusal's text and code, and the camera it is about. */
+export interface ErrorMessage {
+  error: string;
+  code: string;
+  camera?: string;
+}
+
+export function errorMessage(refusal: Refusal, camera?: string): string {
+  const m: ErrorMessage = camera === undefined ? { error: refusal.text, code: refusal.code } : { error: refusal.text, code: refusal.code, camera };
+  return JSON.stringify(m);
+}
+
+/** The command, or the refusal that says why not. */
+export function parseCommand(message: ArrayBuffer): Command | Refusal {
   let value: unknown;
   try {
     value = JSON.parse(Buffer.from(message).toString('utf8'));
   } catch {
-    return USAGE;
+    return REFUSALS.notJson;
   }
-  if (typeof value !== 'object' || value === null) return 'expected a JSON object';
+  if (typeof value !== 'object' || value === null) return REFUSALS.notObject;
   const v = value as Record<string, unknown>;
   const camera = v.subscribe ?? v.unsubscribe ?? v.ack;
-  if (typeof camera !== 'string' || !CAMERA_ID_RE.test(camera)) return `camera must be ${CAMERA_ID_RULE}`;
+  if (typeof camera !== 'string' || !CAMERA_ID_RE.test(camera)) return REFUSALS.badCamera(CAMERA_ID_RULE);
   if (v.subscribe === undefined) return v.unsubscribe !== undefined ? { unsubscribe: camera } : { ack: camera };
-  if (v.fps !== undefined && !wholeIn(v.fps, 1, MAX_VIEWER_FPS)) return `fps must be a whole number from 1 to ${MAX_VIEWER_FPS}`;
-  if (v.width !== undefined && !wholeIn(v.width, 16, 8192)) return 'width must be a whole number from 16 to 8192';
-  if ((v.ack !== undefined && typeof v.ack !== 'boolean') || (v.adapt !== undefined && typeof v.adapt !== 'boolean'))
-    return 'ack and adapt must be true or false';
-  if (v.adapt === true && v.ack !== true) return 'adapt needs ack: true';
+  if (v.fps !== undefined && !wholeIn(v.fps, 1, MAX_VIEWER_FPS)) return REFUSALS.badFps;
+  if (v.width !== undefined && !wholeIn(v.width, 16, 8192)) return REFUSALS.badWidth;
+  if ((v.ack !== undefined && typeof v.ack !== 'boolean') || (v.adapt !== undefined && typeof v.adapt !== 'boolean')) return REFUSALS.badFlag;
+  if (v.adapt === true && v.ack !== true) return REFUSALS.adaptNeedsAck;
   return {
     subscribe: camera,
     ack: v.ack === true,

@@ -3,15 +3,16 @@
  * per host allow as <img> streams. One socket carries any number of cameras:
  *   client -> server (text): subscribe, ack, unsubscribe (ws-protocol.ts)
  *   server -> client (binary): one frame per message, in the bus wire format of bus/frame.ts
- *   server -> client (text): {"error":"…","camera":"…"} for a refused subscription
+ *   server -> client (text): {"error":"…","code":"…","camera":"…"} for a refused command (ws-protocol.ts)
  * Latest frame wins per camera and socket (ws-viewer.ts).
  */
 import type { Logger } from '../../lib/log.js';
 import { readClient, readCredentials, type Access } from '../access/access.js';
+import { admit } from '../access/admit.js';
 import type { Capacity } from '../ops/capacity.js';
 import type { CameraHub } from '../delivery/hub.js';
 import { REFUSALS } from './refusals.js';
-import { refuse } from './respond.js';
+import type { Refuser } from './refuser.js';
 import type { TemplatedApp, WebSocket } from './uws.js';
 import type { DeliveryObserver } from '../delivery/viewer.js';
 import { Adaptation } from '../adaptation/adapt.js';
@@ -24,26 +25,26 @@ export interface WebSocketOptions {
   hub: CameraHub;
   access: Access;
   capacity: Capacity;
+  refuser: Refuser;
   log: Logger;
   observer: DeliveryObserver;
   renditionWidths: readonly number[];
 }
 
 export function installWebSocket(app: TemplatedApp, o: WebSocketOptions): void {
-  const { hub, access, capacity, log, observer, renditionWidths } = o;
-  const reply = (ws: WebSocket<SocketState>, body: Record<string, unknown>): void => {
-    if (ws.getUserData().open) ws.send(JSON.stringify(body), false);
-  };
+  const { hub, access, refuser, log, observer, renditionWidths } = o;
 
   const subscribe = async (ws: WebSocket<SocketState>, cmd: Subscribe): Promise<void> => {
     const { subscribe: camera, fps } = cmd;
     const state = ws.getUserData();
     if (state.viewers.has(camera)) return;
-    if (state.viewers.size >= MAX_CAMERAS_PER_SOCKET) return reply(ws, { error: `at most ${MAX_CAMERAS_PER_SOCKET} cameras per socket`, camera });
-    if (!access.allows(state.creds, camera)) return reply(ws, { error: 'not allowed', camera });
-    if (!(await hub.isKnown(camera))) return reply(ws, { error: 'no such camera', camera });
+    if (state.viewers.size >= MAX_CAMERAS_PER_SOCKET) return refuser.ws(ws, REFUSALS.tooManyCameras(MAX_CAMERAS_PER_SOCKET), camera);
+    if (!access.allows(state.creds, camera)) return refuser.ws(ws, REFUSALS.cameraNotAllowed, camera);
+    if (!(await hub.isKnown(camera))) return refuser.ws(ws, REFUSALS.unknownCamera, camera);
     if (!state.open || state.viewers.has(camera)) return;
-    if (!capacity.admit(Math.min(fps ?? Infinity, hub.frameRate(camera)))) return reply(ws, { error: REFUSALS.saturated.text, camera });
+    // The socket already holds its viewer's place: a camera added to it is priced against the load only.
+    const refusal = admit(o, { rate: Math.min(fps ?? Infinity, hub.frameRate(camera)) });
+    if (refusal) return refuser.ws(ws, refusal, camera);
     const cameraWidth = hub.cameraWidth(camera);
     const rendition = cmd.width === undefined ? null : snapRendition(cmd.width, cameraWidth, renditionWidths);
     const viewer = new WsViewer(ws, camera, {
@@ -78,37 +79,31 @@ export function installWebSocket(app: TemplatedApp, o: WebSocketOptions): void {
       const remote = readClient(res, req, access.trusted).address;
       const host = req.getHeader('host');
       const origin = req.getHeader('origin');
-      if (!access.hostAllowed(host)) return refuse(res, REFUSALS.host);
+      if (!access.hostAllowed(host)) return refuser.http(res, REFUSALS.host);
       // Cross-site WebSocket hijacking: a page elsewhere must not ride this browser's cookie or address.
       if (!access.webSocketOriginAllowed(origin, host)) {
         // Counted always (camfan_requests_refused_total{reason="origin"}); logged at the first and every 100th.
-        const n = access.refused.origin;
+        refuser.http(res, REFUSALS.origin);
+        const n = refuser.counts.get(REFUSALS.origin.code);
         if (n === 1 || n % 100 === 0) log.info({ origin: origin.slice(0, 200), remote, refused: n }, 'websocket refused: origin not allowed');
-        return refuse(res, REFUSALS.origin);
+        return;
       }
-      if (!access.allows(creds)) {
-        access.refuseAuth();
-        return refuse(res, REFUSALS.credentials, access.challenge());
-      }
-      if (capacity.full) {
-        capacity.refused++;
-        return refuse(res, REFUSALS.saturated);
-      }
-      const admission = access.admit(remote);
-      if (admission === 'max_viewers') return refuse(res, REFUSALS.maxViewers);
-      if (admission === 'max_viewers_per_ip') return refuse(res, REFUSALS.maxViewersPerIp);
+      if (!access.allows(creds)) return refuser.unauthorized(res, []);
+      // Its cameras come later (each priced then): here only a full gateway refuses, and the socket takes a viewer's place.
+      const refusal = admit(o, { remote });
+      if (refusal) return refuser.http(res, refusal);
       const state: SocketState = { viewers: new Map(), open: true, remote, creds };
       res.upgrade(state, req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context);
     },
     message: (ws, message, isBinary) => {
-      const cmd = isBinary ? 'send commands as text' : parseCommand(message);
-      if (typeof cmd === 'string') return reply(ws, { error: cmd });
+      const cmd = isBinary ? REFUSALS.binary : parseCommand(message);
+      if ('code' in cmd) return refuser.ws(ws, cmd);
       if ('subscribe' in cmd) {
         subscribe(ws, cmd).catch((err: Error) => log.error({ err: err.message }, 'websocket subscribe failed'));
       } else if ('unsubscribe' in cmd) {
         unsubscribe(ws.getUserData(), cmd.unsubscribe);
       } else if (ws.getUserData().viewers.get(cmd.ack)?.ack() !== true) {
-        reply(ws, { error: 'nothing to acknowledge (subscribe with "ack":true)', camera: cmd.ack });
+        refuser.ws(ws, REFUSALS.nothingToAck, cmd.ack);
       }
     },
     drain: (ws) => {

@@ -29,8 +29,6 @@ export class Capacity {
   load = 0;
   /** Smoothed busy time per delivered frame (ms); 0 until measured. */
   costPerDeliveryMs = 0;
-  /** Viewers refused because the gateway was saturated. */
-  refused = 0;
   private saturatedNow = false;
   /** Frame rate of the last viewer that asked to join (what /readyz checks there is room for). */
   private lastFps = 30;
@@ -67,7 +65,7 @@ export class Capacity {
     return this.saturatedNow;
   }
 
-  /** MAX_VIEWERS=auto: may a viewer of a camera running at `fps` join? Counts the refusal when not. */
+  /** MAX_VIEWERS=auto: may a viewer of a camera running at `fps` join? (A refusal is counted where it is sent.) */
   admit(fps: number): boolean {
     if (!this.o.auto) return true;
     this.lastFps = fps;
@@ -75,7 +73,6 @@ export class Capacity {
       this.admittedFps += fps;
       return true;
     }
-    this.refused++;
     return false;
   }
 

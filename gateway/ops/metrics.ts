@@ -6,9 +6,9 @@
  */
 import client from 'prom-client';
 import type { FrameBus } from '../../bus/bus.js';
-import type { Access } from '../access/access.js';
 import type { Capacity } from './capacity.js';
 import type { CameraHub } from '../delivery/hub.js';
+import type { RefusalCounts } from '../http/refusals.js';
 import { LeanHistogram } from './lean-histogram.js';
 import type { DeliveryObserver } from '../delivery/viewer.js';
 
@@ -31,7 +31,7 @@ export class DeliveryTally implements DeliveryObserver {
 const EVENT_LOOP_SAMPLE_MS = 100;
 const LATENCY_BUCKETS = [0.002, 0.005, 0.01, 0.015, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-export function createMetrics(hub: CameraHub, bus: FrameBus, access: Access, capacity: Capacity, tally: DeliveryTally): GatewayMetrics {
+export function createMetrics(hub: CameraHub, bus: FrameBus, refusals: RefusalCounts, capacity: Capacity, tally: DeliveryTally): GatewayMetrics {
   const registry = new client.Registry();
   // The event-loop delay is sampled every 100 ms, not prom-client's default 10 ms: a 10 ms timer wakes an
   // idle gateway 100 times a second (about 1 % of a core measured here) and still costs under load, while a
@@ -139,13 +139,12 @@ export function createMetrics(hub: CameraHub, bus: FrameBus, access: Access, cap
   busCounter('camfan_viewers_stall_closed_total', 'Viewers closed because their socket took nothing for STALL_CLOSE_MS', () => hub.watchdog.stallClosed);
   new client.Counter({
     name: 'camfan_requests_refused_total',
-    help: 'Requests refused, by reason: auth, max_viewers, max_viewers_per_ip, saturated (MAX_VIEWERS=auto), host (ALLOWED_HOSTS), origin (/ws), operator_address',
+    help: 'Requests and /ws commands refused, by reason: the refusal code (README "Refusal codes"), e.g. auth, max_viewers, max_viewers_per_ip, saturated (MAX_VIEWERS=auto), host (ALLOWED_HOSTS), origin (/ws), operator_address',
     labelNames: ['reason'],
     registers: [registry],
     collect() {
       this.reset();
-      for (const [reason, n] of Object.entries(access.refused)) this.inc({ reason }, n);
-      this.inc({ reason: 'saturated' }, capacity.refused);
+      for (const [reason, n] of Object.entries(refusals.all())) this.inc({ reason }, n);
     },
   });
   new client.Gauge({

@@ -68,6 +68,7 @@ describe('security', () => {
       assert.equal(r.status, 401, path);
       assert.equal(r.headers.get('www-authenticate'), 'Bearer realm="camfan"');
       assert.equal(r.headers.get('x-content-type-options'), 'nosniff');
+      assert.equal(r.headers.get('x-camfan-refusal'), 'auth', `${path}: the refusal's code`);
     }
     assert.equal((await status(`${tokenGw.base}/healthz`)).status, 200);
     assert.equal((await status(`${tokenGw.base}/readyz`)).status, 200);

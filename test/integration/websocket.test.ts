@@ -91,6 +91,11 @@ describe('WebSocket delivery', () => {
         'nothing to acknowledge (subscribe with "ack":true)',
       ].sort(),
     );
+    assert.deepEqual(
+      c.errors.map((e) => e.code).sort(),
+      ['not_json', 'bad_camera', 'no_such_camera', 'bad_fps', 'binary', 'adapt_needs_ack', 'bad_width', 'nothing_to_ack'].sort(),
+      'each error carries its code',
+    );
     c.send({ subscribe: 'a', fps: 5 });
     await sleep(2100);
     const got = c.frames.length;

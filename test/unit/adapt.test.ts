@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import type { CameraInfo } from '../../bus/bus.js';
 import { Adaptation, type LinkSample } from '../../gateway/adaptation/adapt.js';
 import { frameBytes, ladder, snapRendition } from '../../gateway/adaptation/renditions.js';
-import { parseCommand } from '../../gateway/http/ws-protocol.js';
+import { parseCommand, type Command } from '../../gateway/http/ws-protocol.js';
 
 const WIDTHS = [320, 640, 1280];
 
@@ -57,7 +57,12 @@ test('adaptation: a picture that gives only NO SIGNAL after a switch is left, an
 });
 
 test('ws protocol: subscribe options, ack and unsubscribe; refusals say why', () => {
-  const cmd = (v: unknown): ReturnType<typeof parseCommand> => parseCommand(new TextEncoder().encode(JSON.stringify(v)).buffer as ArrayBuffer);
+  const parse = (v: unknown): ReturnType<typeof parseCommand> => parseCommand(new TextEncoder().encode(JSON.stringify(v)).buffer as ArrayBuffer);
+  // A refusal, by its text (what the client is shown); its code is checked below.
+  const cmd = (v: unknown): Command | string => {
+    const c = parse(v);
+    return 'code' in c ? c.text : c;
+  };
   assert.deepEqual(cmd({ subscribe: 'cam0', fps: 5, width: 320, ack: true, adapt: true }), { subscribe: 'cam0', fps: 5, width: 320, ack: true, adapt: true });
   assert.deepEqual(cmd({ subscribe: 'cam0' }), { subscribe: 'cam0', ack: false, adapt: false });
   assert.deepEqual(cmd({ ack: 'cam0' }), { ack: 'cam0' });
@@ -65,4 +70,10 @@ test('ws protocol: subscribe options, ack and unsubscribe; refusals say why', ()
   assert.equal(cmd({ subscribe: 'cam0', adapt: true }), 'adapt needs ack: true');
   assert.equal(cmd({ subscribe: 'cam0', width: 1e6 }), 'width must be a whole number from 16 to 8192');
   assert.equal(cmd({ subscribe: 'cam0', ack: 'yes' }), 'ack and adapt must be true or false');
+  assert.deepEqual(
+    [parse({ subscribe: 'cam0', adapt: true }), parse({ subscribe: 'cam0', width: 1e6 }), parse({ subscribe: '../x' })].map((c) =>
+      'code' in c ? c.code : null,
+    ),
+    ['adapt_needs_ack', 'bad_width', 'bad_camera'],
+  );
 });

@@ -60,12 +60,13 @@ const socket = new FrameSocket({
     if (up && socket.stats.connects > 1) for (const f of feeds.values()) f.reopen();
     showConnection();
   },
-  error: (message, camera) => {
+  error: (code, message, camera) => {
+    // Codes, not texts, decide (gateway/http/refusals.ts): the texts are for people and may change.
     const t = camera === undefined ? undefined : tiles.get(camera);
-    if (!t || message.startsWith('nothing to acknowledge')) return;
+    if (!t || code === 'nothing_to_ack') return;
     // The gateway dropped or refused this subscription: asked again once the camera is live (updateDemand).
     socket.forget(t.camera);
-    if (message === 'camera gone') t.gone = true;
+    if (code === 'camera_gone') t.gone = true;
     else t.showError(message);
   },
 });

@@ -16,7 +16,8 @@ export interface SocketEvents {
   frame(f: WireFrame): void;
   /** The socket opened (true) or closed (false). */
   connection(up: boolean): void;
-  error(message: string, camera: string | undefined): void;
+  /** The gateway refused a command or ended a subscription: its stable code (gateway/http/refusals.ts) and its text for people. */
+  error(code: string, message: string, camera: string | undefined): void;
 }
 
 export class FrameSocket {
@@ -101,8 +102,8 @@ export class FrameSocket {
 
   private onText(text: string): void {
     try {
-      const m = JSON.parse(text) as { error?: string; camera?: string };
-      if (m.error) this.on.error(m.error, m.camera);
+      const m = JSON.parse(text) as { error?: string; code?: string; camera?: string };
+      if (m.error) this.on.error(m.code ?? '', m.error, m.camera);
     } catch {
       /* not ours to judge: the gateway only sends JSON */
     }

@@ -35,7 +35,7 @@ export class Tile {
   /** Receipt time of the last NO SIGNAL placeholder, and how many came. */
   placeholderAt = 0;
   placeholders = 0;
-  /** The camera has left the gateway's list or the gateway said "camera gone". */
+  /** The camera has left the gateway's list or the gateway said it is gone (code camera_gone). */
   gone = false;
   /** Real frames drawn since the last tick, and the rate they made. */
   framesThisTick = 0;

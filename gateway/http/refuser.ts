@@ -1,0 +1,48 @@
+/**
+ * Where refusals leave the gateway, each counted by its code (RefusalCounts): an HTTP refusal as a
+ * one-line text body with its status, Retry-After when it has one and X-Camfan-Refusal: <code> (the text
+ * stays the body, as clients and tests read it); the 401, with the credentials' challenge, built here only;
+ * and a refusal on an open /ws as its JSON error message.
+ */
+import type { Access } from '../access/access.js';
+import { REFUSALS, type HttpRefusal, type Refusal, type RefusalCounts } from './refusals.js';
+import { send, type Headers } from './respond.js';
+import type { HttpResponse, WebSocket } from './uws.js';
+import { errorMessage } from './ws-protocol.js';
+
+/** The response header that carries a refusal's code. */
+export const REFUSAL_HEADER = 'X-Camfan-Refusal';
+
+export class Refuser {
+  constructor(
+    readonly counts: RefusalCounts,
+    private readonly access: Access,
+  ) {}
+
+  /** An HTTP refusal from the catalogue. */
+  http(res: HttpResponse, refusal: HttpRefusal, extra: Headers = []): void {
+    this.counts.count(refusal);
+    const retry: Headers = refusal.retryAfter === undefined ? [] : [['Retry-After', String(refusal.retryAfter)]];
+    send(res, refusal.status, 'text/plain; charset=utf-8', `${refusal.text}\n`, [...retry, [REFUSAL_HEADER, refusal.code], ...extra]);
+  }
+
+  /**
+   * 401 with the challenge of the credentials this gateway takes (Bearer, or Basic with AUTH_BASIC). The
+   * page answers with a form instead of the text: loginPage gets whether the browser will ask for Basic.
+   */
+  unauthorized(res: HttpResponse, extra: Headers, loginPage?: (basic: boolean) => string): void {
+    const refusal = REFUSALS.credentials;
+    this.access.refuseAuth();
+    const challenge = this.access.challenge();
+    if (!loginPage) return this.http(res, refusal, [...challenge, ...extra]);
+    this.counts.count(refusal);
+    const basic = challenge[0]![1].startsWith('Basic');
+    send(res, refusal.status, 'text/html; charset=utf-8', loginPage(basic), [...challenge, [REFUSAL_HEADER, refusal.code], ...extra]);
+  }
+
+  /** A refused /ws command, as {"error":…,"code":…,"camera":…} (nothing once the socket has closed). */
+  ws<T extends { open: boolean }>(socket: WebSocket<T>, refusal: Refusal, camera?: string): void {
+    this.counts.count(refusal);
+    if (socket.getUserData().open) socket.send(errorMessage(refusal, camera), false);
+  }
+}
