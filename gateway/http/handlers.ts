@@ -2,6 +2,7 @@
  * The gateway's HTTP handlers but streams (stream.ts), one named function each. The pre-step in
  * routes.ts has already checked the Host, the credentials and, for camera routes, the camera id.
  */
+import { LIMITS } from '../../lib/ids.js';
 import type { HttpRequest, HttpResponse } from './uws.js';
 import { FAVICON_ASSET, pageAsset } from '../page/assets.js';
 import { renderLogin, renderPage } from '../page/html.js';
@@ -36,7 +37,7 @@ export const pageFile: Handler = (res, req) => {
 
 /** The camera's (or a rendition's) freshest live JPEG. */
 export const snapshot: Handler = async (res, req, ctx, o) => {
-  const width = parseWhole(req.getQuery('width'), 16, 8192);
+  const width = parseWhole(req.getQuery('width'), LIMITS.renditionWidth.min, LIMITS.renditionWidth.max);
   if (width === null) return refuse(res, REFUSALS.badWidth, ctx.cors);
   if (!(await o.hub.isKnown(ctx.camera))) {
     const redisDown = !(await o.bus.checkReady());

@@ -24,7 +24,7 @@ export const REFUSALS = {
   maxViewersPerIp: r('429 Too Many Requests', 'too many viewers from your address', 5),
   badFraming: r('400 Bad Request', 'framing must be advance or classic'),
   badFps: r('400 Bad Request', `fps must be a whole number from ${LIMITS.fps.min} to ${LIMITS.fps.max}`),
-  badWidth: r('400 Bad Request', 'width must be a whole number from 16 to 8192'),
+  badWidth: r('400 Bad Request', `width must be a whole number from ${LIMITS.renditionWidth.min} to ${LIMITS.renditionWidth.max}`),
   redisDown: r('503 Service Unavailable', 'Redis does not answer', 1),
   corsOff: r('405 Method Not Allowed', 'CORS is not enabled for this origin'),
   notFound: r('404 Not Found', 'not found'),

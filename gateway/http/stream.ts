@@ -3,11 +3,11 @@
  * (mjpeg-viewer.ts) that the hub feeds. Admission: the query is checked, then the gateway's capacity
  * (MAX_VIEWERS=auto), then MAX_VIEWERS and MAX_VIEWERS_PER_IP; the viewer's slot is released when it goes.
  */
+import { LIMITS } from '../../lib/ids.js';
 import { MjpegViewer } from '../delivery/mjpeg-viewer.js';
 import { chooseFraming } from '../delivery/packet.js';
 import { snapRendition } from '../adaptation/renditions.js';
 import type { HttpRequest, HttpResponse } from './uws.js';
-import { MAX_VIEWER_FPS } from './ws-protocol.js';
 import type { Ctx, HttpOptions } from './context.js';
 import { parseWhole } from './query.js';
 import { REFUSALS } from './refusals.js';
@@ -17,8 +17,8 @@ export function stream(res: HttpResponse, req: HttpRequest, ctx: Ctx, o: HttpOpt
   const { hub, access, capacity, log } = o;
   const camera = ctx.camera;
   const framing = chooseFraming(req.getQuery('framing'), req.getHeader('user-agent'));
-  const fps = parseWhole(req.getQuery('fps'), 1, MAX_VIEWER_FPS);
-  const width = parseWhole(req.getQuery('width'), 16, 8192);
+  const fps = parseWhole(req.getQuery('fps'), LIMITS.fps.min, LIMITS.fps.max);
+  const width = parseWhole(req.getQuery('width'), LIMITS.renditionWidth.min, LIMITS.renditionWidth.max);
   if (!framing) return refuse(res, REFUSALS.badFraming, ctx.cors);
   if (fps === null) return refuse(res, REFUSALS.badFps, ctx.cors);
   if (width === null) return refuse(res, REFUSALS.badWidth, ctx.cors);
