@@ -3,6 +3,7 @@
  * routes.ts has already checked the Host, the credentials and, for camera routes, the camera id.
  */
 import { LIMITS } from '../../lib/ids.js';
+import type { ListedCamera } from '../../lib/wire/camera-info.mjs';
 import type { HttpRequest, HttpResponse } from './uws.js';
 import { FAVICON_ASSET, pageAsset } from '../page/assets.js';
 import { renderLogin, renderPage } from '../page/html.js';
@@ -76,9 +77,10 @@ export const cameras: Handler = async (res, _req, ctx, o) => {
   if (ctx.aborted) return;
   if (!ready) return refuse(res, REFUSALS.redisDown, ctx.cors);
   const mine = list.filter((c) => o.access.allows(ctx.creds, c.camera));
+  const listed: ListedCamera[] = mine.map((c) => ({ ...c, live: o.hub.isFresh(c.lastFrameAt), viewersHere: o.hub.viewerCount(c.camera) }));
   const body = {
     defaultCamera: o.defaultCamera,
-    cameras: mine.map((c) => ({ ...c, live: o.hub.isFresh(c.lastFrameAt), viewersHere: o.hub.viewerCount(c.camera) })),
+    cameras: listed,
   };
   sendJson(res, '200 OK', body, ctx.cors);
 };

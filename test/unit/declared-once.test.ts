@@ -18,7 +18,7 @@ function sources(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
     const file = path.join(dir, name);
     if (statSync(file).isDirectory()) return sources(file);
-    return /\.(ts|js|json)$/.test(name) ? [file] : [];
+    return /\.(ts|mts|js|json)$/.test(name) ? [file] : [];
   });
 }
 
