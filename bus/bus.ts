@@ -3,38 +3,11 @@
  * read a camera's latest frame, and announce/list cameras. Implemented over Redis (redis-bus.ts) and
  * in-process for unit tests (memory-bus.ts); test/integration/bus-contract.test.ts runs the same contract on both.
  */
+import type { CameraInfo } from '../lib/wire/camera-info.mjs';
 import type { Frame } from './frame.js';
 
-export interface CameraInfo {
-  camera: string;
-  source: string;
-  width: number;
-  height: number;
-  /** Measured publish rate over the last second. */
-  fps: number;
-  targetFps: number;
-  /** Capture time of the last published frame (ms since the epoch), 0 if none yet. */
-  lastFrameAt: number;
-  lastFrameBytes: number;
-  /** True while no gateway watches the camera and the capture runs at its idle rate. */
-  idle: boolean;
-  /** Median JPEG encode time of recent frames (ms), null before the first (and while passing through). */
-  encodeMsP50: number | null;
-  /** passthrough: the camera's own JPEGs are published as they are; transcode: decoded and encoded by the capture. Unset before the first frame (and by older captures). */
-  mode?: 'passthrough' | 'transcode';
-  /** When this record was written (ms since the epoch). */
-  updatedAt: number;
-  /** Smaller pictures (RENDITION_WIDTHS) the capture encodes now because some gateway watches them. */
-  renditions?: RenditionInfo[];
-}
-
-export interface RenditionInfo {
-  width: number;
-  height: number;
-  /** Measured publish rate over the last second. */
-  fps: number;
-  lastFrameBytes: number;
-}
+// Defined with the page, which reads the same entries from /api/cameras.
+export type { CameraInfo, RenditionInfo } from '../lib/wire/camera-info.mjs';
 
 /**
  * Which picture of a camera: null for the camera's own size, else the width of one of its renditions

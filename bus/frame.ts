@@ -1,15 +1,10 @@
 /**
- * The frame wire format, defined once. Version 1, big-endian:
- *
- *   0  magic 'CF' (2 bytes)      2  version u8 = 1        3  camera id length n (u8, 1..64)
- *   4  sequence number (f64, an integer < 2^53)
- *  12  capture timestamp, ms since the epoch (f64)
- *  20  width u16               22  height u16
- *  24  camera id (n bytes of ASCII)   24+n  JPEG bytes (SOI ... EOI)
- *
- * Decoding copies nothing: the JPEG is a view into the received message.
+ * Frames on the bus: the wire format (lib/wire/frame-format.mts, shared with the page) written and read
+ * on Buffers, with the checks a frame from Redis must pass. Decoding copies nothing: the JPEG is a view
+ * into the received message.
  */
 import { CAMERA_ID_RE } from '../lib/ids.js';
+import { AT, FIXED_HEADER, MAGIC0, MAGIC1, readHeader, WIRE_VERSION } from '../lib/wire/frame-format.mjs';
 
 export interface Frame {
   camera: string;
@@ -20,11 +15,6 @@ export interface Frame {
   height: number;
   jpeg: Buffer;
 }
-
-export const WIRE_VERSION = 1;
-const MAGIC0 = 0x43; // 'C'
-const MAGIC1 = 0x46; // 'F'
-const FIXED_HEADER = 24;
 
 export class FrameDecodeError extends Error {
   constructor(reason: string) {
@@ -38,32 +28,26 @@ export function encodeFrame(frame: Frame): Buffer {
   const header = Buffer.allocUnsafe(FIXED_HEADER + id.length);
   header[0] = MAGIC0;
   header[1] = MAGIC1;
-  header[2] = WIRE_VERSION;
-  header[3] = id.length;
-  header.writeDoubleBE(frame.seq, 4);
-  header.writeDoubleBE(frame.timestamp, 12);
-  header.writeUInt16BE(frame.width, 20);
-  header.writeUInt16BE(frame.height, 22);
+  header[AT.version] = WIRE_VERSION;
+  header[AT.idLength] = id.length;
+  header.writeDoubleBE(frame.seq, AT.seq);
+  header.writeDoubleBE(frame.timestamp, AT.timestamp);
+  header.writeUInt16BE(frame.width, AT.width);
+  header.writeUInt16BE(frame.height, AT.height);
   id.copy(header, FIXED_HEADER);
   return Buffer.concat([header, frame.jpeg], header.length + frame.jpeg.length);
 }
 
 export function decodeFrame(msg: Buffer): Frame {
-  if (msg.length < FIXED_HEADER + 1 + 4) throw new FrameDecodeError(`too short (${msg.length} bytes)`);
-  if (msg[0] !== MAGIC0 || msg[1] !== MAGIC1) throw new FrameDecodeError('bad magic');
-  if (msg[2] !== WIRE_VERSION) throw new FrameDecodeError(`unsupported version ${msg[2]}`);
-  const idLength = msg[3]!;
-  const jpegStart = FIXED_HEADER + idLength;
-  if (idLength === 0 || jpegStart + 4 > msg.length) throw new FrameDecodeError('bad camera id length');
-  const camera = msg.toString('latin1', FIXED_HEADER, jpegStart);
+  const h = readHeader(msg);
+  if (typeof h === 'string') throw new FrameDecodeError(h);
+  const { camera, seq, timestamp, width, height } = h;
   if (!CAMERA_ID_RE.test(camera)) throw new FrameDecodeError('bad camera id');
-  const seq = msg.readDoubleBE(4);
-  const timestamp = msg.readDoubleBE(12);
   if (!Number.isSafeInteger(seq) || seq < 0) throw new FrameDecodeError('bad sequence number');
   if (!Number.isFinite(timestamp) || timestamp <= 0) throw new FrameDecodeError('bad timestamp');
-  const jpeg = msg.subarray(jpegStart);
+  const jpeg = msg.subarray(h.jpegStart);
   if (!isJpeg(jpeg)) throw new FrameDecodeError('payload is not a whole JPEG (SOI/EOI)');
-  return { camera, seq, timestamp, width: msg.readUInt16BE(20), height: msg.readUInt16BE(22), jpeg };
+  return { camera, seq, timestamp, width, height, jpeg };
 }
 
 /** SOI at the start and EOI at the end: cheap proof that a JPEG arrived whole. */

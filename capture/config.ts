@@ -43,12 +43,6 @@ export const captureSettings = {
     parse: integer(0, LIMITS.fps.max),
   },
   dropSameFrames: { env: 'DROP_SAME_FRAMES', doc: 'skip frames identical to the last one published (static scenes)', default: 'on', parse: oneOf('on', 'off') },
-  maxFrameBytes: {
-    env: 'MAX_FRAME_BYTES',
-    doc: 'drop (and count) a JPEG larger than this; keep it well under Redis client-output-buffer-limit pubsub',
-    default: 8 * 1024 * 1024,
-    parse: integer(1024, 256 * 1024 * 1024),
-  },
   keepAliveMs: { env: 'KEEPALIVE_MS', doc: 'with DROP_SAME_FRAMES, still publish an unchanged frame this often', default: 1000, parse: integer(100, 60000) },
   latestTtlMs: {
     env: 'LATEST_TTL_MS',

@@ -39,12 +39,6 @@ export const gatewaySettings = {
     default: 30000,
     parse: integer(500, 600000),
   },
-  maxFrameBytes: {
-    env: 'MAX_FRAME_BYTES',
-    doc: 'a frame from the bus larger than this is refused and counted (anyone who can write to Redis could send one)',
-    default: 8 * 1024 * 1024,
-    parse: integer(1024, 64 * 1024 * 1024),
-  },
   maxClockSkewMs: {
     env: 'MAX_CLOCK_SKEW_MS',
     doc: "a frame stamped more than this ahead of the gateway's clock is refused and counted (keep the hosts' clocks in sync)",

@@ -5,7 +5,7 @@
  */
 import { accessSync, constants } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { CAMERA_ID_RE, CAMERA_ID_RULE } from './ids.js';
+import { CAMERA_ID_RE, CAMERA_ID_RULE, LIMITS } from './ids.js';
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -183,7 +183,7 @@ export function widthList(raw: string): number[] {
     .split(',')
     .map((w) => w.trim())
     .filter(Boolean)
-    .map((w) => integer(16, 8192)(w));
+    .map((w) => integer(LIMITS.renditionWidth.min, LIMITS.renditionWidth.max)(w));
   if (widths.length > 8) throw new Error('expected at most 8 widths');
   return [...new Set(widths)].sort((a, b) => a - b);
 }
@@ -229,6 +229,13 @@ export const commonSettings = {
     doc: 'widths of the smaller pictures viewers may ask for (?width=, or "width" on /ws); each is encoded once, by the capture, only while watched (none: no renditions)',
     default: [320, 640, 1280] as number[],
     parse: widthList,
+  },
+  // One bound for both: a frame the capture publishes over the gateways' bound could never be shown.
+  maxFrameBytes: {
+    env: 'MAX_FRAME_BYTES',
+    doc: 'a JPEG larger than this is dropped and counted: by the capture before Redis (keep it well under Redis client-output-buffer-limit pubsub), by the gateway when one comes from the bus (anyone who can write to Redis could send one)',
+    default: 8 * 1024 * 1024,
+    parse: integer(1024, 64 * 1024 * 1024),
   },
   redisUrl: {
     env: 'REDIS_URL',

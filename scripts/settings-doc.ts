@@ -113,7 +113,7 @@ export function check(doc: string): string[] {
   for (const [app, main] of Object.entries(MAINS)) {
     const listed = helpSettings(main);
     if (listed.length === 0) problems.push(`${app} --help printed no settings: has its format changed? (scripts/settings-doc.ts reads it)`);
-    // A process's setting belongs in its own section or in the shared one (MAX_FRAME_BYTES means different things in each process).
+    // A process's setting belongs in its own section or in the shared one.
     const where = `${bySection.get('Both') ?? ''}${bySection.get(app[0]!.toUpperCase() + app.slice(1)) ?? ''}`;
     for (const env of listed) {
       if (!where.includes(`| \`${env}\` |`)) problems.push(`${env}, printed by ${app} --help, is not in the ${app} or shared section of docs/settings.md`);

@@ -5,6 +5,8 @@
 import { FAVICON_ASSET, pageAsset } from '../page/assets.js';
 import { renderLogin, renderPage } from '../page/html.js';
 import { snapRendition } from '../adaptation/renditions.js';
+import { LIMITS } from '../../lib/ids.js';
+import type { ListedCamera } from '../../lib/wire/camera-info.mjs';
 import type { Handler } from './context.js';
 import { REFUSALS } from './refusals.js';
 import { send, sendJson } from './respond.js';
@@ -29,7 +31,7 @@ export const pageFile: Handler = (res, req, _ctx, o) => {
 
 /** The camera's (or a rendition's) freshest live JPEG. */
 export const snapshot: Handler = async (res, req, ctx, o) => {
-  const width = parseWhole(req.getQuery('width'), 16, 8192);
+  const width = parseWhole(req.getQuery('width'), LIMITS.renditionWidth.min, LIMITS.renditionWidth.max);
   if (width === null) return o.refuser.http(res, REFUSALS.badWidth, ctx.cors);
   if (!(await o.hub.isKnown(ctx.camera))) {
     const redisDown = !(await o.bus.checkReady());
@@ -68,9 +70,10 @@ export const cameras: Handler = async (res, _req, ctx, o) => {
   if (ctx.aborted) return;
   if (!ready) return o.refuser.http(res, REFUSALS.redisDown, ctx.cors);
   const mine = list.filter((c) => o.access.allows(ctx.creds, c.camera));
+  const listed: ListedCamera[] = mine.map((c) => ({ ...c, live: o.hub.isFresh(c.lastFrameAt), viewersHere: o.hub.viewerCount(c.camera) }));
   const body = {
     defaultCamera: o.defaultCamera,
-    cameras: mine.map((c) => ({ ...c, live: o.hub.isFresh(c.lastFrameAt), viewersHere: o.hub.viewerCount(c.camera) })),
+    cameras: listed,
   };
   sendJson(res, '200 OK', body, ctx.cors);
 };

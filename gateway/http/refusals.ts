@@ -41,7 +41,7 @@ export const REFUSALS = {
   maxViewersPerIp: r('max_viewers_per_ip', '429 Too Many Requests', 'too many viewers from your address', 5),
   badFraming: r('bad_framing', '400 Bad Request', 'framing must be advance or classic'),
   badFps: r('bad_fps', '400 Bad Request', `fps must be a whole number from ${LIMITS.fps.min} to ${LIMITS.fps.max}`),
-  badWidth: r('bad_width', '400 Bad Request', 'width must be a whole number from 16 to 8192'),
+  badWidth: r('bad_width', '400 Bad Request', `width must be a whole number from ${LIMITS.renditionWidth.min} to ${LIMITS.renditionWidth.max}`),
   redisDown: r('redis_down', '503 Service Unavailable', 'Redis does not answer', 1),
   corsOff: r('cors_off', '405 Method Not Allowed', 'CORS is not enabled for this origin'),
   notFound: r('not_found', '404 Not Found', 'not found'),

@@ -1,8 +1,9 @@
 /**
  * The /ws protocol's client messages, parsed and checked (text frames, JSON):
  *   {"subscribe":"cam0"}                       every frame of cam0, latest frame wins
- *     "fps": N         at most N frames a second (1–120)
- *     "width": W       a smaller picture: the configured rendition nearest to W (never wider than the camera)
+ *     "fps": N         at most N frames a second (LIMITS.fps, lib/limits.json)
+ *     "width": W       a smaller picture: the configured rendition nearest to W (never wider than the camera;
+ *                      W within LIMITS.renditionWidth)
  *     "ack": true      the client acknowledges each frame it has drawn; at most 2 are unacknowledged
  *     "adapt": true    (with ack) the gateway picks the picture the link can carry, up to "width"
  *   {"ack":"cam0"}                             a frame of cam0 has been drawn
@@ -13,8 +14,6 @@
  */
 import { CAMERA_ID_RE, CAMERA_ID_RULE, LIMITS } from '../../lib/ids.js';
 import { REFUSALS, type Refusal } from './refusals.js';
-
-export const MAX_VIEWER_FPS = LIMITS.fps.max;
 
 export interface Subscribe {
   subscribe: string;
@@ -53,8 +52,8 @@ export function parseCommand(message: ArrayBuffer): Command | Refusal {
   const camera = v.subscribe ?? v.unsubscribe ?? v.ack;
   if (typeof camera !== 'string' || !CAMERA_ID_RE.test(camera)) return REFUSALS.badCamera(CAMERA_ID_RULE);
   if (v.subscribe === undefined) return v.unsubscribe !== undefined ? { unsubscribe: camera } : { ack: camera };
-  if (v.fps !== undefined && !wholeIn(v.fps, 1, MAX_VIEWER_FPS)) return REFUSALS.badFps;
-  if (v.width !== undefined && !wholeIn(v.width, 16, 8192)) return REFUSALS.badWidth;
+  if (v.fps !== undefined && !wholeIn(v.fps, LIMITS.fps.min, LIMITS.fps.max)) return REFUSALS.badFps;
+  if (v.width !== undefined && !wholeIn(v.width, LIMITS.renditionWidth.min, LIMITS.renditionWidth.max)) return REFUSALS.badWidth;
   if ((v.ack !== undefined && typeof v.ack !== 'boolean') || (v.adapt !== undefined && typeof v.adapt !== 'boolean')) return REFUSALS.badFlag;
   if (v.adapt === true && v.ack !== true) return REFUSALS.adaptNeedsAck;
   return {

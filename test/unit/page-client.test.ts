@@ -3,19 +3,27 @@
  * SIGNAL placeholder from a camera frame on the WebSocket (wire.ts reading what packet.ts sends).
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
+import { pathToFileURL } from 'node:url';
 import { FramePacket } from '../../gateway/delivery/packet.js';
 import { renderNoSignal } from '../../gateway/no-signal/placeholder.js';
+import { pageAsset, pageAssetNames } from '../../gateway/page/assets.js';
 
 /**
- * The client is ES modules made for browsers, in a folder Node takes for CommonJS (dist has no package.json
- * saying otherwise): loaded as the browser gets them. Both modules import nothing.
+ * The client is ES modules made for browsers, which import each other (and the modules shared with the
+ * server, lib/wire) by the names the gateway serves them under: loaded here from those names, in a folder
+ * of their own that says they are ES modules, as the browser gets them from /page/.
  */
+const served = mkdtempSync(path.join(tmpdir(), 'camfan-page-'));
+writeFileSync(path.join(served, 'package.json'), '{ "type": "module" }');
+for (const name of pageAssetNames()) writeFileSync(path.join(served, name), pageAsset(name)!.body);
+after(() => rmSync(served, { recursive: true, force: true }));
+
 function clientModule<T>(name: string): Promise<T> {
-  const source = readFileSync(path.join(__dirname, '..', '..', 'gateway', 'page', 'client', `${name}.js`), 'utf8');
-  return import(`data:text/javascript,${encodeURIComponent(source)}`) as Promise<T>;
+  return import(pathToFileURL(path.join(served, `${name}.js`)).href) as Promise<T>;
 }
 const layout = clientModule<typeof import('../../gateway/page/client/layout.js', { with: { 'resolution-mode': 'import' }})>('layout');
 const wire = clientModule<typeof import('../../gateway/page/client/wire.js', { with: { 'resolution-mode': 'import' }})>('wire');
@@ -41,4 +49,20 @@ test('placeholders are recognised on the WebSocket; camera frames are not taken 
   assert.deepEqual([placeholder.camera, placeholder.seq, placeholder.placeholder], ['cam3', 41, true]);
   assert.deepEqual([real.camera, real.seq, real.placeholder], ['cam3', 41, false]);
   assert.equal(real.jpeg.length, jpeg.length, 'camera frames go out as they came');
+});
+
+test('every module the page imports is one the gateway serves under /page/', () => {
+  const names = pageAssetNames();
+  assert.ok(names.includes('main.js') && names.includes('frame-format.mjs'), 'the client and the shared modules are served');
+  const missing = names.flatMap((name) =>
+    [
+      ...pageAsset(name)!
+        .body.toString('utf8')
+        .matchAll(/^\s*(?:import|export)\s[^;]*?from\s+'([^']+)'/gm),
+    ]
+      .map((m) => m[1]!)
+      .filter((spec) => !spec.startsWith('./') || pageAsset(spec.slice(2)) === null)
+      .map((spec) => `${name} imports ${spec}`),
+  );
+  assert.deepEqual(missing, []);
 });

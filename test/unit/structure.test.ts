@@ -14,7 +14,7 @@ function sources(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
     const file = path.join(dir, name);
     if (statSync(file).isDirectory()) return sources(file);
-    return /\.(ts|js)$/.test(name) ? [file] : [];
+    return /\.(ts|mts|js)$/.test(name) ? [file] : [];
   });
 }
 
@@ -24,7 +24,12 @@ const files = FOLDERS.flatMap((f) => sources(path.join(ROOT, f)));
 function importsOf(file: string): string[] {
   const text = readFileSync(file, 'utf8');
   return [...text.matchAll(/^import\s[^;]*?from\s+'(\.[^']+)'/gm)]
-    .map((m) => path.resolve(path.dirname(file), m[1]!).replace(/\.js$/, '.ts'))
+    .map((m) =>
+      path
+        .resolve(path.dirname(file), m[1]!)
+        .replace(/\.js$/, '.ts')
+        .replace(/\.mjs$/, '.mts'),
+    )
     .filter((p) => files.includes(p));
 }
 

@@ -1,19 +1,12 @@
 /**
- * The camera list (GET /api/cameras, fields as bus/bus.ts CameraInfo), polled with a short timeout so a
- * slow answer never stacks up behind the next poll, and the gateway's clock offset from its Date header
- * (captures and gateways stamp frames with their clocks; the page compares with its own).
+ * The camera list (GET /api/cameras), polled with a short timeout so a slow answer never stacks up behind
+ * the next poll, and the gateway's clock offset from its Date header (captures and gateways stamp frames
+ * with their clocks; the page compares with its own).
  */
-export interface CameraInfo {
-  camera: string;
-  width: number;
-  height: number;
-  fps: number;
-  targetFps: number;
-  lastFrameAt: number;
-  live: boolean;
-  mode?: string;
-  renditions?: Array<{ width: number; height: number; fps: number; lastFrameBytes: number }>;
-}
+import type { ListedCamera } from './camera-info.mjs';
+
+/** What the page knows of a camera: an entry of /api/cameras (lib/wire/camera-info.mts, shared with the gateway). */
+export type CameraInfo = ListedCamera;
 
 export interface CameraList {
   cameras: CameraInfo[];

@@ -1,7 +1,9 @@
 /**
- * Frames as /ws sends them: the bus wire format (bus/frame.ts): 'CF', version 1, camera id length,
- * sequence number (f64), capture time in ms (f64), width u16, height u16, camera id, JPEG.
+ * Frames as /ws sends them: the bus wire format, read by the module the bus reads it with
+ * (lib/wire/frame-format.mts, served next to this one as /page/frame-format.mjs).
  */
+import { readHeader } from './frame-format.mjs';
+
 export interface WireFrame {
   camera: string;
   seq: number;
@@ -18,17 +20,15 @@ export interface WireFrame {
 const decoder = new TextDecoder('latin1');
 
 export function decodeMessage(buf: ArrayBuffer): WireFrame | null {
-  if (buf.byteLength < 28) return null;
-  const v = new DataView(buf);
-  if (v.getUint8(0) !== 0x43 || v.getUint8(1) !== 0x46 || v.getUint8(2) !== 1) return null;
-  const idLen = v.getUint8(3);
-  const jpeg = new Uint8Array(buf, 24 + idLen);
+  const h = readHeader(new Uint8Array(buf));
+  if (typeof h === 'string') return null;
+  const jpeg = new Uint8Array(buf, h.jpegStart);
   return {
-    camera: decoder.decode(new Uint8Array(buf, 24, idLen)),
-    seq: v.getFloat64(4),
-    ts: v.getFloat64(12),
-    width: v.getUint16(20),
-    height: v.getUint16(22),
+    camera: h.camera,
+    seq: h.seq,
+    ts: h.timestamp,
+    width: h.width,
+    height: h.height,
     jpeg,
     placeholder: isNoSignal(jpeg),
     bytes: buf.byteLength,
