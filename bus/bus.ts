@@ -4,6 +4,7 @@
  * in-process for unit tests (memory-bus.ts); test/integration/bus-contract.test.ts runs the same contract on both.
  */
 import type { Frame } from './frame.js';
+import type { SubscribeEndpoint } from './subscribe-tree.js';
 
 export interface CameraInfo {
   camera: string;
@@ -76,6 +77,8 @@ export interface FrameBus {
   /** Connected and a PING came back within the command timeout: what /readyz answers. Never rejects. */
   checkReady(): Promise<boolean>;
   readonly stats: Readonly<BusStats>;
+  /** Redis only, with REDIS_SUBSCRIBE_URL: the endpoint frames are read from now, and how often it failed over. */
+  subscribeEndpoint?(): (SubscribeEndpoint & { failovers: number }) | null;
   /** Idempotent. */
   close(): Promise<void>;
 }
