@@ -6,9 +6,12 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { Redis } from 'ioredis';
+import { execFileSync } from 'node:child_process';
+import { Redis as IORedis, type Redis } from 'ioredis';
 import { openStream, type StreamClient } from '../helpers/mjpeg-client.js';
 import {
+  freePort,
+  ROOT,
   run,
   sleep,
   startCapture,
@@ -169,5 +172,36 @@ describe('subscribe tree (REDIS_SUBSCRIBE_URL through a replica)', () => {
     );
     const count = v.count;
     await waitFor('frames through the replica again', () => v.count >= count + FPS, 5000);
+  });
+
+  test("ecosystem.config.js with REDIS_REPLICA_OF: a replica app redis-server accepts, and the gateways' endpoints", async () => {
+    const port = await freePort();
+    const env: NodeJS.ProcessEnv = { ...process.env, REDIS_REPLICA_OF: `127.0.0.1:${primary.port}`, REDIS_REPLICA_PORT: String(port), CAMERAS: 'cam0=test' };
+    delete env.REDIS_URL;
+    delete env.REDIS_SUBSCRIBE_URL;
+    delete env.REDIS_CLUSTER_NODES;
+    const printed = execFileSync(process.execPath, ['-e', 'console.log(JSON.stringify(require("./ecosystem.config.js").apps))'], { cwd: ROOT, env });
+    const apps = JSON.parse(printed.toString()) as Array<{ name: string; script: string; args?: string[]; env?: Record<string, string> }>;
+    assert.deepEqual(apps.map((a) => a.name).sort(), ['camfan-capture-cam0', 'camfan-gateway', 'camfan-redis-replica'], 'no local primary');
+    const gateway = apps.find((a) => a.name === 'camfan-gateway')!;
+    assert.equal(gateway.env?.REDIS_URL, `redis://127.0.0.1:${primary.port}`);
+    assert.equal(gateway.env?.REDIS_SUBSCRIBE_URL, `redis://127.0.0.1:${port}`);
+    const app = apps.find((a) => a.name === 'camfan-redis-replica')!;
+    const proc = run(app.script, app.args!);
+    try {
+      const c = new IORedis(port, '127.0.0.1', { retryStrategy: () => 50 });
+      c.on('error', () => undefined); // refused until it is up
+      try {
+        await waitFor('the replica app in sync', async () => /master_link_status:up/.test(await c.info('replication')), 10000);
+        const [, limits] = (await c.config('GET', 'client-output-buffer-limit')) as [string, string];
+        assert.match(limits, /slave 268435456 67108864 60/); // Redis 7.0 still says slave
+        assert.deepEqual(await c.config('GET', 'repl-backlog-size'), ['repl-backlog-size', String(8 * 1024 * 1024)]);
+        assert.match(limits, /pubsub 268435456 67108864 60/);
+      } finally {
+        c.disconnect();
+      }
+    } finally {
+      await proc.stop();
+    }
   });
 });
