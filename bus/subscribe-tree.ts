@@ -1,10 +1,10 @@
 /**
- * Frames read from replicas of the primary (REDIS_SUBSCRIBE_URL), so the primary's egress stays one copy
- * per replica however many gateways there are: a Redis replica receives every PUBLISH of its primary and
- * delivers it to the clients subscribed on it. The endpoints are tried in order of preference with the
- * primary last. The current one is left for the next when its subscriber has been down for downMs (killed,
- * unreachable), or when it is a replica whose link to its master has been down for replicaDownMs (it
- * would deliver nothing); the channels are subscribed again there. Every retryPreferredMs the endpoints
+ * Frames read from replicas of the primary (REDIS_SUBSCRIBE_URL), so the primary's egress is a fixed cost
+ * per replica however many gateways read from it: a Redis replica receives every PUBLISH of its primary
+ * and delivers it to the clients subscribed on it. The endpoints are tried in order of preference with the
+ * primary last. The current one is left for the next healthy one when its subscriber has been down for
+ * downMs (killed, unreachable), or when it is a replica whose link to its master has been down for
+ * replicaDownMs (it would deliver nothing); the channels are subscribed again there. Every retryPreferredMs the endpoints
  * before the current one are probed, and the first healthy one is taken back. A switch costs viewers the
  * frames of the gap, never freshness: nothing is queued, the next frame published is the next one shown.
  */
@@ -109,17 +109,38 @@ export class SubscribeTree implements Subscriber {
   private check(): void {
     if (this.closed) return;
     const now = Date.now();
-    const next = (this.index + 1) % this.o.urls.length;
     if (this.sub.status !== 'ready') {
       this.downSince ??= now;
-      if (now - this.downSince >= (this.o.downMs ?? 1000)) return this.moveTo(next, 'unreachable');
+      if (now - this.downSince >= (this.o.downMs ?? 1000)) return void this.failOver('unreachable');
     } else this.downSince = null;
     this.askReplication();
     if (this.replication.masterLink === 'down') {
       this.linkDownSince ??= now;
-      if (now - this.linkDownSince >= (this.o.replicaDownMs ?? 2000)) return this.moveTo(next, 'replica lost its master');
+      if (now - this.linkDownSince >= (this.o.replicaDownMs ?? 2000)) return void this.failOver('replica lost its master');
     } else this.linkDownSince = null;
     if (this.index > 0 && !this.probing && now - this.switchedAt >= (this.o.retryPreferredMs ?? 10_000)) void this.probePreferred();
+  }
+
+  /**
+   * To the next endpoint after the current one (wrapping round) that answers and, if a replica, has its
+   * master; none: stay and ask again at the next check. During an outage of the primary its replicas keep
+   * their subscribers instead of sending them round the list.
+   */
+  private async failOver(reason: string): Promise<void> {
+    if (this.probing) return;
+    this.probing = true;
+    try {
+      const n = this.o.urls.length;
+      for (let step = 1; step < n && !this.closed; step++) {
+        const i = (this.index + step) % n;
+        if (await this.healthy(this.o.urls[i]!)) return this.moveTo(i, reason);
+      }
+      // Nowhere better: look again after as long as the trouble took to notice (probes are connections, and logged).
+      if (this.downSince !== null) this.downSince = Date.now();
+      if (this.linkDownSince !== null) this.linkDownSince = Date.now();
+    } finally {
+      this.probing = false;
+    }
   }
 
   private askReplication(): void {

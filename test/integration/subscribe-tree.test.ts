@@ -174,6 +174,28 @@ describe('subscribe tree (REDIS_SUBSCRIBE_URL through a replica)', () => {
     await waitFor('frames through the replica again', () => v.count >= count + FPS, 5000);
   });
 
+  test('a replica whose master link is down: /readyz says so, and frames move to the primary', async () => {
+    const c = new IORedis(replica.port, '127.0.0.1');
+    try {
+      const v = viewers[1]!;
+      // Replicating from a port where nothing listens: the replica is up, its link is down, no frame arrives.
+      await c.call('REPLICAOF', '127.0.0.1', String(await freePort()));
+      const cut = Date.now();
+      await waitFor('/readyz reports the down link', async () => (await readyz(gateways[1]!)).body.subscribe?.masterLink === 'down', 2000, 50);
+      const before = v.parts.length;
+      await waitFor('frames from the primary', () => v.parts.slice(before).some((p) => !noSignal(p)), 6000, 20);
+      const ms = Date.now() - cut;
+      console.log(`# frames from the primary ${ms} ms after the replica lost its master`);
+      assert.ok(ms < 4000, `after ${ms} ms`);
+      const { status, body } = await readyz(gateways[1]!);
+      assert.equal(status, 200);
+      assert.equal(body.subscribe?.index, 1);
+      await c.call('REPLICAOF', '127.0.0.1', String(primary.port));
+    } finally {
+      c.disconnect();
+    }
+  });
+
   test("ecosystem.config.js with REDIS_REPLICA_OF: a replica app redis-server accepts, and the gateways' endpoints", async () => {
     const port = await freePort();
     const env: NodeJS.ProcessEnv = { ...process.env, REDIS_REPLICA_OF: `127.0.0.1:${primary.port}`, REDIS_REPLICA_PORT: String(port), CAMERAS: 'cam0=test' };
