@@ -3,6 +3,10 @@
  *
  * - camfan-redis: a local redis-server, only when neither REDIS_URL nor REDIS_CLUSTER_NODES is set (port LOCAL_REDIS_PORT, default
  *   6390, so it never fights a system Redis on 6379).
+ * - camfan-redis-replica: with REDIS_REPLICA_OF=host:port, a local replica of that Redis (port REDIS_REPLICA_PORT, default
+ *   6380, bound to REDIS_REPLICA_BIND, default 127.0.0.1). The gateways read frames from it (REDIS_SUBSCRIBE_URL) and write
+ *   to REDIS_URL (default: redis://REDIS_REPLICA_OF): the primary sends each frame once per host, not once per gateway
+ *   process. host:port may itself be a replica (a second tier of the tree).
  * - camfan-capture-<camera>: one capture per camera (CAMERAS / CAMERAS_FILE, see scripts/cameras.js), fork mode.
  * - camfan-gateway: GATEWAY_INSTANCES processes (default: the number of cores) in fork mode, all on PORT.
  *   uWebSockets.js listens with SO_REUSEPORT, so the kernel spreads connections over them; pm2's
@@ -16,7 +20,11 @@ const { camerasFromEnv } = require('./scripts/cameras.js');
 
 const env = process.env;
 const localRedisPort = Number(env.LOCAL_REDIS_PORT || 6390);
-const redisUrl = env.REDIS_URL || `redis://127.0.0.1:${localRedisPort}`;
+const replicaOf = replicaTarget(env.REDIS_REPLICA_OF);
+const replicaPort = Number(env.REDIS_REPLICA_PORT || 6380);
+const redisUrl = env.REDIS_URL || (replicaOf ? `redis://${replicaOf.host}:${replicaOf.port}` : `redis://127.0.0.1:${localRedisPort}`);
+/** With a local replica, gateways read from it first, then from whatever REDIS_SUBSCRIBE_URL lists, then REDIS_URL. */
+const subscribeUrl = [replicaOf ? `redis://127.0.0.1:${replicaPort}` : '', env.REDIS_SUBSCRIBE_URL || ''].filter(Boolean).join(',');
 const gatewayInstances = Number(env.GATEWAY_INSTANCES || (os.availableParallelism ? os.availableParallelism() : os.cpus().length));
 const cameras = camerasFromEnv(env);
 
@@ -32,7 +40,19 @@ const common = {
 
 const apps = [];
 
-if (!env.REDIS_URL && !env.REDIS_CLUSTER_NODES) {
+/**
+ * @param {string | undefined} raw host:port
+ * @returns {{ host: string, port: number } | null}
+ */
+function replicaTarget(raw) {
+  if (!raw) return null;
+  const m = /^([A-Za-z0-9.-]+):(\d{1,5})$/.exec(raw.trim());
+  if (!m) throw new Error(`REDIS_REPLICA_OF = ${JSON.stringify(raw)} is invalid: expected host:port of the Redis to replicate`);
+  if (env.REDIS_CLUSTER_NODES) throw new Error('REDIS_REPLICA_OF cannot be used with REDIS_CLUSTER_NODES');
+  return { host: m[1], port: Number(m[2]) };
+}
+
+if (!env.REDIS_URL && !env.REDIS_CLUSTER_NODES && !replicaOf) {
   apps.push({
     ...common,
     name: 'camfan-redis',
@@ -41,6 +61,40 @@ if (!env.REDIS_URL && !env.REDIS_CLUSTER_NODES) {
     // Frames are only worth their latest value: no persistence. A gateway falling behind by more than the
     // pubsub output buffer is cut off by Redis; 256 MB leaves minutes of margin at HD bitrates.
     args: ['--port', String(localRedisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--client-output-buffer-limit', 'pubsub 256mb 64mb 60'],
+  });
+}
+
+if (replicaOf) {
+  apps.push({
+    ...common,
+    name: 'camfan-redis-replica',
+    script: 'redis-server',
+    interpreter: 'none',
+    // No persistence, as on the primary. Its gateways (pubsub) and replicas of it (a second tier) may fall
+    // 256 MB behind before they are cut off. A replica of it that lost its link resumes from the backlog,
+    // which it then replays to its gateways at once: 8 MB keeps that burst of old frames to a few seconds
+    // of one HD camera; a longer gap takes a full sync, which carries only the latest-frame keys.
+    args: [
+      '--port',
+      String(replicaPort),
+      '--bind',
+      env.REDIS_REPLICA_BIND || '127.0.0.1',
+      '--replicaof',
+      replicaOf.host,
+      String(replicaOf.port),
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--repl-backlog-size',
+      '8mb',
+      '--repl-diskless-load',
+      'on-empty-db',
+      '--client-output-buffer-limit',
+      'pubsub 256mb 64mb 60',
+      '--client-output-buffer-limit',
+      'replica 256mb 64mb 60',
+    ],
   });
 }
 
@@ -77,6 +131,7 @@ apps.push({
     PORT: env.PORT || '8080',
     HOST: env.HOST || '0.0.0.0',
     REDIS_URL: redisUrl,
+    ...(subscribeUrl ? { REDIS_SUBSCRIBE_URL: subscribeUrl } : {}),
     DEFAULT_CAMERA: env.DEFAULT_CAMERA || cameras[0].id,
   },
 });

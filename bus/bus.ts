@@ -5,6 +5,7 @@
  */
 import type { CameraInfo } from '../lib/wire/camera-info.mjs';
 import type { Frame } from './frame.js';
+import type { SubscribeEndpoint } from './subscribe-tree.js';
 
 // Defined with the page, which reads the same entries from /api/cameras.
 export type { CameraInfo, RenditionInfo } from '../lib/wire/camera-info.mjs';
@@ -49,6 +50,8 @@ export interface FrameBus {
   /** Connected and a PING came back within the command timeout: what /readyz answers. Never rejects. */
   checkReady(): Promise<boolean>;
   readonly stats: Readonly<BusStats>;
+  /** Redis only, with REDIS_SUBSCRIBE_URL: the endpoint frames are read from now, and how often it failed over. */
+  subscribeEndpoint?(): (SubscribeEndpoint & { failovers: number }) | null;
   /** Idempotent. */
   close(): Promise<void>;
 }

@@ -7,6 +7,11 @@ export const channels = {
   frames: (camera: string, rendition?: number | null): string => `camfan:{${camera}}:frames${rendition ? `:w${rendition}` : ''}`,
   latest: (camera: string, rendition?: number | null): string => `camfan:{${camera}}:latest${rendition ? `:w${rendition}` : ''}`,
   /**
+   * Nobody publishes here: a gateway that reads a camera's frames from a replica (REDIS_SUBSCRIBE_URL)
+   * subscribes to this on the primary, so the capture still counts it as watching (capture/demand.ts).
+   */
+  watching: (camera: string, rendition?: number | null): string => `camfan:{${camera}}:watching${rendition ? `:w${rendition}` : ''}`,
+  /**
    * Gateways publish here when a camera (message "1") or one of its renditions (message "w<width>") gets
    * its first viewer, so an idle capture speeds up, or starts encoding that rendition, at once.
    */

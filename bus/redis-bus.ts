@@ -12,9 +12,11 @@ import { checkRendition, newStats } from './bus.js';
 import { parseCameraList } from './camera-info.js';
 import { channels, parseWakeMessage, wakeMessage } from './channels.js';
 import { decodeFrame, encodeFrame, type Frame } from './frame.js';
+import type { Redis } from 'ioredis';
 import { connect, describeTarget, firstReady, logEvents, retry, type ConnectOptions, type Connection, type RedisTarget } from './redis-connection.js';
 import { dialectFor, type PubSubDialect } from './redis-dialect.js';
 import { RespSubscriber } from './resp-subscriber.js';
+import { SubscribeTree, type SubscribeEndpoint } from './subscribe-tree.js';
 import { IoredisSubscriber, type Subscriber } from './subscriber.js';
 
 export interface RedisBusOptions {
@@ -26,6 +28,9 @@ export class RedisBus implements FrameBus {
   readonly stats = newStats();
   private readonly commands: Connection;
   private subscriber: Subscriber | null = null;
+  /** With REDIS_SUBSCRIBE_URL: the subscriber, reading from replicas, and the primary's count of watchers. */
+  private tree: SubscribeTree | null = null;
+  private presence: RespSubscriber | null = null;
   /** Classic or sharded pub/sub, chosen once from the target. */
   private readonly dialect: PubSubDialect;
   /** Per subscribed channel, what to do with a message. */
@@ -38,6 +43,7 @@ export class RedisBus implements FrameBus {
   constructor(private readonly options: RedisBusOptions) {
     this.dialect = dialectFor(options.target);
     this.commands = this.connect('camfan-commands', false);
+    if (options.target.kind === 'standalone' && options.target.subscribeUrls) this.ensureSubscriber();
   }
 
   private connectOptions(name: string, subscriber: boolean): ConnectOptions {
@@ -62,19 +68,35 @@ export class RedisBus implements FrameBus {
     }
   }
 
+  private respSubscriber(url: string, name: string): RespSubscriber {
+    const target = this.options.target;
+    const onMessage = (channel: string, message: Buffer): void => this.channelHandlers.get(channel)?.(message);
+    const onOversized = (channel: string, bytes: number): void =>
+      this.dropMalformed(channel, new Error(`a ${bytes}-byte message, over the subscriber's limit`));
+    const sub = new RespSubscriber({ url, ...(target.tlsCa ? { tlsCa: target.tlsCa } : {}), name, onMessage, onOversized, retryDelay: retry });
+    logEvents(sub, describeTarget({ kind: 'standalone', url }), this.connectOptions(name, true));
+    return sub;
+  }
+
   /** One server: RESP spoken by resp-subscriber.ts (the frame path's cost); a Cluster: ioredis's sharded subscribers. */
   private ensureSubscriber(): Subscriber {
     if (this.subscriber) return this.subscriber;
     const name = 'camfan-subscriber';
-    const onMessage = (channel: string, message: Buffer): void => this.channelHandlers.get(channel)?.(message);
     const target = this.options.target;
-    if (target.kind === 'standalone') {
-      const onOversized = (channel: string, bytes: number): void =>
-        this.dropMalformed(channel, new Error(`a ${bytes}-byte message, over the subscriber's limit`));
-      const sub = new RespSubscriber({ url: target.url, ...(target.tlsCa ? { tlsCa: target.tlsCa } : {}), name, onMessage, onOversized, retryDelay: retry });
-      logEvents(sub, describeTarget(target), this.connectOptions(name, true));
-      this.subscriber = sub;
+    if (target.kind === 'standalone' && target.subscribeUrls) {
+      const at = (url: string): RedisTarget => ({ ...target, url });
+      this.tree = new SubscribeTree({
+        urls: target.subscribeUrls,
+        log: this.options.log,
+        subscriber: (url) => this.respSubscriber(url, name),
+        commands: (url, connection) => connect(at(url), this.connectOptions(connection, false)) as Redis,
+      });
+      this.presence = this.respSubscriber(target.url, 'camfan-presence');
+      this.subscriber = this.tree;
+    } else if (target.kind === 'standalone') {
+      this.subscriber = this.respSubscriber(target.url, name);
     } else {
+      const onMessage = (channel: string, message: Buffer): void => this.channelHandlers.get(channel)?.(message);
       this.subscriber = new IoredisSubscriber(this.connect(name, true), this.dialect, onMessage);
     }
     return this.subscriber;
@@ -117,19 +139,23 @@ export class RedisBus implements FrameBus {
     if (!set) {
       set = new Set();
       this.frameHandlers.set(channel, set);
-      await this.listen(channel, (message) => this.onFrameMessage(channel, camera, rendition, message));
+      await Promise.all([
+        this.listen(channel, (message) => this.onFrameMessage(channel, camera, rendition, message)),
+        this.presence?.subscribe(channels.watching(camera, rendition)),
+      ]);
     }
     set.add(onFrame);
     return async () => {
       set.delete(onFrame);
       if (set.size > 0 || this.frameHandlers.get(channel) !== set) return;
       this.frameHandlers.delete(channel);
-      await this.unlisten(channel);
+      await Promise.all([this.unlisten(channel), this.presence?.unsubscribe(channels.watching(camera, rendition))]);
     };
   }
 
   async watchers(camera: string, rendition: Rendition = null): Promise<number> {
-    return this.dialect.subscribers(this.commands, channels.frames(camera, rendition));
+    // A gateway reading from a replica is subscribed on the primary to the quiet watching channel instead.
+    return this.dialect.subscribers(this.commands, channels.frames(camera, rendition), channels.watching(camera, rendition));
   }
 
   async requestFrames(camera: string, rendition: Rendition = null): Promise<void> {
@@ -146,7 +172,7 @@ export class RedisBus implements FrameBus {
   }
 
   async latest(camera: string, rendition: Rendition = null): Promise<Frame | null> {
-    const message = await this.commands.getBuffer(channels.latest(camera, rendition));
+    const message = await (this.tree?.commands ?? this.commands).getBuffer(channels.latest(camera, rendition));
     if (!message) return null;
     try {
       return checkRendition(decodeFrame(message), camera, rendition);
@@ -173,6 +199,11 @@ export class RedisBus implements FrameBus {
     });
   }
 
+  /** Where frames are read from, with REDIS_SUBSCRIBE_URL; null without. */
+  subscribeEndpoint(): (SubscribeEndpoint & { failovers: number }) | null {
+    return this.tree ? { ...this.tree.endpoint(), failovers: this.tree.failovers } : null;
+  }
+
   /** A PING within the command timeout (REDIS_COMMAND_TIMEOUT_MS) on top of isReady(). */
   async checkReady(): Promise<boolean> {
     if (!this.isReady()) return false;
@@ -195,7 +226,8 @@ export class RedisBus implements FrameBus {
 
   isReady(): boolean {
     if (this.closing) return false;
-    return this.commands.status === 'ready' && (this.subscriber === null || this.subscriber.status === 'ready');
+    const presence = this.presence === null || this.presence.status === 'ready';
+    return this.commands.status === 'ready' && presence && (this.subscriber === null || this.subscriber.status === 'ready');
   }
 
   close(): Promise<void> {
@@ -203,7 +235,7 @@ export class RedisBus implements FrameBus {
       this.channelHandlers.clear();
       this.frameHandlers.clear();
       const c = this.commands;
-      await Promise.all([c.status === 'ready' ? c.quit().catch(() => c.disconnect()) : c.disconnect(), this.subscriber?.close()]);
+      await Promise.all([c.status === 'ready' ? c.quit().catch(() => c.disconnect()) : c.disconnect(), this.subscriber?.close(), this.presence?.close()]);
     })();
     return this.closing;
   }

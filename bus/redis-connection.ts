@@ -11,8 +11,9 @@ import { redactUrl } from '../lib/settings.js';
 
 /** tlsCa: PEM of a private CA for rediss:// (REDIS_TLS_CA); Node's own CA list covers public ones. */
 /** commandTimeoutMs: a command not answered this long fails (REDIS_COMMAND_TIMEOUT_MS; none when absent). */
+/** subscribeUrls: where frames are read, in order of preference, url (the primary) last (REDIS_SUBSCRIBE_URL). */
 export type RedisTarget = (
-  | { kind: 'standalone'; url: string; tlsCa?: string }
+  | { kind: 'standalone'; url: string; tlsCa?: string; subscribeUrls?: string[] }
   | { kind: 'cluster'; nodes: Array<{ host: string; port: number }>; username?: string; password?: string; tls?: boolean; tlsCa?: string }
 ) & { commandTimeoutMs?: number };
 
@@ -21,6 +22,7 @@ export interface RedisSettings {
   redisClusterNodes: ReadonlyArray<{ host: string; port: number }>;
   redisTlsCa: string;
   redisCommandTimeoutMs?: number;
+  redisSubscribeUrl?: readonly string[];
 }
 
 export type Connection = Redis | Cluster;
@@ -33,12 +35,23 @@ export const retry = (times: number): number => Math.min(50 * 2 ** Math.min(time
  * REDIS_CLUSTER_NODES wins when set; credentials (and rediss:// for TLS) for the cluster come from
  * REDIS_URL. The settings parser has already checked that REDIS_TLS_CA is readable.
  */
-export function redisTarget({ redisUrl: url, redisClusterNodes: clusterNodes, redisTlsCa, redisCommandTimeoutMs }: RedisSettings): RedisTarget {
+export function redisTarget({
+  redisUrl: url,
+  redisClusterNodes: clusterNodes,
+  redisTlsCa,
+  redisCommandTimeoutMs,
+  redisSubscribeUrl = [],
+}: RedisSettings): RedisTarget {
   const extra = {
     ...(redisTlsCa ? { tlsCa: readFileSync(redisTlsCa, 'utf8') } : {}),
     ...(redisCommandTimeoutMs ? { commandTimeoutMs: redisCommandTimeoutMs } : {}),
   };
-  if (clusterNodes.length === 0) return { kind: 'standalone', url, ...extra };
+  // The primary is the last resort; a list that is only the primary is no tree at all.
+  const subscribeUrls = [...redisSubscribeUrl.filter((u) => u !== url), url];
+  if (clusterNodes.length === 0) return { kind: 'standalone', url, ...extra, ...(subscribeUrls.length > 1 ? { subscribeUrls } : {}) };
+  if (redisSubscribeUrl.length > 0) {
+    throw new Error('REDIS_SUBSCRIBE_URL (--redis-subscribe-url) cannot be used with REDIS_CLUSTER_NODES: a Cluster spreads the subscribers over its shards');
+  }
   const u = new URL(url);
   return {
     kind: 'cluster',

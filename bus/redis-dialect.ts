@@ -14,8 +14,8 @@ export interface PubSubDialect {
   publish(conn: Connection, channel: string, message: Buffer | string): Promise<unknown>;
   subscribe(sub: Connection, channel: string): Promise<unknown>;
   unsubscribe(sub: Connection, channel: string): Promise<unknown>;
-  /** How many connections are subscribed to the channel, across the deployment. */
-  subscribers(conn: Connection, channel: string): Promise<number>;
+  /** How many connections are subscribed to the channels (summed), across the deployment. */
+  subscribers(conn: Connection, ...channels: string[]): Promise<number>;
 }
 
 const classic: PubSubDialect = {
@@ -24,9 +24,9 @@ const classic: PubSubDialect = {
   publish: (conn, channel, message) => conn.publish(channel, message),
   subscribe: (sub, channel) => sub.subscribe(channel),
   unsubscribe: (sub, channel) => sub.unsubscribe(channel),
-  subscribers: async (conn, channel) => {
-    const [, n] = (await conn.call('PUBSUB', 'NUMSUB', channel)) as [string, number];
-    return Number(n);
+  subscribers: async (conn, ...channels) => {
+    const reply = (await conn.call('PUBSUB', 'NUMSUB', ...channels)) as Array<string | number>;
+    return reply.reduce<number>((sum, v, i) => (i % 2 ? sum + Number(v) : sum), 0);
   },
 };
 
@@ -36,11 +36,11 @@ const sharded: PubSubDialect = {
   publish: (conn, channel, message) => conn.spublish(channel, message),
   subscribe: (sub, channel) => sub.ssubscribe(channel),
   unsubscribe: (sub, channel) => sub.sunsubscribe(channel),
-  subscribers: async (conn, channel) => {
+  subscribers: async (conn, ...channels) => {
     // Shard subscribers live on the node that owns the slot; the others answer 0.
     const nodes = conn instanceof Cluster ? conn.nodes('master') : [conn];
-    const counts = await Promise.all(nodes.map((n) => n.call('PUBSUB', 'SHARDNUMSUB', channel) as Promise<[string, number]>));
-    return counts.reduce((sum, [, n]) => sum + Number(n), 0);
+    const counts = await Promise.all(nodes.map((n) => n.call('PUBSUB', 'SHARDNUMSUB', ...channels) as Promise<Array<string | number>>));
+    return counts.flat().reduce<number>((sum, v, i) => (i % 2 ? sum + Number(v) : sum), 0);
   },
 };
 

@@ -11,6 +11,8 @@ import {
   number,
   originList,
   redactToken,
+  redactUrlListText,
+  redisUrlList,
   secret,
   type Settings,
 } from '../lib/settings.js';
@@ -114,6 +116,13 @@ export const gatewaySettings = {
     doc: 'viewers one client address may have at once on this process; 429 beyond (0: no limit)',
     default: 0,
     parse: integer(0, 100_000),
+  },
+  redisSubscribeUrl: {
+    env: 'REDIS_SUBSCRIBE_URL',
+    doc: 'where frames and latest-frame keys are read: a replica of REDIS_URL, or several (comma-separated; the next, then REDIS_URL, when one is down); writes still go to REDIS_URL. Empty: REDIS_URL. Not with REDIS_CLUSTER_NODES',
+    default: [] as string[],
+    parse: redisUrlList,
+    redact: redactUrlListText,
   },
   ...commonSettings,
 };

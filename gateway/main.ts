@@ -25,7 +25,13 @@ function main(): void {
     process.exit(1);
   }
 
-  const target = redisTarget(config);
+  let target: ReturnType<typeof redisTarget>;
+  try {
+    target = redisTarget(config);
+  } catch (err) {
+    process.stderr.write(`camfan gateway: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
   const bus = new RedisBus({ target, log });
   const hub = new CameraHub({ ...config, bus, log });
   const access = new Access({ ...config, maxViewers: config.maxViewers === 'auto' ? 0 : config.maxViewers });

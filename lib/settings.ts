@@ -114,6 +114,11 @@ export function redisUrl(raw: string): string {
   return raw;
 }
 
+/** redis://…,redis://… : endpoints in order of preference, each checked as redisUrl. */
+export function redisUrlList(raw: string): string[] {
+  return raw.split(',').map((u) => redisUrl(u.trim()));
+}
+
 /** host:port,host:port — the seed nodes of a Redis Cluster. */
 export function hostPorts(raw: string): Array<{ host: string; port: number }> {
   return raw.split(',').map((entry) => {
@@ -221,6 +226,15 @@ export function redactUrlText(raw: string): string {
   const shown = colon < 0 ? '***' : `${userinfo.slice(0, colon)}:***`;
   return JSON.stringify(`${m[1]}${shown}@${raw.slice(m[0].length)}`);
 }
+
+/** redactUrlText for each URL of a comma-separated list. */
+export const redactUrlListText = (raw: string): string =>
+  JSON.stringify(
+    raw
+      .split(',')
+      .map((u) => JSON.parse(redactUrlText(u)) as string)
+      .join(','),
+  );
 
 /** Settings both processes take, declared once. */
 export const commonSettings = {

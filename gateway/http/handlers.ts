@@ -60,7 +60,9 @@ export const readyz: Handler = async (res, _req, ctx, o) => {
   if (!ready) return sendJson(res, '503 Service Unavailable', { status: 'redis unreachable or not answering' });
   // Saturated: a load balancer should send new viewers elsewhere (the ones here keep their rate).
   if (o.capacity.full) return sendJson(res, '503 Service Unavailable', { status: 'saturated', ...o.capacity.describe() });
-  sendJson(res, '200 OK', { status: 'ready', load: o.capacity.describe().load });
+  // Frames read through a fallback still flow: ready, and the body says from where (a replica's lost master link too).
+  const subscribe = o.bus.subscribeEndpoint?.();
+  sendJson(res, '200 OK', { status: 'ready', load: o.capacity.describe().load, ...(subscribe ? { subscribe } : {}) });
 };
 
 /** The cameras these credentials may watch. */

@@ -121,6 +121,22 @@ export function createMetrics(hub: CameraHub, bus: FrameBus, refusals: RefusalCo
   busCounter('camfan_redis_reconnects_total', 'Redis connections re-established after a loss', () => bus.stats.reconnects);
   busCounter('camfan_bus_messages_received_total', 'Frame messages received from Redis', () => bus.stats.received);
   busCounter('camfan_bus_malformed_total', 'Malformed or foreign messages dropped', () => bus.stats.malformed);
+  busCounter(
+    'camfan_subscribe_failovers_total',
+    'Times frames moved to the next REDIS_SUBSCRIBE_URL endpoint because the current one was down',
+    () => bus.subscribeEndpoint?.()?.failovers ?? 0,
+  );
+  new client.Gauge({
+    name: 'camfan_subscribe_endpoint',
+    help: 'Index in REDIS_SUBSCRIBE_URL (REDIS_URL last) of the endpoint frames are read from, labelled with it (no series without REDIS_SUBSCRIBE_URL)',
+    labelNames: ['url', 'role', 'master_link'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const e = bus.subscribeEndpoint?.();
+      if (e) this.set({ url: e.url, role: e.role, master_link: e.masterLink ?? '' }, e.index);
+    },
+  });
   new client.Counter({
     name: 'camfan_frames_rejected_total',
     help: 'Frames from the bus refused by this gateway: too_large (MAX_FRAME_BYTES), future (MAX_CLOCK_SKEW_MS), boundary (JPEG holds the stream delimiter)',

@@ -103,10 +103,11 @@ export interface RedisHandle extends Proc {
   client(): Redis;
 }
 
-export async function startRedis(): Promise<RedisHandle> {
+/** extraArgs: more redis-server options, e.g. ['--replicaof', '127.0.0.1', '6379']. */
+export async function startRedis(extraArgs: string[] = []): Promise<RedisHandle> {
   requireTool('redis-server', 'sudo apt-get install -y redis-server');
   const port = await freePort();
-  const proc = run('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
+  const proc = run('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...extraArgs]);
   const url = `redis://127.0.0.1:${port}`;
   const clients: Redis[] = [];
   await waitFor('redis-server to answer PING', async () => {
