@@ -7,7 +7,7 @@ import type { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import type { Logger } from '../lib/log.js';
-import { redactUrl } from '../lib/settings.js';
+import { redactUrl } from '../lib/redact.js';
 
 /** tlsCa: PEM of a private CA for rediss:// (REDIS_TLS_CA); Node's own CA list covers public ones. */
 /** commandTimeoutMs: a command not answered this long fails (REDIS_COMMAND_TIMEOUT_MS; none when absent). */

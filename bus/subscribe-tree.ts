@@ -10,7 +10,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from '../lib/log.js';
-import { redactUrl } from '../lib/settings.js';
+import { redactUrl } from '../lib/redact.js';
 import type { Subscriber } from './subscriber.js';
 
 export interface SubscribeTreeOptions {

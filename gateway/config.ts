@@ -10,12 +10,11 @@ import {
   matching,
   number,
   originList,
-  redactToken,
-  redactUrlListText,
   redisUrlList,
   secret,
   type Settings,
 } from '../lib/settings.js';
+import { redactToken, redactUrlListText } from '../lib/redact.js';
 import { addressRangeList, type AddressRange } from './access/client-address.js';
 import { hostList } from './access/origins.js';
 

@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import { loadCaptureConfig } from '../../capture/config.js';
 import { parseSourceSpec } from '../../capture/source/kinds/source.js';
 import { loadGatewayConfig } from '../../gateway/config.js';
-import { ConfigError, redactUrl } from '../../lib/settings.js';
+import { ConfigError } from '../../lib/settings.js';
+import { redactUrl } from '../../lib/redact.js';
 
 test('defaults apply when nothing is set, and the config is frozen', () => {
   const c = loadCaptureConfig({}, []);
