@@ -14,6 +14,9 @@ import { createMetrics, DeliveryTally } from './ops/metrics.js';
 import { installWebSocket } from './http/ws.js';
 import { loadNativeUws, type us_listen_socket } from './http/uws.js';
 
+/** How long a shutting-down gateway keeps serving pages it told to move: a new socket opens in tens of ms. */
+const MOVE_GRACE_MS = 1500;
+
 function main(): void {
   const config = loadGatewayConfigOrExit();
   const log = createLogger('gateway', config.logLevel);
@@ -41,7 +44,7 @@ function main(): void {
   const refuser = new Refuser(new RefusalCounts(), access);
   const metrics = createMetrics(hub, bus, refuser.counts, capacity, observer);
   const app = uWS.App();
-  installWebSocket(app, { hub, access, capacity, refuser, log, observer, renditionWidths: config.renditionWidths });
+  const webSockets = installWebSocket(app, { hub, access, capacity, refuser, log, observer, renditionWidths: config.renditionWidths });
   installRoutes(app, {
     hub,
     bus,
@@ -82,6 +85,8 @@ function main(): void {
     close: async () => {
       if (listenSocket) uWS.us_listen_socket_close(listenSocket);
       listenSocket = null;
+      // Pages move to another gateway before this one stops delivering (a deploy is then no gap for them).
+      if (webSockets.moveAll() > 0) await webSockets.gone(Math.min(MOVE_GRACE_MS, config.shutdownTimeoutMs / 3));
       hub.close();
       capacity.close();
       await hub.endAll(Math.min(1000, config.shutdownTimeoutMs / 2));

@@ -39,6 +39,13 @@ export function errorMessage(refusal: Refusal, camera?: string): string {
   return JSON.stringify(m);
 }
 
+/**
+ * Sent to every open socket when the gateway begins to shut down (a deploy, a scale-in): the page opens
+ * a new socket at once — the balancer sends it to another gateway, this one no longer accepts — and closes
+ * this one when the new one is open, so its cameras never stop. The gateway keeps delivering meanwhile.
+ */
+export const MOVE_MESSAGE = JSON.stringify({ move: 'this gateway is shutting down; connect again' });
+
 /** The command, or the refusal that says why not. */
 export function parseCommand(message: ArrayBuffer): Command | Refusal {
   let value: unknown;

@@ -18,7 +18,7 @@ import type { DeliveryObserver } from '../delivery/viewer.js';
 import { Adaptation } from '../adaptation/adapt.js';
 import { snapRendition } from '../adaptation/renditions.js';
 import { WsViewer, type SocketState } from '../delivery/ws-viewer.js';
-import { parseCommand, type Subscribe } from './ws-protocol.js';
+import { MOVE_MESSAGE, parseCommand, type Subscribe } from './ws-protocol.js';
 
 const MAX_CAMERAS_PER_SOCKET = 64;
 export interface WebSocketOptions {
@@ -31,8 +31,17 @@ export interface WebSocketOptions {
   renditionWidths: readonly number[];
 }
 
-export function installWebSocket(app: TemplatedApp, o: WebSocketOptions): void {
+/** What shutdown needs of /ws: tell every page to move, then wait for them to go. */
+export interface OpenSockets {
+  /** Sends the move notice to every open socket; returns how many there are. */
+  moveAll(): number;
+  /** Resolves when every socket has closed, or after waitMs. */
+  gone(waitMs: number): Promise<void>;
+}
+
+export function installWebSocket(app: TemplatedApp, o: WebSocketOptions): OpenSockets {
   const { hub, access, refuser, log, observer, renditionWidths } = o;
+  const sockets = new Set<WebSocket<SocketState>>();
 
   const subscribe = async (ws: WebSocket<SocketState>, cmd: Subscribe): Promise<void> => {
     const { subscribe: camera, fps } = cmd;
@@ -95,6 +104,9 @@ export function installWebSocket(app: TemplatedApp, o: WebSocketOptions): void {
       const state: SocketState = { viewers: new Map(), open: true, remote, creds };
       res.upgrade(state, req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context);
     },
+    open: (ws) => {
+      sockets.add(ws);
+    },
     message: (ws, message, isBinary) => {
       const cmd = isBinary ? REFUSALS.binary : parseCommand(message);
       if ('code' in cmd) return refuser.ws(ws, cmd);
@@ -110,10 +122,21 @@ export function installWebSocket(app: TemplatedApp, o: WebSocketOptions): void {
       for (const viewer of ws.getUserData().viewers.values()) viewer.drain();
     },
     close: (ws) => {
+      sockets.delete(ws);
       const state = ws.getUserData();
       state.open = false;
       access.release(state.remote);
       for (const camera of [...state.viewers.keys()]) unsubscribe(state, camera);
     },
   });
+  return {
+    moveAll: () => {
+      for (const ws of sockets) ws.send(MOVE_MESSAGE, false);
+      return sockets.size;
+    },
+    gone: async (waitMs) => {
+      const until = Date.now() + waitMs;
+      while (sockets.size > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    },
+  };
 }

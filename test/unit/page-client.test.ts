@@ -26,6 +26,7 @@ function clientModule<T>(name: string): Promise<T> {
   return import(pathToFileURL(path.join(served, `${name}.js`)).href) as Promise<T>;
 }
 const layout = clientModule<typeof import('../../gateway/page/client/layout.js', { with: { 'resolution-mode': 'import' }})>('layout');
+const socket = clientModule<typeof import('../../gateway/page/client/socket.js', { with: { 'resolution-mode': 'import' }})>('socket');
 const wire = clientModule<typeof import('../../gateway/page/client/wire.js', { with: { 'resolution-mode': 'import' }})>('wire');
 
 const arrayBuffer = (b: Buffer): ArrayBuffer => b.buffer.slice(b.byteOffset, b.byteOffset + b.length) as ArrayBuffer;
@@ -65,4 +66,12 @@ test('every module the page imports is one the gateway serves under /page/', () 
       .map((spec) => `${name} imports ${spec}`),
   );
   assert.deepEqual(missing, []);
+});
+
+test('reconnects are jittered: the backoff spread over ±50 %, so pages that lost one gateway do not return at once', async () => {
+  const { reconnectDelayMs } = await socket;
+  assert.deepEqual([reconnectDelayMs(1000, () => 0), reconnectDelayMs(1000, () => 0.5), reconnectDelayMs(1000, () => 0.999)], [500, 1000, 1499]);
+  const delays = Array.from({ length: 1000 }, () => reconnectDelayMs(500));
+  assert.ok(Math.min(...delays) >= 250 && Math.max(...delays) <= 750, 'within the spread');
+  assert.ok(new Set(delays).size > 100, 'spread, not one instant');
 });

@@ -1,6 +1,8 @@
 /**
  * The page's one WebSocket to /ws (gateway/http/ws-protocol.ts). The page says which cameras it wants and how
- * (want()); this keeps the gateway's subscriptions equal to that, across reconnects (backoff up to 5 s),
+ * (want()); this keeps the gateway's subscriptions equal to that, across reconnects (jittered backoff up to
+ * 5 s, so that thousands of pages that lost one gateway do not all come back in the same instant) and
+ * moves (a gateway about to shut down says "move": a new socket opens first, the old one closes after),
  * and acknowledges each frame once the page has drawn or dropped it ("ack": the gateway then never has more
  * than two frames of a camera on the way, so a slow link gets fewer, fresh frames instead of a queue).
  */
@@ -20,6 +22,11 @@ export interface SocketEvents {
   error(code: string, message: string, camera: string | undefined): void;
 }
 
+/** The wait before reconnecting: the backoff, spread over ±50 % so that reconnects do not come in a wave. */
+export function reconnectDelayMs(backoffMs: number, random: () => number = Math.random): number {
+  return Math.round(backoffMs * (0.5 + random()));
+}
+
 export class FrameSocket {
   /** Counters the tests (and curious users, in the console) read: what reached the page. */
   readonly stats = { bytes: 0, messages: 0, connects: 0 };
@@ -32,11 +39,13 @@ export class FrameSocket {
 
   constructor(private readonly on: SocketEvents) {}
 
-  connect(): void {
+  /** Opens a socket; the one it replaces (a move) is closed once this one is open. */
+  connect(replacing: WebSocket | null = null): void {
     const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss://' : 'ws://'}${location.host}/ws`);
     ws.binaryType = 'arraybuffer';
     this.ws = ws;
     ws.onopen = () => {
+      replacing?.close();
       this.backoffMs = 500;
       this.up = true;
       this.stats.connects++;
@@ -45,7 +54,7 @@ export class FrameSocket {
       this.on.connection(true);
     };
     ws.onmessage = (e: MessageEvent) => {
-      if (typeof e.data === 'string') return this.onText(e.data);
+      if (typeof e.data === 'string') return this.onText(ws, e.data);
       const buf = e.data as ArrayBuffer;
       this.stats.bytes += buf.byteLength;
       this.stats.messages++;
@@ -53,11 +62,13 @@ export class FrameSocket {
       if (f && this.sent.has(f.camera)) this.on.frame(f);
     };
     ws.onclose = () => {
+      // A socket that was replaced (moved from) ends quietly: its successor carries on.
+      if (ws !== this.ws) return;
       const wasUp = this.up;
       this.up = false;
       this.sent.clear();
       if (wasUp || this.stats.connects === 0) this.on.connection(false);
-      setTimeout(() => this.connect(), this.backoffMs);
+      setTimeout(() => this.connect(), reconnectDelayMs(this.backoffMs));
       this.backoffMs = Math.min(this.backoffMs * 2, 5000);
     };
   }
@@ -100,9 +111,10 @@ export class FrameSocket {
     if (this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(body));
   }
 
-  private onText(text: string): void {
+  private onText(ws: WebSocket, text: string): void {
     try {
-      const m = JSON.parse(text) as { error?: string; code?: string; camera?: string };
+      const m = JSON.parse(text) as { error?: string; code?: string; camera?: string; move?: string };
+      if (m.move !== undefined && ws === this.ws) return this.connect(ws);
       if (m.error) this.on.error(m.code ?? '', m.error, m.camera);
     } catch {
       /* not ours to judge: the gateway only sends JSON */
