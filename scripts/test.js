@@ -123,7 +123,9 @@ async function main() {
   const failed = results.filter((r) => !r.ok);
   console.log('\n=== per file (s), longest first');
   for (const r of [...results].sort((a, b) => b.seconds - a.seconds)) console.log(`${r.seconds.toFixed(1).padStart(7)}  ${r.ok ? '  ' : '✗ '}${r.label}`);
-  console.log(`${total.toFixed(1).padStart(7)}  total wall time, ${jobs} at once${failed.length ? `; FAILED: ${failed.map((r) => r.label).join(', ')}` : ''}`);
+  console.log(
+    `${total.toFixed(1).padStart(7)}  total wall time${long ? '' : `, ${jobs} at once`}${failed.length ? `; FAILED: ${failed.map((r) => r.label).join(', ')}` : ''}`,
+  );
   process.exitCode = failed.length ? 1 : 0;
 }
 
