@@ -103,7 +103,16 @@ function pool(list, jobs) {
   });
 }
 
+/** A test file in any other folder would be skipped without a word: refuse instead. */
+function checkFolders() {
+  const others = readdirSync(TESTS, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && !['unit', 'integration', 'browser', 'helpers'].includes(d.name))
+    .flatMap((d) => files(d.name));
+  if (others.length) throw new Error(`scripts/test.js runs test/unit, test/integration and test/browser only; not: ${others.join(', ')}`);
+}
+
 async function main() {
+  checkFolders();
   const long = process.argv.includes('--long');
   const jobs = Number(process.env.TEST_JOBS ?? 4);
   if (!Number.isInteger(jobs) || jobs < 1) throw new Error(`TEST_JOBS must be a whole number ≥ 1, not ${process.env.TEST_JOBS}`);
