@@ -1,0 +1,156 @@
+/**
+ * npm run bench -- --fleet [--hosts 1,2,4] [--link-mbit 20] [--per-host 80] [--gateways 1,2,4] [--seconds 10]
+ *
+ * Root only. Two measurements, each configuration on a fresh fleet (bench/fleet/fleet.ts):
+ *  - scaling: K gateway hosts (one gateway process each) behind nginx, --per-host viewers per host, so
+ *    that each host's shaped link is what limits delivery; goodput(K) / (K × goodput(1)) says whether
+ *    adding hosts adds their links (goal ≥ 0.9).
+ *  - the primary's bytes out per second with 2 gateway hosts and --gateways processes per host, with a
+ *    replica per host (REDIS_SUBSCRIBE_URL) and with every gateway subscribed on the primary; CLIENT LIST
+ *    tells where each host's subscribers really are (a gateway that ignores REDIS_SUBSCRIBE_URL shows
+ *    up on the primary).
+ */
+import type { BenchOptions } from '../options.js';
+import { measuredLine, type RunInfo } from '../report.js';
+import { tracked } from '../stack.js';
+import { fmt } from '../stats.js';
+import { startFleet, type FleetOptions } from './fleet.js';
+import { measureWindow, subscriptions, type Subscriptions, type WindowSample } from './measure.js';
+import { removeAll } from './netns.js';
+
+export interface ScalingRow {
+  hosts: number;
+  viewers: number;
+  goodputBytesPerSecond: number;
+  framesPerSecondPerViewer: number;
+  hostTxBytesPerSecond: number[];
+  frameBytes: number;
+  latencyP50: number;
+  disconnected: number;
+  /** goodput(K) / (K × goodput(1)). */
+  scaling: number | null;
+  loadAverage: number[];
+}
+
+export interface PrimaryRow {
+  hosts: number;
+  gatewaysPerHost: number;
+  replicas: boolean;
+  viewers: number;
+  primaryOutBytesPerSecond: number;
+  subscriptions: Subscriptions[];
+  loadAverage: number[];
+}
+
+/** A fresh fleet for one measurement, always removed afterwards (also on Ctrl-C, through stopAll). */
+async function withFleet<T>(o: FleetOptions, fn: (f: Awaited<ReturnType<typeof startFleet>>) => Promise<T>): Promise<T> {
+  const fleet = await startFleet(o);
+  const stop = tracked(fleet.stop);
+  try {
+    return await fn(fleet);
+  } finally {
+    await stop();
+  }
+}
+
+const base = (o: BenchOptions): Omit<FleetOptions, 'gatewayHosts' | 'gatewaysPerHost' | 'replicas'> => ({
+  linkMbit: o.linkMbit,
+  width: o.width,
+  height: o.height,
+  fps: o.fps,
+  quality: o.quality,
+});
+
+export async function scalingRows(o: BenchOptions, log: (l: string) => void): Promise<ScalingRow[]> {
+  const rows: ScalingRow[] = [];
+  for (const hosts of o.fleetHosts) {
+    const viewers = hosts * o.perHost;
+    log(`scaling: ${hosts} gateway host(s), ${viewers} viewers …`);
+    const s: WindowSample = await withFleet({ ...base(o), gatewayHosts: hosts, gatewaysPerHost: 1, replicas: false }, (f) =>
+      measureWindow(f, viewers, o.warmup, o.seconds),
+    );
+    const one = rows.find((r) => r.hosts === 1);
+    rows.push({
+      hosts,
+      viewers,
+      goodputBytesPerSecond: s.goodputBytesPerSecond,
+      framesPerSecondPerViewer: s.framesPerSecondPerViewer,
+      hostTxBytesPerSecond: s.hostTxBytesPerSecond,
+      frameBytes: s.load.frameBytes,
+      latencyP50: s.load.latencyP50,
+      disconnected: s.load.disconnected,
+      scaling: one ? s.goodputBytesPerSecond / (hosts * one.goodputBytesPerSecond) : hosts === 1 ? 1 : null,
+      loadAverage: s.loadAverage,
+    });
+  }
+  return rows;
+}
+
+export async function primaryRows(o: BenchOptions, log: (l: string) => void): Promise<PrimaryRow[]> {
+  const rows: PrimaryRow[] = [];
+  const hosts = 2;
+  for (const gatewaysPerHost of o.gateways) {
+    for (const replicas of [false, true]) {
+      // A few viewers per process, so that every process (SO_REUSEPORT spreads them) has subscribed.
+      const viewers = hosts * gatewaysPerHost * 8;
+      log(`primary out: ${hosts} hosts × ${gatewaysPerHost} gateways, ${replicas ? 'replica per host' : 'all on the primary'} …`);
+      rows.push(
+        await withFleet({ ...base(o), gatewayHosts: hosts, gatewaysPerHost, replicas }, async (f) => {
+          const s = await measureWindow(f, viewers, o.warmup, Math.min(o.seconds, 6));
+          return {
+            hosts,
+            gatewaysPerHost,
+            replicas,
+            viewers,
+            primaryOutBytesPerSecond: s.primaryOutBytesPerSecond,
+            subscriptions: subscriptions(f, replicas),
+            loadAverage: s.loadAverage,
+          };
+        }),
+      );
+    }
+  }
+  return rows;
+}
+
+const kB = (b: number): string => fmt(b / 1000, 0);
+
+export function fleetReport(o: BenchOptions, run: RunInfo, scaling: ScalingRow[], primary: PrimaryRow[]): string {
+  const where = (r: PrimaryRow): string =>
+    r.subscriptions.map((s) => `${s.host}: ${s.onPrimary} on primary, ${s.onReplica} on replica${s.replicaLinks ? ' (replica linked)' : ''}`).join('; ');
+  const loads = [...scaling, ...primary].map((r) => r.loadAverage[0] ?? 0);
+  return [
+    measuredLine(run, `; load average (1 min) during the runs ${fmt(Math.min(...loads), 1)}–${fmt(Math.max(...loads), 1)}`),
+    '',
+    `\`${run.command}\` — capture test pattern ${o.width}x${o.height} at ${o.fps} fps, JPEG_QUALITY ${o.quality}, on the Redis primary's host. Every host is a network namespace on one bridge (bench/fleet/netns.ts); each gateway host's link is shaped to ${o.linkMbit} Mbit/s each way with tbf (burst 32kbit, latency 400ms); the primary's, nginx's and the client's links are not. Viewers: the C load client on its own host, through nginx (least_conn over the gateway hosts), ${o.warmup} s warm-up, ${o.seconds} s windows; a fresh fleet per row.`,
+    '',
+    `Scaling, one gateway process per host, ${o.perHost} viewers per host:`,
+    '',
+    '| gateway hosts | viewers | goodput (kB/s) | per host link tx (kB/s) | frames/s per viewer | frame (bytes) | latency p50 (ms) | disconnected | goodput(K) / (K × goodput(1)) |',
+    '|---|---|---|---|---|---|---|---|---|',
+    ...scaling.map(
+      (r) =>
+        `| ${r.hosts} | ${r.viewers} | ${kB(r.goodputBytesPerSecond)} | ${r.hostTxBytesPerSecond.map(kB).join(', ')} | ${fmt(r.framesPerSecondPerViewer, 2)} | ${fmt(r.frameBytes, 0)} | ${fmt(r.latencyP50, 0)} | ${r.disconnected} | ${r.scaling === null ? '–' : fmt(r.scaling, 2)} |`,
+    ),
+    '',
+    "The Redis primary's bytes out per second (INFO stats `total_net_output_bytes` over the window), 2 gateway hosts:",
+    '',
+    '| gateways per host | subscribe on | viewers | primary out (kB/s) | where the subscribers are (CLIENT LIST) |',
+    '|---|---|---|---|---|',
+    ...primary.map(
+      (r) => `| ${r.gatewaysPerHost} | ${r.replicas ? 'replica per host' : 'primary'} | ${r.viewers} | ${kB(r.primaryOutBytesPerSecond)} | ${where(r)} |`,
+    ),
+    '',
+    "Not measured yet: losing a gateway host under load (viewers moved by nginx, the gap on the other hosts), rolling deploys. All hosts share this machine's 2 cores with the other work on it, so CPU is not what a row says about a host.",
+  ].join('\n');
+}
+
+export async function runFleet(o: BenchOptions, run: RunInfo, publish: (body: string) => void, save: (result: object) => void): Promise<void> {
+  // A crash between the namespaces' creation and their removal must not leave them behind.
+  process.once('exit', removeAll);
+  const log = (l: string): void => console.log(l);
+  const scaling = await scalingRows(o, log);
+  const primary = await primaryRows(o, log);
+  save({ scaling, primary });
+  publish(fleetReport(o, run, scaling, primary));
+}
