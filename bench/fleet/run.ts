@@ -115,6 +115,30 @@ export async function primaryRows(o: BenchOptions, log: (l: string) => void): Pr
 
 const kB = (b: number): string => fmt(b / 1000, 0);
 
+/** What one subscriber and one replica cost the primary, from the rows' differences. */
+function primaryNotes(rows: PrimaryRow[]): string[] {
+  const direct = rows.filter((r) => !r.replicas);
+  const perSubscriber = direct.map((r) => r.primaryOutBytesPerSecond / (r.hosts * r.gatewaysPerHost));
+  const perReplica = direct.flatMap((d) => {
+    const r = rows.find((x) => x.replicas && x.gatewaysPerHost === d.gatewaysPerHost);
+    return r ? [(r.primaryOutBytesPerSecond - d.primaryOutBytesPerSecond) / d.hosts] : [];
+  });
+  const onReplica = rows.some((r) => r.subscriptions.some((s) => s.onReplica > 0));
+  if (!perSubscriber.length || !perReplica.length) return [];
+  const sub = perSubscriber.reduce((a, b) => a + b, 0) / perSubscriber.length;
+  const rep = perReplica.reduce((a, b) => a + b, 0) / perReplica.length;
+  return [
+    `From these rows: one subscribed gateway costs the primary about ${kB(sub)} kB/s, one replica's link about ${kB(rep)} kB/s (${fmt(rep / sub, 1)} subscribers' worth: the replication stream carries each frame's PUBLISH and its latest-frame write). ${
+      onReplica
+        ? 'Gateways subscribed on their host replica, so with replicas the primary sends one replication stream per host whatever the number of gateway processes on it.'
+        : 'In this run no gateway subscribed on its replica (these gateways do not read REDIS_SUBSCRIBE_URL), so the replica rows are the direct rows plus the replication streams; with gateways on their replicas the primary would send one replication stream per host instead of one stream per gateway process: even at about ' +
+          fmt(rep / sub, 0) +
+          ' gateway processes per host, less beyond.'
+    }`,
+    '',
+  ];
+}
+
 export function fleetReport(o: BenchOptions, run: RunInfo, scaling: ScalingRow[], primary: PrimaryRow[]): string {
   const where = (r: PrimaryRow): string =>
     r.subscriptions.map((s) => `${s.host}: ${s.onPrimary} on primary, ${s.onReplica} on replica${s.replicaLinks ? ' (replica linked)' : ''}`).join('; ');
@@ -141,6 +165,9 @@ export function fleetReport(o: BenchOptions, run: RunInfo, scaling: ScalingRow[]
       (r) => `| ${r.gatewaysPerHost} | ${r.replicas ? 'replica per host' : 'primary'} | ${r.viewers} | ${kB(r.primaryOutBytesPerSecond)} | ${where(r)} |`,
     ),
     '',
+    "Latency here is capture to whole part at the client and includes the shaped links' queues (tbf holds up to 400 ms) and the socket buffers of viewers that get less than the full rate: it says how full the pipes are, not how fast camfan is.",
+    '',
+    ...primaryNotes(primary),
     "Not measured yet: losing a gateway host under load (viewers moved by nginx, the gap on the other hosts), rolling deploys. All hosts share this machine's 2 cores with the other work on it, so CPU is not what a row says about a host.",
   ].join('\n');
 }
