@@ -9,12 +9,14 @@
  *    replica per host (REDIS_SUBSCRIBE_URL) and with every gateway subscribed on the primary; CLIENT LIST
  *    tells where each host's subscribers really are (a gateway that ignores REDIS_SUBSCRIBE_URL shows
  *    up on the primary).
+ *  - host loss (bench/fleet/host-loss.ts) with each --hosts count of 2 or more.
  */
 import type { BenchOptions } from '../options.js';
 import { measuredLine, type RunInfo } from '../report.js';
 import { tracked } from '../stack.js';
 import { fmt } from '../stats.js';
 import { startFleet, type FleetOptions } from './fleet.js';
+import { hostLoss, hostLossTable, type HostLossResult } from './host-loss.js';
 import { measureWindow, subscriptions, type Subscriptions, type WindowSample } from './measure.js';
 import { removeAll } from './netns.js';
 
@@ -139,7 +141,22 @@ function primaryNotes(rows: PrimaryRow[]): string[] {
   ];
 }
 
-export function fleetReport(o: BenchOptions, run: RunInfo, scaling: ScalingRow[], primary: PrimaryRow[]): string {
+/** Viewers per host below the link's capacity even once one host's viewers have moved to the others. */
+const LOSS_VIEWERS_PER_HOST = 15;
+const STALL_MS = 2000;
+
+export async function lossRows(o: BenchOptions, log: (l: string) => void): Promise<HostLossResult[]> {
+  const rows: HostLossResult[] = [];
+  for (const hosts of o.fleetHosts.filter((k) => k >= 2)) {
+    log(`host loss: ${hosts} gateway hosts, the last one unplugged and killed …`);
+    rows.push(
+      await withFleet({ ...base(o), gatewayHosts: hosts, gatewaysPerHost: 1, replicas: false }, (f) => hostLoss(f, hosts * LOSS_VIEWERS_PER_HOST, STALL_MS)),
+    );
+  }
+  return rows;
+}
+
+export function fleetReport(o: BenchOptions, run: RunInfo, scaling: ScalingRow[], primary: PrimaryRow[], loss: HostLossResult[] = []): string {
   const where = (r: PrimaryRow): string =>
     r.subscriptions.map((s) => `${s.host}: ${s.onPrimary} on primary, ${s.onReplica} on replica${s.replicaLinks ? ' (replica linked)' : ''}`).join('; ');
   const loads = [...scaling, ...primary].map((r) => r.loadAverage[0] ?? 0);
@@ -168,7 +185,17 @@ export function fleetReport(o: BenchOptions, run: RunInfo, scaling: ScalingRow[]
     "Latency here is capture to whole part at the client and includes the shaped links' queues (tbf holds up to 400 ms) and the socket buffers of viewers that get less than the full rate: it says how full the pipes are, not how fast camfan is.",
     '',
     ...primaryNotes(primary),
-    "Not measured yet: losing a gateway host under load (viewers moved by nginx, the gap on the other hosts), rolling deploys. All hosts share this machine's 2 cores with the other work on it, so CPU is not what a row says about a host.",
+    ...(loss.length
+      ? [
+          `Losing a gateway host: ${LOSS_VIEWERS_PER_HOST} viewers per host (Node viewers, bench/fleet/loss-client.ts, that reconnect after ${STALL_MS} ms without data), 4 s in the last host's link goes down and its gateway is killed (SIGKILL); one row per fleet:`,
+          '',
+          hostLossTable(loss),
+          '',
+          `About 4 s for a moved viewer fits its own stall timeout (${STALL_MS} ms) plus nginx's proxy_connect_timeout (2 s) to the silent host before proxy_next_upstream tries another (not traced packet by packet); both are settings, not camfan's delivery.`,
+          '',
+        ]
+      : []),
+    "Not measured yet: rolling deploys. All hosts share this machine's 2 cores with the other work on it, so CPU is not what a row says about a host.",
   ].join('\n');
 }
 
@@ -178,6 +205,7 @@ export async function runFleet(o: BenchOptions, run: RunInfo, publish: (body: st
   const log = (l: string): void => console.log(l);
   const scaling = await scalingRows(o, log);
   const primary = await primaryRows(o, log);
-  save({ scaling, primary });
-  publish(fleetReport(o, run, scaling, primary));
+  const loss = await lossRows(o, log);
+  save({ scaling, primary, loss });
+  publish(fleetReport(o, run, scaling, primary, loss));
 }
