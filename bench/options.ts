@@ -34,6 +34,14 @@ const OPTIONS = {
     default: false,
     doc: 'one /ws viewer reading at --slow-rate: plain, with acks, with acks and adaptation (default 720p30 test pattern, quality 90, 15 s windows)',
   },
+  fleet: {
+    type: 'boolean',
+    default: false,
+    doc: 'a fleet on network namespaces (root; bench/fleet/): --hosts gateway hosts behind nginx, links shaped to --link-mbit; default 320x240 at 10 fps',
+  },
+  hosts: { type: 'string', default: '1,2,4', doc: 'fleet: gateway host counts to measure' },
+  'link-mbit': { type: 'string', default: '20', doc: "fleet: each gateway host's link, Mbit/s each way (tbf)" },
+  'per-host': { type: 'string', default: '80', doc: 'fleet: viewers per gateway host (well past what its link carries at full rate)' },
   'healthz-timeout': { type: 'string', default: '5000', doc: 'overload: a /healthz probe not answered within this many ms counts as failed' },
   'notsent-lowat': { type: 'string', doc: 'set net.ipv4.tcp_notsent_lowat for the run, restored afterwards (needs root)' },
   section: { type: 'string', doc: 'section of BENCHMARKS.md and name of bench/results/<section>.json (default main, overload, soak-churn)' },
@@ -46,7 +54,7 @@ const OPTIONS = {
   help: { type: 'boolean', default: false, doc: 'print this list' },
 } satisfies Record<string, Option>;
 
-export type Mode = 'sweep' | 'overload' | 'soak' | 'ws-slow';
+export type Mode = 'sweep' | 'overload' | 'soak' | 'ws-slow' | 'fleet';
 
 export interface BenchOptions {
   mode: Mode;
@@ -73,6 +81,9 @@ export interface BenchOptions {
   soakSeconds: number;
   churn: number;
   sampleSeconds: number;
+  fleetHosts: number[];
+  linkMbit: number;
+  perHost: number;
 }
 
 export function usage(): string {
@@ -96,7 +107,9 @@ const one = (flag: string, raw: string, min: number): number => numbers(flag, ra
 export function resolveOptions(argv: string[]): BenchOptions | null {
   const { values: v } = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false });
   if (v.help) return null;
-  const mode: Mode = v.soak ? 'soak' : v.overload ? 'overload' : v['ws-slow'] ? 'ws-slow' : 'sweep';
+  const mode: Mode = v.fleet ? 'fleet' : v.soak ? 'soak' : v.overload ? 'overload' : v['ws-slow'] ? 'ws-slow' : 'sweep';
+  // The fleet's picture is small, so that shaped links (not this machine's CPU) are what runs out.
+  const fleetDefault = (flag: string, value: string, fleetValue: string): string => (mode === 'fleet' && !argv.includes(`--${flag}`) ? fleetValue : value);
   const section = v.section ?? (mode === 'soak' ? 'soak-churn' : mode === 'sweep' ? 'main' : mode);
   if (!/^[a-z0-9-]+$/.test(section)) throw new Error(`--section ${section}: expected lowercase letters, digits and dashes`);
   const source = v.source ?? (mode === 'overload' ? 'clip' : 'test');
@@ -106,12 +119,16 @@ export function resolveOptions(argv: string[]): BenchOptions | null {
     clients: numbers('clients', v.clients ?? (mode === 'overload' ? '200,800,1600,3000' : '1,50,200,500'), 1),
     seconds: one('seconds', mode === 'ws-slow' && !argv.includes('--seconds') ? '15' : v.seconds, 1),
     warmup: one('warmup', v.warmup, 0),
-    width: one('width', v.width, 16),
-    height: one('height', v.height, 16),
-    fps: one('fps', v.fps, 1),
+    width: one('width', fleetDefault('width', v.width, '320'), 16),
+    height: one('height', fleetDefault('height', v.height, '240'), 16),
+    fps: one('fps', fleetDefault('fps', v.fps, '10'), 1),
     quality: one('quality', v.quality ?? (mode === 'overload' ? '95' : mode === 'ws-slow' ? '90' : '80'), 1),
     source,
-    gateways: numbers('gateways', mode === 'overload' && !argv.some((a) => a.startsWith('--gateways')) ? '1,2' : v.gateways, 1),
+    gateways: numbers(
+      'gateways',
+      mode === 'overload' && !argv.some((a) => a.startsWith('--gateways')) ? '1,2' : fleetDefault('gateways', v.gateways, '1,2,4'),
+      1,
+    ),
     slow: one('slow', v.slow, 0),
     slowRate: one('slow-rate', v['slow-rate'], 1),
     repeat: one('repeat', v.repeat, 1),
@@ -126,5 +143,8 @@ export function resolveOptions(argv: string[]): BenchOptions | null {
     soakSeconds: v.soak ? one('soak', v.soak, 1) : 0,
     churn: one('churn', v.churn, 0),
     sampleSeconds: one('sample', v.sample, 1),
+    fleetHosts: numbers('hosts', v.hosts, 1),
+    linkMbit: one('link-mbit', v['link-mbit'], 1),
+    perHost: one('per-host', v['per-host'], 1),
   };
 }

@@ -17,6 +17,7 @@
  *   --overload     --clients 200,800,1600,3000 of a 720p testsrc2 clip at --quality 95 (~90 KB frames),
  *                  camfan with --gateways 1,2 and the C baseline; adds /healthz p99 under load (probed every
  *                  100 ms, failures counted), the subscriber's Redis output-buffer peak (CLIENT LIST omem)
+ *   --fleet        gateway hosts on network namespaces behind nginx, their links shaped (root; bench/fleet/run.ts)
  *   --soak 600 --churn 2 --sample 30   a soak with the first --clients count (Node client), churn per second
  *
  * Output: the tables on stdout, and bench/results/last/<section>.json and .svg (not in git; section: main,
@@ -35,6 +36,7 @@ import { cProgram } from './c-build.js';
 import { benchEncode, type EncodeResult } from './encode.js';
 import { fanout, type FanoutOptions, type FanoutResult } from './fanout.js';
 import { fanoutNode } from './fanout-node.js';
+import { runFleet } from './fleet/run.js';
 import { resolveOptions, usage, type BenchOptions } from './options.js';
 import { overloadSweep, type OverloadRow } from './overload.js';
 import { plot } from './plot.js';
@@ -241,12 +243,19 @@ async function main(): Promise<void> {
     command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
   };
   console.log(`camfan bench — ${run.date}\n${run.machine}\n${run.command}\n`);
-  if (o.mode === 'sweep' || o.mode === 'overload') cProgram('load-client'); // build (or fail on a missing gcc) before starting anything
+  if (o.mode === 'sweep' || o.mode === 'overload' || o.mode === 'fleet') cProgram('load-client'); // build (or fail on a missing gcc) before starting anything
   if (o.baseline || o.mode === 'overload') cProgram('baseline-server');
   const lowatBefore = o.notsentLowat ? setLowat(o.notsentLowat) : null;
   try {
     const sysctls = execFileSync('sysctl', ['-n', 'net.ipv4.tcp_notsent_lowat', 'net.ipv4.tcp_wmem']).toString().trim().split('\n');
-    if (o.mode === 'soak') await runSoak(o, run);
+    if (o.mode === 'fleet')
+      await runFleet(
+        o,
+        run,
+        (body) => publish(o, body),
+        (result) => saveResults(o, { ...run, sysctls, settings: o, ...result }, null),
+      );
+    else if (o.mode === 'soak') await runSoak(o, run);
     else if (o.mode === 'ws-slow') await runWsSlow(o, run, sysctls);
     else if (o.mode === 'overload') await runOverload(o, run, sysctls);
     else await runSweep(o, run, sysctls);

@@ -40,6 +40,7 @@ void viewer_open(struct viewer *v) {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
   if (fd < 0) die("socket");
   struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)opt.port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  if (opt.host && inet_pton(AF_INET, opt.host, &a.sin_addr) != 1) die("--host is not an IPv4 address");
   if (connect(fd, (struct sockaddr *)&a, sizeof a) < 0 && errno != EINPROGRESS) {
     result.connect_failed++;
     close(fd);

@@ -9,6 +9,7 @@
 #define MAX_PIDS 16
 
 struct options {
+  const char *host; /* IPv4 address to connect to; loopback when NULL */
   int port;
   const char *path;
   int viewers;

@@ -4,7 +4,7 @@
  * checked; the middle of each JPEG is discarded in the kernel with recv(MSG_TRUNC), so the client costs a
  * few system calls per frame and never copies bodies. Prints one JSON object on stdout; writes
  * "window start" / "window end" lines on stderr when the measured window opens and closes.
- *   load-client --port P [--path /x] --viewers N [--warmup S] [--seconds S] [--probes K]
+ *   load-client [--host A] --port P [--path /x] --viewers N [--warmup S] [--seconds S] [--probes K]
  *               [--slow-fraction F --slow-rate BYTES_PER_S] [--batch B] [--probe-timeout MS]
  *               [--server-pids 1,2]
  */
@@ -23,7 +23,7 @@
 struct options opt = {.path = "/video_feed?framing=classic", .warmup = 3, .seconds = 10, .probes = 20, .batch = 50, .probe_timeout_ms = 10000};
 
 static void usage(void) {
-  fprintf(stderr, "usage: load-client --port P --viewers N [--path /x] [--warmup S] [--seconds S] [--probes K] [--slow-fraction F] [--slow-rate B/s] [--batch B] [--probe-timeout MS] [--server-pids 1,2]\n");
+  fprintf(stderr, "usage: load-client [--host A] --port P --viewers N [--path /x] [--warmup S] [--seconds S] [--probes K] [--slow-fraction F] [--slow-rate B/s] [--batch B] [--probe-timeout MS] [--server-pids 1,2]\n");
   exit(2);
 }
 
@@ -31,10 +31,11 @@ static void parse_options(int argc, char **argv) {
   static struct option longs[] = {
       {"port", 1, 0, 'p'}, {"path", 1, 0, 'P'}, {"viewers", 1, 0, 'n'}, {"warmup", 1, 0, 'w'}, {"seconds", 1, 0, 's'},
       {"probes", 1, 0, 'k'}, {"slow-fraction", 1, 0, 'f'}, {"slow-rate", 1, 0, 'r'}, {"batch", 1, 0, 'b'},
-      {"probe-timeout", 1, 0, 't'}, {"server-pids", 1, 0, 'S'}, {0, 0, 0, 0}};
+      {"probe-timeout", 1, 0, 't'}, {"server-pids", 1, 0, 'S'}, {"host", 1, 0, 'H'}, {0, 0, 0, 0}};
   int c;
   while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
     switch (c) {
+    case 'H': opt.host = optarg; break;
     case 'p': opt.port = atoi(optarg); break;
     case 'P': opt.path = optarg; break;
     case 'n': opt.viewers = atoi(optarg); break;

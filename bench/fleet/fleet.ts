@@ -1,0 +1,184 @@
+/**
+ * A camfan fleet on one machine (bench/fleet/netns.ts gives the hosts): a Redis primary host that also
+ * runs the capture, K gateway hosts (each: N gateway processes on one port, and with `replicas` a Redis
+ * replica on port 6380 that the gateways are told to subscribe on), an nginx host balancing least_conn
+ * over the gateway hosts, and a client host for the load client. Only gateway hosts' links are shaped:
+ * they are what the measurement is about.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { DIST, sleep, waitFor, type Proc } from '../../test/helpers/procs.js';
+import { createNetwork, type Host, type Network } from './netns.js';
+
+export interface FleetOptions {
+  gatewayHosts: number;
+  gatewaysPerHost: number;
+  /** Per gateway host, Mbit/s each way; unshaped when 0. */
+  linkMbit: number;
+  /** A replica per gateway host, and REDIS_SUBSCRIBE_URL pointing at it. */
+  replicas: boolean;
+  width: number;
+  height: number;
+  fps: number;
+  quality: number;
+}
+
+export interface Fleet {
+  net: Network;
+  primary: Host;
+  gateways: Host[];
+  balancer: Host;
+  client: Host;
+  /** The balancer's address and port, as a viewer reaches it. */
+  entry: { host: string; port: number };
+  /** Gateway processes by host, for pids and logs. */
+  gatewayProcs: Proc[][];
+  stop(): Promise<void>;
+}
+
+const REDIS_ARGS = ['--save', '', '--appendonly', 'no', '--protected-mode', 'no'];
+const GATEWAY_PORT = 8080;
+
+async function redisUp(host: Host, port: number): Promise<void> {
+  await waitFor(`redis on ${host.name}:${port}`, async () => host.exec('redis-cli', ['-p', String(port), 'ping'], true).trim() === 'PONG');
+}
+
+function nginxConf(dir: string, listen: string, upstreams: string[]): string {
+  const conf = `daemon off;
+worker_processes 1;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 8192; }
+http {
+    access_log off;
+    client_body_temp_path ${dir}/body;
+    proxy_temp_path ${dir}/proxy;
+    fastcgi_temp_path ${dir}/fastcgi;
+    uwsgi_temp_path ${dir}/uwsgi;
+    scgi_temp_path ${dir}/scgi;
+    # As deploy/nginx.conf: least_conn over stateless gateways, parts passed on as they arrive.
+    upstream camfan_gateways {
+        least_conn;
+${upstreams.map((u) => `        server ${u} max_fails=3 fail_timeout=10s;`).join('\n')}
+        keepalive 64;
+    }
+    server {
+        listen ${listen} default_server;
+        location / {
+            proxy_pass http://camfan_gateways;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host $host:$server_port;
+            proxy_buffering off;
+            proxy_read_timeout 1h;
+            proxy_connect_timeout 2s;
+            proxy_next_upstream error timeout http_502 http_503;
+        }
+    }
+}
+`;
+  const file = path.join(dir, 'nginx.conf');
+  writeFileSync(file, conf);
+  return file;
+}
+
+async function startGatewayHost(host: Host, o: FleetOptions, primary: Host, procs: Proc[]): Promise<void> {
+  const env: Record<string, string> = {
+    REDIS_URL: `redis://${primary.addr}:6379`,
+    HOST: '0.0.0.0',
+    PORT: String(GATEWAY_PORT),
+    LOG_LEVEL: 'info',
+  };
+  if (o.replicas) {
+    const replica = host.spawn('redis-server', [
+      '--replicaof',
+      primary.addr,
+      '6379',
+      '--port',
+      '6380',
+      ...REDIS_ARGS,
+      '--client-output-buffer-limit',
+      'replica 256mb 64mb 60',
+    ]);
+    procs.push(replica);
+    await redisUp(host, 6380);
+    await waitFor(`replica on ${host.name} in sync`, async () =>
+      /master_link_status:up/.test(host.exec('redis-cli', ['-p', '6380', 'info', 'replication'], true)),
+    );
+    env.REDIS_SUBSCRIBE_URL = 'redis://127.0.0.1:6380';
+  }
+  const gateways: Proc[] = [];
+  for (let i = 0; i < o.gatewaysPerHost; i++) {
+    const g = host.spawn(process.execPath, [path.join(DIST, 'gateway', 'main.js')], env);
+    gateways.push(g);
+    procs.push(g);
+    // Each one's own log line: with SO_REUSEPORT /healthz may be answered by an earlier one.
+    await waitFor(`gateway ${i + 1} on ${host.name}`, async () => {
+      if (g.child.exitCode !== null) throw new Error(`gateway on ${host.name} exited: ${g.output()}`);
+      return g.output().includes('gateway listening');
+    });
+  }
+  await waitFor(`/healthz on ${host.name}`, async () =>
+    /ok/i.test(host.exec('curl', ['-s', '--max-time', '2', `http://127.0.0.1:${GATEWAY_PORT}/healthz`], true)),
+  );
+}
+
+export async function startFleet(o: FleetOptions): Promise<Fleet> {
+  const net = createNetwork();
+  const procs: Proc[] = [];
+  const gatewayProcs: Proc[][] = [];
+  const stop = async (): Promise<void> => {
+    await Promise.all([...procs].reverse().map((p) => p.stop()));
+    net.remove();
+  };
+  try {
+    const primary = net.add('primary');
+    const gateways = Array.from({ length: o.gatewayHosts }, (_, i) => net.add(`gw${i + 1}`, o.linkMbit));
+    const balancer = net.add('nginx');
+    const client = net.add('client');
+    procs.push(primary.spawn('redis-server', ['--port', '6379', '--bind', '0.0.0.0', ...REDIS_ARGS]));
+    await redisUp(primary, 6379);
+    const capture = primary.spawn(process.execPath, [path.join(DIST, 'capture', 'main.js')], {
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      CAPTURE_SOURCE: 'test',
+      CAPTURE_WIDTH: String(o.width),
+      CAPTURE_HEIGHT: String(o.height),
+      CAPTURE_FPS: String(o.fps),
+      JPEG_QUALITY: String(o.quality),
+      LOG_LEVEL: 'warn',
+    });
+    procs.push(capture);
+    await waitFor(
+      'a first frame from the capture',
+      async () => {
+        if (capture.child.exitCode !== null) throw new Error(`capture exited: ${capture.output()}`);
+        return primary.exec('redis-cli', ['-p', '6379', 'keys', '*'], true).trim().length > 0;
+      },
+      30000,
+    );
+    for (const host of gateways) {
+      const mine: Proc[] = [];
+      await startGatewayHost(host, o, primary, mine);
+      procs.push(...mine);
+      gatewayProcs.push(mine.filter((p) => p.child.spawnargs.some((a) => a.endsWith('main.js'))));
+    }
+    const dir = mkdtempSync(path.join(tmpdir(), 'camfan-fleet-nginx-'));
+    const conf = nginxConf(
+      dir,
+      `${balancer.addr}:80`,
+      gateways.map((g) => `${g.addr}:${GATEWAY_PORT}`),
+    );
+    const nginx = balancer.spawn('nginx', ['-p', dir, '-c', conf]);
+    procs.push(nginx);
+    await waitFor('nginx', async () => {
+      if (nginx.child.exitCode !== null) throw new Error(`nginx exited: ${nginx.output()}`);
+      return /ok/i.test(client.exec('curl', ['-s', '--max-time', '2', `http://${balancer.addr}/healthz`], true));
+    });
+    await sleep(200);
+    return { net, primary, gateways, balancer, client, entry: { host: balancer.addr, port: 80 }, gatewayProcs, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
