@@ -88,8 +88,9 @@ if (replicaOf) {
       'no',
       '--repl-backlog-size',
       '8mb',
+      // Straight into memory, also on a resync: a replica never writes dump.rdb into its working directory.
       '--repl-diskless-load',
-      'on-empty-db',
+      'swapdb',
       '--client-output-buffer-limit',
       'pubsub 256mb 64mb 60',
       '--client-output-buffer-limit',

@@ -37,7 +37,8 @@ export interface Fleet {
   stop(): Promise<void>;
 }
 
-const REDIS_ARGS = ['--save', '', '--appendonly', 'no', '--protected-mode', 'no'];
+// A replica loads its full sync straight into memory: no dump.rdb left in the working directory.
+const REDIS_ARGS = ['--save', '', '--appendonly', 'no', '--protected-mode', 'no', '--repl-diskless-load', 'swapdb'];
 const GATEWAY_PORT = 8080;
 
 async function redisUp(host: Host, port: number): Promise<void> {

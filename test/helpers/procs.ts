@@ -107,7 +107,20 @@ export interface RedisHandle extends Proc {
 export async function startRedis(extraArgs: string[] = []): Promise<RedisHandle> {
   requireTool('redis-server', 'sudo apt-get install -y redis-server');
   const port = await freePort();
-  const proc = run('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...extraArgs]);
+  // A replica loads its full sync straight into memory: no dump.rdb left in the working directory.
+  const proc = run('redis-server', [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--repl-diskless-load',
+    'swapdb',
+    ...extraArgs,
+  ]);
   const url = `redis://127.0.0.1:${port}`;
   const clients: Redis[] = [];
   await waitFor('redis-server to answer PING', async () => {
