@@ -20,12 +20,27 @@ function sources(dir: string): string[] {
 
 const files = FOLDERS.flatMap((f) => sources(path.join(ROOT, f)));
 
-/** Relative imports of a file, as source paths (.js in an import names the .ts next to it). */
+const known = new Set(files);
+
+/**
+ * Relative imports of a file, as source paths (.js in an import names the .ts next to it). Every form that
+ * ties two modules together counts: import and export … from (type-only too, over several lines), a bare
+ * import, a dynamic import() and a CommonJS require(). Only imports that start a line count (a commented-out one does not),
+ * except import() and require(), which count wherever they stand.
+ */
 function importsOf(file: string): string[] {
   const text = readFileSync(file, 'utf8');
-  return [...text.matchAll(/^import\s[^;]*?from\s+'(\.[^']+)'/gm)]
-    .map((m) => path.resolve(path.dirname(file), m[1]!).replace(/\.js$/, '.ts'))
-    .filter((p) => files.includes(p));
+  const forms = [
+    /^\s*(?:import|export)\b[^;'"]*?\bfrom\s*['"](\.[^'"]+)['"]/gm,
+    /^\s*import\s*['"](\.[^'"]+)['"]/gm,
+    /\b(?:import|require)\(\s*['"](\.[^'"]+)['"]\s*\)/g,
+  ];
+  return forms.flatMap((re) => [...text.matchAll(re)].map((m) => resolveImport(file, m[1]!))).filter((p): p is string => p !== null);
+}
+
+function resolveImport(file: string, spec: string): string | null {
+  const p = path.resolve(path.dirname(file), spec);
+  return [p.replace(/\.js$/, '.ts'), p, `${p}.ts`, `${p}.js`].find((c) => known.has(c)) ?? null;
 }
 
 test('no import circle', () => {
@@ -42,6 +57,22 @@ test('no import circle', () => {
   };
   for (const f of files) if (!state.has(f)) visit(f, [f]);
   assert.deepEqual(circles, []);
+});
+
+/** Imports from `from` that leave it for anything but the folders in `allowed` (all relative to ROOT). */
+function importsLeaving(from: string, allowed: string[]): string[] {
+  const inside = (p: string, dir: string): boolean => p === path.join(ROOT, dir) || p.startsWith(path.join(ROOT, dir) + path.sep);
+  return files
+    .filter((f) => inside(f, from))
+    .flatMap((f) => importsOf(f).map((to) => [f, to] as const))
+    .filter(([, to]) => !inside(to, from) && !allowed.some((dir) => inside(to, dir)))
+    .map(([f, to]) => `${path.relative(ROOT, f)} -> ${path.relative(ROOT, to)}`);
+}
+
+// A new kind of source touches only its folder (kinds/source.ts): kinds/ leans on lib/ and on the
+// messages of the source process, not on the rest of the capture.
+test('capture/source/kinds imports nothing of the capture outside itself', () => {
+  assert.deepEqual(importsLeaving('capture/source/kinds', ['lib', 'capture/source/protocol.ts']), []);
 });
 
 test('no source file over 300 lines', () => {
