@@ -1,9 +1,9 @@
 /** One capture's cost per frame and its viewer's latency over a window (bench/capture.ts, bench/renditions-report.ts). */
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { CameraInfo } from '../bus/bus.js';
-import { fetchJson, openStream } from '../test/helpers/mjpeg-client.js';
-import { childPids, freePort, sleep, startCapture, waitFor, waitForFrames, type GatewayHandle, type RedisHandle } from '../test/helpers/procs.js';
-import { cpuSeconds, fmt, median, percentile } from './stats.js';
+import { fetchJson, openStream } from '../harness/mjpeg-client.js';
+import { childPids, freePort, sleep, startCapture, waitFor, waitForFrames, type GatewayHandle, type RedisHandle } from '../harness/procs.js';
+import { cpuSeconds, fmt, median, percentile } from '../harness/stats.js';
 
 type Mode = 'passthrough' | 'transcode';
 

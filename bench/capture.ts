@@ -18,11 +18,11 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { requireTool, ROOT, startGateway, startRedis } from '../test/helpers/procs.js';
+import { requireTool, ROOT, startGateway, startRedis } from '../harness/procs.js';
 import { captureReport, measure, type CaptureBenchRow, type CaptureRun } from './capture-measure.js';
 import { renditionsMain } from './renditions-report.js';
 import { writeSection } from './report.js';
-import { fmt } from './stats.js';
+import { fmt } from '../harness/stats.js';
 
 async function main(): Promise<void> {
   const { values: args } = parseArgs({

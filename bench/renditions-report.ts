@@ -8,10 +8,10 @@
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { requireTool, ROOT, startGateway, startRedis } from '../test/helpers/procs.js';
+import { requireTool, ROOT, startGateway, startRedis } from '../harness/procs.js';
 import { measure, type CaptureBenchRow, type CaptureRun, type MeasureOptions } from './capture-measure.js';
 import { writeSection } from './report.js';
-import { fmt } from './stats.js';
+import { fmt } from '../harness/stats.js';
 
 const WIDTHS = [320, 480, 640];
 const SIZE = '1280x720';

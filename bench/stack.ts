@@ -17,7 +17,7 @@ import {
   type GatewayHandle,
   type Proc,
   type RedisHandle,
-} from '../test/helpers/procs.js';
+} from '../harness/procs.js';
 import { cProgram } from './c-build.js';
 
 /** What is running now, so that an interrupted bench (Ctrl-C, SIGTERM) leaves no process behind. */

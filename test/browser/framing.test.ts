@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import jpeg from 'jpeg-js';
 import { SEQ_BITS, seqBlockSize } from '../../capture/source/kinds/seq-blocks.js';
-import { openStream } from '../helpers/mjpeg-client.js';
+import { openStream } from '../../harness/mjpeg-client.js';
 import { BROWSERS, launch, type TestBrowser } from './browsers.js';
 import { startWall, type Wall } from './wall-fixture.js';
 

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { sleep, startGateway } from '../helpers/procs.js';
+import { sleep, startGateway } from '../../harness/procs.js';
 import { BROWSERS, launch, type TestBrowser, type TestPage } from './browsers.js';
 import { cameras, startWall, type Wall } from './wall-fixture.js';
 

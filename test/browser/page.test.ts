@@ -11,8 +11,8 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { SEQ_BITS, seqBlockSize } from '../../capture/source/kinds/seq-blocks.js';
-import { openStream } from '../helpers/mjpeg-client.js';
-import { ROOT, sleep, startCapture, startGateway, startRedis, waitForFrames, type GatewayHandle, type Proc, type RedisHandle } from '../helpers/procs.js';
+import { openStream } from '../../harness/mjpeg-client.js';
+import { ROOT, sleep, startCapture, startGateway, startRedis, waitForFrames, type GatewayHandle, type Proc, type RedisHandle } from '../../harness/procs.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const WIDTH = 640;

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ROOT, startGateway, type GatewayHandle } from '../helpers/procs.js';
+import { ROOT, startGateway, type GatewayHandle } from '../../harness/procs.js';
 import { BROWSERS, launch, type TestBrowser, type TestPage } from './browsers.js';
 import { startWall, type CameraSpec, type Wall } from './wall-fixture.js';
 

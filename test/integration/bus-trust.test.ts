@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
 import { encodeFrame } from '../../bus/frame.js';
-import { fetchJson, openStream, openStuckViewer } from '../helpers/mjpeg-client.js';
-import { sleep, startCapture, startGateway, startRedis, waitFor, waitForFrames, type GatewayHandle, type Proc, type RedisHandle } from '../helpers/procs.js';
+import { fetchJson, openStream, openStuckViewer } from '../../harness/mjpeg-client.js';
+import { sleep, startCapture, startGateway, startRedis, waitFor, waitForFrames, type GatewayHandle, type Proc, type RedisHandle } from '../../harness/procs.js';
 
 /** A minimal valid-looking JPEG (SOI … EOI) with `body` in between. */
 function jpegWith(body: Buffer): Buffer {

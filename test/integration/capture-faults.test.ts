@@ -10,7 +10,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { openStream } from '../helpers/mjpeg-client.js';
+import { openStream } from '../../harness/mjpeg-client.js';
 import {
   childPids,
   makeClip,
@@ -22,7 +22,7 @@ import {
   waitForFrames,
   type GatewayHandle,
   type RedisHandle,
-} from '../helpers/procs.js';
+} from '../../harness/procs.js';
 
 describe('capture faults', () => {
   let redis: RedisHandle;

@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
-import { rssBytes } from '../../bench/stats.js';
-import { fetchJson, openStream, openStuckViewer } from '../helpers/mjpeg-client.js';
+import { rssBytes } from '../../harness/stats.js';
+import { fetchJson, openStream, openStuckViewer } from '../../harness/mjpeg-client.js';
 import {
   requireTool,
   sleep,
@@ -22,7 +22,7 @@ import {
   type GatewayHandle,
   type Proc,
   type RedisHandle,
-} from '../helpers/procs.js';
+} from '../../harness/procs.js';
 
 describe('fan-out', () => {
   let redis: RedisHandle;

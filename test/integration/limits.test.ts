@@ -16,7 +16,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import tls from 'node:tls';
 import { after, before, describe, test } from 'node:test';
-import { startGateway, startRedis, type GatewayHandle, type RedisHandle } from '../helpers/procs.js';
+import { startGateway, startRedis, type GatewayHandle, type RedisHandle } from '../../harness/procs.js';
 
 interface RawAnswer {
   /** What came back before the close (empty: no answer at all). */

@@ -15,7 +15,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { openStream } from '../helpers/mjpeg-client.js';
+import { openStream } from '../../harness/mjpeg-client.js';
 import { holdStream, probe, wsHandshake, type HeldStream } from '../helpers/http-probe.js';
 import {
   freePort,
@@ -30,7 +30,7 @@ import {
   type GatewayHandle,
   type Proc,
   type RedisHandle,
-} from '../helpers/procs.js';
+} from '../../harness/procs.js';
 
 const ETC = '/etc/nginx';
 

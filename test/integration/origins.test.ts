@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { holdStream, probe, wsHandshake } from '../helpers/http-probe.js';
-import { startCapture, startGateway, startRedis, waitFor, waitForFrames, type GatewayHandle, type Proc, type RedisHandle } from '../helpers/procs.js';
+import { startCapture, startGateway, startRedis, waitFor, waitForFrames, type GatewayHandle, type Proc, type RedisHandle } from '../../harness/procs.js';
 
 const VIEWER_TOKEN = 'viewer-token-1';
 const OPERATOR_TOKEN = 'operator-token-1';

@@ -7,8 +7,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { openStream, type StreamClient } from '../helpers/mjpeg-client.js';
-import { sleep, startCapture, startGateway, startRedis, waitFor, waitForFrames, type GatewayHandle, type Proc, type RedisHandle } from '../helpers/procs.js';
+import { openStream, type StreamClient } from '../../harness/mjpeg-client.js';
+import { sleep, startCapture, startGateway, startRedis, waitFor, waitForFrames, type GatewayHandle, type Proc, type RedisHandle } from '../../harness/procs.js';
 
 /** Largest output buffer (bytes) among Redis connections with this name. */
 async function maxOmem(redis: RedisHandle, name: string): Promise<number> {

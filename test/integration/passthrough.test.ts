@@ -11,7 +11,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { CameraInfo } from '../../bus/bus.js';
 import { inspectJpeg } from '../../capture/source/kinds/jpeg.js';
-import { fetchJson, openStream, type Part } from '../helpers/mjpeg-client.js';
+import { fetchJson, openStream, type Part } from '../../harness/mjpeg-client.js';
 import { makeJpegs, startCamera, withoutCamfanComment, type FakeCamera } from '../helpers/mjpeg-camera.js';
 import {
   childPids,
@@ -24,7 +24,7 @@ import {
   type GatewayHandle,
   type Proc,
   type RedisHandle,
-} from '../helpers/procs.js';
+} from '../../harness/procs.js';
 
 const BASIC_PW = 'Sup3rSecretPw';
 const QUERY_PW = 'QueryPw4242';

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { isJpeg } from '../../bus/frame.js';
-import { fetchJson, now, openStream } from '../helpers/mjpeg-client.js';
+import { fetchJson, now, openStream } from '../../harness/mjpeg-client.js';
 import {
   makeClip,
   requireTool,
@@ -23,7 +23,7 @@ import {
   type GatewayHandle,
   type Proc,
   type RedisHandle,
-} from '../helpers/procs.js';
+} from '../../harness/procs.js';
 
 const FPS = 15;
 
@@ -281,7 +281,7 @@ function startGatewayRaw(env: Record<string, string>): Proc {
   return startCaptureLike('gateway', env);
 }
 
-import { run, DIST } from '../helpers/procs.js';
+import { run, DIST } from '../../harness/procs.js';
 function startCaptureLike(app: 'gateway', env: Record<string, string>): Proc {
   return run(process.execPath, [path.join(DIST, app, 'main.js')], { PORT: '1', REDIS_URL: 'redis://127.0.0.1:1', ...env });
 }

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { freePort, ROOT } from '../helpers/procs.js';
+import { freePort, ROOT } from '../../harness/procs.js';
 
 const PM2 = path.join(ROOT, 'node_modules', '.bin', 'pm2');
 

@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
-import { openStream } from '../helpers/mjpeg-client.js';
-import { freePort, requireTool, ROOT, run, startCapture, startGateway, waitFor, type GatewayHandle, type Proc } from '../helpers/procs.js';
+import { openStream } from '../../harness/mjpeg-client.js';
+import { freePort, requireTool, ROOT, run, startCapture, startGateway, waitFor, type GatewayHandle, type Proc } from '../../harness/procs.js';
 
 const CAPTURE_PASSWORD = 'capture-acl-pass';
 const GATEWAY_PASSWORD = 'gateway-acl-pass';

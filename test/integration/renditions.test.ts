@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import type { CameraInfo } from '../../bus/bus.js';
 import { inspectJpeg } from '../../capture/source/kinds/jpeg.js';
-import { fetchJson, openStream, type Part, type StreamClient } from '../helpers/mjpeg-client.js';
+import { fetchJson, openStream, type Part, type StreamClient } from '../../harness/mjpeg-client.js';
 import { makeJpegs, startCamera, withoutCamfanComment, type FakeCamera } from '../helpers/mjpeg-camera.js';
 import {
   childPids,
@@ -22,7 +22,7 @@ import {
   type GatewayHandle,
   type Proc,
   type RedisHandle,
-} from '../helpers/procs.js';
+} from '../../harness/procs.js';
 
 const size = (p: Part | Buffer): [number, number] => {
   const { width, height } = inspectJpeg(withoutCamfanComment(Buffer.isBuffer(p) ? p : p.jpeg));

@@ -9,7 +9,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { DIST, freePort, ROOT, run, waitFor } from '../helpers/procs.js';
+import { DIST, freePort, ROOT, run, waitFor } from '../../harness/procs.js';
 
 const GATEWAY = path.join(DIST, 'gateway', 'main.js');
 const CAPTURE = path.join(DIST, 'capture', 'main.js');

@@ -5,10 +5,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
-import { rssBytes } from '../../bench/stats.js';
+import { rssBytes } from '../../harness/stats.js';
 import { decodeFrame, isJpeg, type Frame } from '../../bus/frame.js';
-import { fetchJson } from '../helpers/mjpeg-client.js';
-import { sleep, startCapture, startGateway, startRedis, waitFor, waitForFrames, type GatewayHandle, type Proc, type RedisHandle } from '../helpers/procs.js';
+import { fetchJson } from '../../harness/mjpeg-client.js';
+import { sleep, startCapture, startGateway, startRedis, waitFor, waitForFrames, type GatewayHandle, type Proc, type RedisHandle } from '../../harness/procs.js';
 
 interface Client {
   ws: WebSocket;

@@ -5,8 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { measureSlowWsViewer } from '../helpers/ws-client.js';
-import { startCapture, startGateway, startRedis, waitForFrames, type GatewayHandle, type Proc, type RedisHandle } from '../helpers/procs.js';
+import { measureSlowWsViewer } from '../../harness/ws-client.js';
+import { startCapture, startGateway, startRedis, waitForFrames, type GatewayHandle, type Proc, type RedisHandle } from '../../harness/procs.js';
 
 const RATE = 300_000;
 const WARMUP_MS = 3000;

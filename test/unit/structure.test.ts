@@ -8,7 +8,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
-const FOLDERS = ['bus', 'capture', 'gateway', 'lib', 'bench', 'scripts', 'test'];
+const FOLDERS = ['bus', 'capture', 'gateway', 'lib', 'bench', 'harness', 'scripts', 'test'];
 
 function sources(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -59,20 +59,32 @@ test('no import circle', () => {
   assert.deepEqual(circles, []);
 });
 
-/** Imports from `from` that leave it for anything but the folders in `allowed` (all relative to ROOT). */
-function importsLeaving(from: string, allowed: string[]): string[] {
-  const inside = (p: string, dir: string): boolean => p === path.join(ROOT, dir) || p.startsWith(path.join(ROOT, dir) + path.sep);
+const inside = (p: string, dir: string): boolean => p === path.join(ROOT, dir) || p.startsWith(path.join(ROOT, dir) + path.sep);
+
+/** Imports by the files in folder `from` whose target passes `to`, as "file -> target" (relative to ROOT). */
+function importsOut(from: string, to: (target: string) => boolean): string[] {
   return files
     .filter((f) => inside(f, from))
-    .flatMap((f) => importsOf(f).map((to) => [f, to] as const))
-    .filter(([, to]) => !inside(to, from) && !allowed.some((dir) => inside(to, dir)))
-    .map(([f, to]) => `${path.relative(ROOT, f)} -> ${path.relative(ROOT, to)}`);
+    .flatMap((f) => importsOf(f).map((target) => [f, target] as const))
+    .filter(([, target]) => to(target))
+    .map(([f, target]) => `${path.relative(ROOT, f)} -> ${path.relative(ROOT, target)}`);
 }
 
 // A new kind of source touches only its folder (kinds/source.ts): kinds/ leans on lib/ and on the
 // messages of the source process, not on the rest of the capture.
 test('capture/source/kinds imports nothing of the capture outside itself', () => {
-  assert.deepEqual(importsLeaving('capture/source/kinds', ['lib', 'capture/source/protocol.ts']), []);
+  const allowed = ['capture/source/kinds', 'lib', 'capture/source/protocol.ts'];
+  assert.deepEqual(
+    importsOut('capture/source/kinds', (target) => !allowed.some((dir) => inside(target, dir))),
+    [],
+  );
+});
+
+// What the tests and the bench both need (processes, clients, the part reader, the soak, statistics)
+// lives in harness/: a change to a benchmark cannot break a test, nor a test helper a benchmark.
+test('bench/ and test/ do not import each other', () => {
+  const crossing = [...importsOut('bench', (target) => inside(target, 'test')), ...importsOut('test', (target) => inside(target, 'bench'))];
+  assert.deepEqual(crossing, []);
 });
 
 test('no source file over 300 lines', () => {
