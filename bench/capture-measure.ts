@@ -32,7 +32,7 @@ export interface CaptureBenchRow {
   renditions?: Array<{ width: number; fps: number; frameKB: number }>;
 }
 
-/** ffmpeg as an MJPEG camera, exactly as issue 14 gives it; -listen 1 serves one client, so one per run. */
+/** ffmpeg as an MJPEG camera, the same command for every run; -listen 1 serves one client, so one per run. */
 function serveMjpeg(size: string, port: number, qscale: number): ChildProcess {
   return spawn(
     'ffmpeg',
@@ -188,7 +188,7 @@ export function captureReport(rows: CaptureBenchRow[], c: { date: string; machin
     const ratio = p.cpuMsPerFrame / t.cpuMsPerFrame;
     lines.push(
       '',
-      `Target (issue 14): at 720p30 the capture passing through uses at most ¼ of the CPU of \`CAPTURE_PASSTHROUGH=off\`: ${fmt(100 * ratio, 0)} % per frame (${fmt(p.cpuPercent)} % against ${fmt(t.cpuPercent)} % of a core) — ${ratio <= 0.25 ? 'met' : 'not met'}.`,
+      `Target (zero-transcode capture): at 720p30 the capture passing through uses at most ¼ of the CPU of \`CAPTURE_PASSTHROUGH=off\`: ${fmt(100 * ratio, 0)} % per frame (${fmt(p.cpuPercent)} % against ${fmt(t.cpuPercent)} % of a core) — ${ratio <= 0.25 ? 'met' : 'not met'}.`,
     );
   }
   return lines.join('\n');

@@ -1,5 +1,5 @@
 /**
- * The capture's CPU per extra rendition at 720p30 (issue 13), run by `node dist/bench/capture.js
+ * The capture's CPU per extra rendition at 720p30, run by `node dist/bench/capture.js
  * --renditions`: the ffmpeg MJPEG camera of bench/capture.ts, in both modes (passed through by the capture
  * process, renditions from its rendition worker; CAPTURE_PASSTHROUGH=off, renditions from the picture the
  * source process decoded anyway), with 0, 1, 2 and 3 renditions watched (320, 480, 640 wide; one viewer

@@ -1,5 +1,5 @@
 /**
- * The page asks for what it shows (issues 13 and 15), measured in Chromium and Firefox as bytes and frames
+ * The page asks for what it shows (renditions and the camera wall), measured in Chromium and Firefox as bytes and frames
  * per second received by the page:
  *   - a phone (390×844) with 8 cameras one screen each (?layout=1): only the tiles on screen are received;
  *     before (?demand=off, every camera at full size and rate, as the page used to) and after;

@@ -1,5 +1,5 @@
 /**
- * What Chromium and Firefox paint of an <img> MJPEG stream, and when (issue 13 row 5), for both framings
+ * What Chromium and Firefox paint of an <img> MJPEG stream, and when (does framing decide when a frame is painted?), for both framings
  * (gateway/delivery/packet.ts): the page shows one /stream/cam0 <img>; the test takes small screenshots as fast as
  * the browser gives them and reads the frame number from the test pattern's top-edge blocks, while an
  * independent client of the same camera records each frame's capture time. The delay from capture to the

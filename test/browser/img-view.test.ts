@@ -1,5 +1,5 @@
 /**
- * ?view=img in Chromium and Firefox (issue 15 row 1): with 8 cameras the page opens at most 4 <img>
+ * ?view=img in Chromium and Firefox (the wall past a browser's connection limit): with 8 cameras the page opens at most 4 <img>
  * streams (a browser keeps ~6 connections per host) and takes the rest over the WebSocket, so all 8 are live
  * within 6 s and the camera list is not queued behind the streams; after a gateway restart every tile is
  * live again, and streams that froze (a hung gateway) are reopened by the watchdog; running ones are not.

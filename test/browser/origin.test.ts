@@ -1,6 +1,6 @@
 /**
  * In a real browser (Debian's Chromium): a page on another origin cannot open a gateway's /ws (cross-site
- * WebSocket hijacking, issue 11 row 5), while the gateway's own page can; and the page opened as
+ * WebSocket hijacking), while the gateway's own page can; and the page opened as
  * /?token=… keeps working on the HttpOnly cookie it got in exchange, with the token gone from the
  * address bar, from page script (document.cookie) and from every URL the page requests.
  */

@@ -1,5 +1,5 @@
 /**
- * One honest state per tile, in Chromium and Firefox (issue 15): a frozen capture goes stale (dimmed, "no
+ * One honest state per tile, in Chromium and Firefox: a frozen capture goes stale (dimmed, "no
  * new frame for N s"), then offline once the gateway says so, with the age of the last *real* frame; the
  * gateway's NO SIGNAL placeholders arrive but are never counted or drawn as frames; a snapshot of that
  * camera says why there is none; with the gateway down the page shows one "connection lost" banner and no

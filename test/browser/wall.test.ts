@@ -1,5 +1,5 @@
 /**
- * The camera wall (issue 15) in Chromium and Firefox, with 8 cameras of mixed sizes (16:9 and 4:3): the
+ * The camera wall in Chromium and Firefox, with 8 cameras of mixed sizes (16:9 and 4:3): the
  * grid fills the screen keeping aspect ratios, tiles open with the keyboard and the URL, layouts live in
  * the URL, fullscreen, axe-core finds nothing serious, favicon and title, tap targets on a phone, light
  * mode, and the token form. Screenshots of the desktop and phone layouts: see screenshot() below.

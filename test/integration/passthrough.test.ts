@@ -1,5 +1,5 @@
 /**
- * Zero-transcode capture (issue 14) and secrets that stay in the capture (issue 11, row 1), with real
+ * Zero-transcode capture and secrets that stay in the capture (a source's credentials), with real
  * parts: an HTTP MJPEG camera (test/helpers/mjpeg-camera.ts) that wants Basic auth and a query-string
  * password, redis-server, capture processes and a gateway read by a real HTTP client.
  */

@@ -1,5 +1,5 @@
 /**
- * npm start / npm run status / npm stop as an operator uses them (issue 16): started with CAMERAS (then
+ * npm start / npm run status / npm stop as an operator uses them: started with CAMERAS (then
  * CAMERAS_FILE) and PORT in the environment, then status and stop from a shell where none of those is set.
  * Status must find the port and Redis in pm2's record; stop must delete every camfan app of this
  * checkout, and nothing else pm2 runs.

@@ -1,5 +1,5 @@
 /**
- * Locking Redis down (issue 11): deploy/redis-acl.conf's users on a real redis-server, a capture and a
+ * Locking Redis down: deploy/redis-acl.conf's users on a real redis-server, a capture and a
  * gateway running as those users (frames, camera list, wake-ups, /readyz all work, no NOPERM in their
  * logs), and what each user must not do, tried for real: a gateway cannot publish a frame or write a key,
  * a capture cannot read or touch other keys, neither can administer the server, the default user is off.

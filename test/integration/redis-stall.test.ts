@@ -1,5 +1,5 @@
 /**
- * The bus is not trusted blindly, and a stalled Redis makes the gateway fail fast (issue 11 rows 3 and 4),
+ * The bus is not trusted blindly, and a stalled Redis makes the gateway fail fast,
  * against a real redis-server, capture and gateways:
  * - bad entries in the camera list (`HSET camfan:cameras evil 1` and friends) are skipped and counted; a
  *   gateway started afterwards lists the good cameras, and a running one still learns new cameras;

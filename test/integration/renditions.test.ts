@@ -1,5 +1,5 @@
 /**
- * Renditions (issue 13, item 1) with real parts: redis-server, capture processes (a 1280×720 test pattern
+ * Renditions (smaller pictures for small tiles) with real parts: redis-server, capture processes (a 1280×720 test pattern
  * that transcodes, and an HTTP MJPEG camera passed through by the capture process), two gateways, real
  * HTTP clients. A rendition is encoded once, by the capture, only while some gateway watches it or for a
  * few seconds after a snapshot asked for it, and stops within seconds of its last viewer anywhere leaving.
