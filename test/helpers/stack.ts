@@ -40,7 +40,9 @@ export function withStack(plan: (redis: RedisHandle) => StackPlan | Promise<Stac
     const p = await plan(stack.redis);
     const env = (e: Record<string, string>): Record<string, string> => ({ REDIS_URL: stack.redis.url, ...e });
     for (const c of p.captures ?? []) stack.captures.push(startCapture(env(c)));
-    const frames = (): Promise<unknown> => Promise.all((p.frames ?? (p.captures ?? []).map((c) => c.CAMERA_ID!)).map((c) => waitForFrames(stack.redis, c)));
+    const cameras: (string | undefined)[] = p.frames ?? (p.captures ?? []).map((c) => c.CAMERA_ID);
+    if (cameras.includes(undefined)) throw new Error('withStack: a capture without CAMERA_ID; name the cameras to wait for in `frames`');
+    const frames = (): Promise<unknown> => Promise.all(cameras.map((c) => waitForFrames(stack.redis, c!)));
     if (p.framesFirst) await frames();
     stack.gateways.push(...(await Promise.all((p.gateways ?? []).map((g) => startGateway(env(g))))));
     stack.gateway = stack.gateways[0]!;
