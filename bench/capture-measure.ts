@@ -1,9 +1,9 @@
 /** One capture's cost per frame and its viewer's latency over a window (bench/capture.ts, bench/renditions-report.ts). */
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { CameraInfo } from '../bus/bus.js';
-import { fetchJson, openStream } from '../test/helpers/mjpeg-client.js';
-import { childPids, freePort, sleep, startCapture, waitFor, waitForFrames, type GatewayHandle, type RedisHandle } from '../test/helpers/procs.js';
-import { cpuSeconds, fmt, median, percentile } from './stats.js';
+import { fetchJson, openStream } from '../harness/mjpeg-client.js';
+import { childPids, freePort, sleep, startCapture, waitFor, waitForFrames, type GatewayHandle, type RedisHandle } from '../harness/procs.js';
+import { cpuSeconds, fmt, median, percentile } from '../harness/stats.js';
 
 type Mode = 'passthrough' | 'transcode';
 
@@ -32,7 +32,7 @@ export interface CaptureBenchRow {
   renditions?: Array<{ width: number; fps: number; frameKB: number }>;
 }
 
-/** ffmpeg as an MJPEG camera, exactly as issue 14 gives it; -listen 1 serves one client, so one per run. */
+/** ffmpeg as an MJPEG camera, the same command for every run; -listen 1 serves one client, so one per run. */
 function serveMjpeg(size: string, port: number, qscale: number): ChildProcess {
   return spawn(
     'ffmpeg',
@@ -188,7 +188,7 @@ export function captureReport(rows: CaptureBenchRow[], c: { date: string; machin
     const ratio = p.cpuMsPerFrame / t.cpuMsPerFrame;
     lines.push(
       '',
-      `Target (issue 14): at 720p30 the capture passing through uses at most ¼ of the CPU of \`CAPTURE_PASSTHROUGH=off\`: ${fmt(100 * ratio, 0)} % per frame (${fmt(p.cpuPercent)} % against ${fmt(t.cpuPercent)} % of a core) — ${ratio <= 0.25 ? 'met' : 'not met'}.`,
+      `Target (zero-transcode capture): at 720p30 the capture passing through uses at most ¼ of the CPU of \`CAPTURE_PASSTHROUGH=off\`: ${fmt(100 * ratio, 0)} % per frame (${fmt(p.cpuPercent)} % against ${fmt(t.cpuPercent)} % of a core) — ${ratio <= 0.25 ? 'met' : 'not met'}.`,
     );
   }
   return lines.join('\n');

@@ -1,5 +1,5 @@
 /**
- * The capture's cost per frame, passthrough against transcoding (issue 14): one HTTP MJPEG source served
+ * The capture's cost per frame, passthrough against transcoding: one HTTP MJPEG source served
  * by ffmpeg at 30 fps (the same command for every run), one capture, one gateway, one viewer. For each
  * size and mode: CPU of the capture process and its children (the source process) from /proc over the
  * measured window, divided by the frames the viewer received, and capture-to-viewer latency (the capture
@@ -10,7 +10,7 @@
  *
  * --write puts the table into BENCHMARKS.md between <!-- bench:capture:start/end --> and the raw figures
  * into bench/results/capture.json. ffmpeg's own CPU is not counted: it stands for the camera.
- * --renditions measures instead the capture's CPU per extra rendition at 720p30 (issue 13): the same
+ * --renditions measures instead the capture's CPU per extra rendition at 720p30: the same
  * camera in both modes with 0 to 3 renditions watched (one viewer each, besides the full-size viewer);
  * bench/renditions-report.ts writes its section (<!-- bench:renditions:start/end -->).
  */
@@ -18,11 +18,11 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { requireTool, ROOT, startGateway, startRedis } from '../test/helpers/procs.js';
+import { requireTool, ROOT, startGateway, startRedis } from '../harness/procs.js';
 import { captureReport, measure, type CaptureBenchRow, type CaptureRun } from './capture-measure.js';
 import { renditionsMain } from './renditions-report.js';
 import { writeSection } from './report.js';
-import { fmt } from './stats.js';
+import { fmt } from '../harness/stats.js';
 
 async function main(): Promise<void> {
   const { values: args } = parseArgs({

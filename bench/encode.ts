@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import cv, { type Mat } from '../capture/source/kinds/cv.js';
 import { TestPatternSource } from '../capture/source/kinds/test-pattern.js';
-import { median, percentile } from './stats.js';
+import { median, percentile } from '../harness/stats.js';
 
 export interface EncodeResult {
   picture: 'test pattern' | 'testsrc2';

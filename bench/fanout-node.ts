@@ -1,12 +1,12 @@
 /**
- * The fan-out trial with the Node load client (bench/load-client.ts) in this process, kept to cross-check
+ * The fan-out trial with the Node load client (harness/load-client.ts) in this process, kept to cross-check
  * the C client (`--node-client`): it costs about a core at 800 viewers, so past a few hundred viewers it
  * measures itself.
  */
 import { redisOutputBytes, type FanoutOptions, type FanoutResult } from './fanout.js';
-import { LoadViewer } from './load-client.js';
+import { LoadViewer } from '../harness/load-client.js';
 import type { Target } from './stack.js';
-import { cpuSeconds, machineCpu, median, percentile, rssBytes } from './stats.js';
+import { cpuSeconds, machineCpu, median, percentile, rssBytes } from '../harness/stats.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

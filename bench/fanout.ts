@@ -7,9 +7,9 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { Redis } from 'ioredis';
-import { cProgram } from './c-build.js';
+import { cProgram } from '../harness/c-build.js';
 import { tracked, type Target } from './stack.js';
-import { rssBytes } from './stats.js';
+import { rssBytes } from '../harness/stats.js';
 
 export interface FanoutOptions {
   clients: number;

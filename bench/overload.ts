@@ -8,7 +8,7 @@ import { fanout, type FanoutResult } from './fanout.js';
 import type { BenchOptions } from './options.js';
 import { healthzProber, outputBufferSampler, type HealthzFigures, type OutputBufferFigures } from './samplers.js';
 import type { Server, Stack } from './stack.js';
-import { fmt } from './stats.js';
+import { fmt } from '../harness/stats.js';
 import { runTrials } from './trials.js';
 
 export interface OverloadRow extends FanoutResult {

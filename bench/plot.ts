@@ -4,7 +4,7 @@
  * the overload sweep where it spans milliseconds to seconds.
  */
 import type { FanoutResult } from './fanout.js';
-import { median } from './stats.js';
+import { median } from '../harness/stats.js';
 
 interface Series {
   name: string;

@@ -1,5 +1,5 @@
 /**
- * The capture's CPU per extra rendition at 720p30 (issue 13), run by `node dist/bench/capture.js
+ * The capture's CPU per extra rendition at 720p30, run by `node dist/bench/capture.js
  * --renditions`: the ffmpeg MJPEG camera of bench/capture.ts, in both modes (passed through by the capture
  * process, renditions from its rendition worker; CAPTURE_PASSTHROUGH=off, renditions from the picture the
  * source process decoded anyway), with 0, 1, 2 and 3 renditions watched (320, 480, 640 wide; one viewer
@@ -8,10 +8,10 @@
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { requireTool, ROOT, startGateway, startRedis } from '../test/helpers/procs.js';
+import { requireTool, ROOT, startGateway, startRedis } from '../harness/procs.js';
 import { measure, type CaptureBenchRow, type CaptureRun, type MeasureOptions } from './capture-measure.js';
 import { writeSection } from './report.js';
-import { fmt } from './stats.js';
+import { fmt } from '../harness/stats.js';
 
 const WIDTHS = [320, 480, 640];
 const SIZE = '1280x720';

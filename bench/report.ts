@@ -1,12 +1,12 @@
 /** Markdown for BENCHMARKS.md and the console: the tables of each mode, and rewriting one section. */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { ROOT } from '../test/helpers/procs.js';
+import { ROOT } from '../harness/procs.js';
 import type { EncodeResult } from './encode.js';
 import type { FanoutResult } from './fanout.js';
 import type { OverloadRow } from './overload.js';
-import { slope, type SoakResult } from './soak.js';
-import { fmt, median } from './stats.js';
+import { slope, type SoakResult } from '../harness/soak.js';
+import { fmt, median } from '../harness/stats.js';
 
 export const BASELINE = 'C baseline';
 

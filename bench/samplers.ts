@@ -6,7 +6,7 @@
  */
 import { request } from 'node:http';
 import type { Redis } from 'ioredis';
-import { percentile } from './stats.js';
+import { percentile } from '../harness/stats.js';
 
 export interface HealthzFigures {
   probes: number;

@@ -17,8 +17,8 @@ import {
   type GatewayHandle,
   type Proc,
   type RedisHandle,
-} from '../test/helpers/procs.js';
-import { cProgram } from './c-build.js';
+} from '../harness/procs.js';
+import { cProgram } from '../harness/c-build.js';
 
 /** What is running now, so that an interrupted bench (Ctrl-C, SIGTERM) leaves no process behind. */
 const running = new Set<() => Promise<void>>();

@@ -3,11 +3,11 @@
  * count, then the C baseline when asked), each started for its trial and stopped after it, so no two
  * servers ever run at once and the capture and Redis are the same for all.
  */
-import { sleep } from '../test/helpers/procs.js';
+import { sleep } from '../harness/procs.js';
 import type { FanoutResult } from './fanout.js';
 import type { BenchOptions } from './options.js';
 import { startBaseline, startGateways, type Server, type Stack } from './stack.js';
-import { fmt } from './stats.js';
+import { fmt } from '../harness/stats.js';
 import { compareParts, type SameBytes } from './verify.js';
 
 export function serverStarters(stack: Stack, o: BenchOptions): Array<() => Promise<Server>> {

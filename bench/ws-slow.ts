@@ -3,9 +3,9 @@
  * default kernel buffers) of the capture's camera, subscribed three ways in turn: plain, with
  * acknowledgements, and with acknowledgements and adaptation. How old are the frames it sees?
  */
-import { measureSlowWsViewer, type SlowViewerResult } from '../test/helpers/ws-client.js';
+import { measureSlowWsViewer, type SlowViewerResult } from '../harness/ws-client.js';
 import type { BenchOptions } from './options.js';
-import { fmt } from './stats.js';
+import { fmt } from '../harness/stats.js';
 
 export interface WsSlowRow extends SlowViewerResult {
   subscription: string;

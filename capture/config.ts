@@ -1,5 +1,6 @@
 /** The capture process's settings: env vars or --flags, each with its default and one line of doc. */
-import { DEFAULT_JPEG_QUALITY, sizeSetting, type PassthroughMode, type SizeSetting } from './output.js';
+import { DEFAULT_JPEG_QUALITY, sizeSetting } from './output.js';
+import type { PassthroughMode, SizeSetting } from './source/kinds/source.js';
 import { LIMITS } from '../lib/ids.js';
 import { cameraId, commonSettings, loadOrExit, integer, loadSettings, oneOf, text, type Settings } from '../lib/settings.js';
 

@@ -8,9 +8,10 @@ import { Demand } from './demand.js';
 import { Publisher } from './publish/publisher.js';
 import { InProcessPassthrough, type SourceRunner } from './source/in-process.js';
 import { SourceProcess } from './source/supervisor.js';
-import { isHttpSource, mayPassThrough } from './output.js';
+import { mayPassThrough } from './output.js';
 import { secretsOf } from './source/kinds/describe.js';
-import { describeSpec, parseSourceSpec, SourceError, type SourceSpec } from './source/kinds/source.js';
+import { describeSpec } from './source/kinds/describe.js';
+import { isHttpSource, parseSourceSpec, SourceError, type SourceSpec } from './source/kinds/source.js';
 
 function main(): void {
   const config = loadCaptureConfigOrExit();

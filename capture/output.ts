@@ -6,16 +6,12 @@
  *  - auto: pass through when the frame is the camera's JPEG and nothing asks for another picture: the
  *    configured size is the frame's own or `source`, and JPEG_QUALITY is not set.
  */
-import type { SourceSpec } from './source/kinds/source.js';
+import { isHttpSource, type PassthroughMode, type SizeSetting, type SourceSpec } from './source/kinds/source.js';
 
-export type PassthroughMode = 'auto' | 'on' | 'off';
-export type SizeSetting = number | 'source';
 export type OutputMode = 'passthrough' | 'transcode';
 
 /** JPEG quality when camfan encodes and JPEG_QUALITY is not set. */
 export const DEFAULT_JPEG_QUALITY = 80;
-/** The test pattern's size when CAPTURE_WIDTH/HEIGHT are `source`: it has no size of its own. */
-export const PATTERN_DEFAULT_SIZE = { width: 640, height: 480 };
 
 export interface OutputPolicy {
   passthrough: PassthroughMode;
@@ -38,11 +34,6 @@ export function decideOutput(policy: OutputPolicy, frame: { width: number; heigh
   if (width !== frame.width || height !== frame.height)
     return transcode(`the camera sends ${frame.width}x${frame.height}, CAPTURE_WIDTH/HEIGHT ask for ${width}x${height}`);
   return { mode: 'passthrough', reason: "the camera's JPEGs are the size asked for" };
-}
-
-/** An http(s):// source: read by camfan's own MJPEG reader (unless CAPTURE_PASSTHROUGH=off). */
-export function isHttpSource(spec: SourceSpec): spec is Extract<SourceSpec, { kind: 'url' }> {
-  return spec.kind === 'url' && /^https?:\/\//i.test(spec.url);
 }
 
 /** Only HTTP(S) MJPEG streams and V4L2 cameras can deliver JPEGs; CAPTURE_PASSTHROUGH=on with another source is refused at start. */

@@ -7,9 +7,9 @@
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { DIST, sleep } from '../../test/helpers/procs.js';
-import { fmt, median } from '../stats.js';
-import type { Fleet } from './fleet.js';
+import { DIST, sleep } from '../../harness/procs.js';
+import { fmt, median } from '../../harness/stats.js';
+import type { Fleet } from '../../harness/fleet/fleet.js';
 
 export interface HostLossResult {
   hosts: number;

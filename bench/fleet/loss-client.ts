@@ -7,7 +7,7 @@
  * times (ms, wall clock) and reconnect times, for bench/fleet/host-loss.ts to read.
  */
 import { connect, type Socket } from 'node:net';
-import { MjpegPartReader } from '../../test/helpers/mjpeg-parts.js';
+import { MjpegPartReader } from '../../harness/mjpeg-parts.js';
 
 interface ViewerLog {
   frames: number[];

@@ -14,11 +14,11 @@
 import type { BenchOptions } from '../options.js';
 import { measuredLine, type RunInfo } from '../report.js';
 import { tracked } from '../stack.js';
-import { fmt } from '../stats.js';
-import { startFleet, type FleetOptions } from './fleet.js';
+import { fmt } from '../../harness/stats.js';
+import { startFleet, type FleetOptions } from '../../harness/fleet/fleet.js';
 import { hostLoss, hostLossTable, type HostLossResult } from './host-loss.js';
-import { measureWindow, subscriptions, type Subscriptions, type WindowSample } from './measure.js';
-import { removeAll } from './netns.js';
+import { measureWindow, subscriptions, type Subscriptions, type WindowSample } from '../../harness/fleet/measure.js';
+import { removeAll } from '../../harness/fleet/netns.js';
 
 export interface ScalingRow {
   hosts: number;

@@ -2,9 +2,9 @@
  * The messages between the capture (supervisor.ts) and its source process (child.ts), in one place
  * both sides import: the child does not depend on its supervisor.
  */
-import type { OutputMode, PassthroughMode, SizeSetting } from '../output.js';
+import type { OutputMode } from '../output.js';
+import type { PassthroughMode, SizeSetting, SourceSpec } from './kinds/source.js';
 import type { PipelinePhase } from './pipeline.js';
-import type { SourceSpec } from './kinds/source.js';
 
 /** What the source process needs to build its pipeline. */
 export interface SourceInit {

@@ -2,8 +2,8 @@
  * The viewer page at GET / (the camera wall) and the small page an unauthenticated visitor gets instead.
  * The markup is static: the client script (client/*.ts, served as ES modules by assets.ts) builds the tiles
  * from /api/cameras. Frames come over one WebSocket (/ws) and are drawn on canvases, because a browser opens
- * only ~6 HTTP/1.1 connections per host and a page of <img> streams stalls past that (Motion#1333,
- * ZoneMinder#2940); ?view=img shows <img src="/stream/…"> tiles for as many cameras as that allows.
+ * only ~6 HTTP/1.1 connections per host and a page of <img> streams stalls past that (as Motion's and
+ * ZoneMinder's users found); ?view=img shows <img src="/stream/…"> tiles for as many cameras as that allows.
  */
 import { PAGE_STYLE } from './style.js';
 

@@ -4,7 +4,8 @@
  * against TestPage run unchanged in both. Never downloads a browser: a missing one fails with its install line.
  */
 import { existsSync } from 'node:fs';
-import { chromium } from 'playwright-core';
+import { after, before } from 'node:test';
+import { type Browser, chromium } from 'playwright-core';
 
 export type BrowserName = 'chromium' | 'firefox';
 export const BROWSERS: readonly BrowserName[] = ['chromium', 'firefox'];
@@ -59,11 +60,31 @@ function executable(name: BrowserName): string {
   return file;
 }
 
-async function launchChromium(): Promise<TestBrowser> {
-  const browser = await chromium.launch({
+/** Debian's Chromium under playwright-core itself, for tests that need more of Playwright than TestPage offers. */
+export function launchPlaywrightChromium(): Promise<Browser> {
+  return chromium.launch({
     executablePath: executable('chromium'),
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
   });
+}
+
+interface Tab {
+  bringToFront(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** TestPage.coverWithTab, the same with either driver. */
+async function coverWithTab(context: { newPage(): Promise<Tab> }, page: Tab): Promise<() => Promise<void>> {
+  const other = await context.newPage();
+  await other.bringToFront();
+  return async () => {
+    await other.close();
+    await page.bringToFront();
+  };
+}
+
+async function launchChromium(): Promise<TestBrowser> {
+  const browser = await launchPlaywrightChromium();
   return {
     name: 'chromium',
     close: () => browser.close(),
@@ -93,14 +114,7 @@ async function launchChromium(): Promise<TestBrowser> {
         addScript: async (content) => void (await page.addScriptTag({ content })),
         screenshot: async (path) => void (await page.screenshot({ path })),
         shot: (clip) => page.screenshot({ clip, type: 'jpeg', quality: 90 }),
-        coverWithTab: async () => {
-          const other = await context.newPage();
-          await other.bringToFront();
-          return async () => {
-            await other.close();
-            await page.bringToFront();
-          };
-        },
+        coverWithTab: () => coverWithTab(context, page),
         url: () => page.url(),
         close: () => context.close(),
       };
@@ -137,14 +151,7 @@ async function launchFirefox(): Promise<TestBrowser> {
         addScript: async (content) => void (await page.addScriptTag({ content })),
         screenshot: async (path) => void (await page.screenshot({ path: path as `${string}.png` })),
         shot: async (clip) => Buffer.from(await page.screenshot({ clip, type: 'jpeg', quality: 90 })),
-        coverWithTab: async () => {
-          const other = await context.newPage();
-          await other.bringToFront();
-          return async () => {
-            await other.close();
-            await page.bringToFront();
-          };
-        },
+        coverWithTab: () => coverWithTab(context, page),
         url: () => page.url(),
         close: () => context.close(),
       };
@@ -154,4 +161,20 @@ async function launchFirefox(): Promise<TestBrowser> {
 
 export function launch(name: BrowserName): Promise<TestBrowser> {
   return name === 'chromium' ? launchChromium() : launchFirefox();
+}
+
+/**
+ * Launches `name` before the tests of the describe it is called in, with a page of `viewport` when one
+ * is given, and closes the browser after them. The fields are set once before() has run.
+ */
+export function withBrowser(name: BrowserName, viewport?: PageOptions): { browser: TestBrowser; page: TestPage } {
+  const held = {} as { browser: TestBrowser; page: TestPage };
+  before(async () => {
+    held.browser = await launch(name);
+    if (viewport) held.page = await held.browser.newPage(viewport);
+  });
+  after(async () => {
+    await held.browser?.close();
+  });
+  return held;
 }

@@ -1,5 +1,5 @@
 /**
- * The page asks for what it shows (issues 13 and 15), measured in Chromium and Firefox as bytes and frames
+ * The page asks for what it shows (renditions and the camera wall), measured in Chromium and Firefox as bytes and frames
  * per second received by the page:
  *   - a phone (390×844) with 8 cameras one screen each (?layout=1): only the tiles on screen are received;
  *     before (?demand=off, every camera at full size and rate, as the page used to) and after;
@@ -9,7 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { sleep } from '../helpers/procs.js';
+import { sleep } from '../../harness/procs.js';
 import { BROWSERS, launch, type TestBrowser, type TestPage } from './browsers.js';
 import { cameras, startWall, type Wall } from './wall-fixture.js';
 

@@ -1,5 +1,5 @@
 /**
- * What Chromium and Firefox paint of an <img> MJPEG stream, and when (issue 13 row 5), for both framings
+ * What Chromium and Firefox paint of an <img> MJPEG stream, and when (does framing decide when a frame is painted?), for both framings
  * (gateway/delivery/packet.ts): the page shows one /stream/cam0 <img>; the test takes small screenshots as fast as
  * the browser gives them and reads the frame number from the test pattern's top-edge blocks, while an
  * independent client of the same camera records each frame's capture time. The delay from capture to the
@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import jpeg from 'jpeg-js';
 import { SEQ_BITS, seqBlockSize } from '../../capture/source/kinds/seq-blocks.js';
-import { openStream } from '../helpers/mjpeg-client.js';
+import { openStream } from '../../harness/mjpeg-client.js';
 import { BROWSERS, launch, type TestBrowser } from './browsers.js';
 import { startWall, type Wall } from './wall-fixture.js';
 

@@ -1,13 +1,13 @@
 /**
- * ?view=img in Chromium and Firefox (issue 15 row 1): with 8 cameras the page opens at most 4 <img>
+ * ?view=img in Chromium and Firefox (the wall past a browser's connection limit): with 8 cameras the page opens at most 4 <img>
  * streams (a browser keeps ~6 connections per host) and takes the rest over the WebSocket, so all 8 are live
  * within 6 s and the camera list is not queued behind the streams; after a gateway restart every tile is
  * live again, and streams that froze (a hung gateway) are reopened by the watchdog; running ones are not.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { sleep, startGateway } from '../helpers/procs.js';
-import { BROWSERS, launch, type TestBrowser, type TestPage } from './browsers.js';
+import { sleep, startGateway } from '../../harness/procs.js';
+import { BROWSERS, type TestPage, withBrowser } from './browsers.js';
 import { cameras, startWall, type Wall } from './wall-fixture.js';
 
 const SPECS = cameras(8);
@@ -33,15 +33,9 @@ describe('<img> view', () => {
 
   for (const name of BROWSERS) {
     describe(name, () => {
-      let browser: TestBrowser;
       let page: TestPage;
-      before(async () => {
-        browser = await launch(name);
-        page = await browser.newPage({ width: 1280, height: 800 });
-      });
-      after(async () => {
-        await browser?.close();
-      });
+      const held = withBrowser(name, { width: 1280, height: 800 });
+      before(() => ({ page } = held));
 
       test('8 cameras: 4 <img> streams and 4 WebSocket tiles, all live within 6 s; the camera list answers meanwhile', async () => {
         const t0 = Date.now();

@@ -1,18 +1,17 @@
 /**
  * In a real browser (Debian's Chromium): a page on another origin cannot open a gateway's /ws (cross-site
- * WebSocket hijacking, issue 11 row 5), while the gateway's own page can; and the page opened as
+ * WebSocket hijacking), while the gateway's own page can; and the page opened as
  * /?token=… keeps working on the HttpOnly cookie it got in exchange, with the token gone from the
  * address bar, from page script (document.cookie) and from every URL the page requests.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { chromium, type Browser } from 'playwright-core';
-import { startCapture, startGateway, startRedis, waitForFrames, type GatewayHandle, type Proc, type RedisHandle } from '../helpers/procs.js';
+import type { Browser } from 'playwright-core';
+import { startCapture, startGateway, startRedis, waitForFrames, type GatewayHandle, type Proc, type RedisHandle } from '../../harness/procs.js';
+import { launchPlaywrightChromium } from './browsers.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const TOKEN = 'browser-token-42';
 
 describe('browser: /ws origins and the token cookie', () => {
@@ -25,7 +24,6 @@ describe('browser: /ws origins and the token cookie', () => {
   let browser: Browser;
 
   before(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error('Chromium is not installed: run `sudo apt-get install -y chromium` (or npm run setup)');
     redis = await startRedis();
     capture = startCapture({ REDIS_URL: redis.url, CAPTURE_SOURCE: 'test', CAPTURE_WIDTH: '160', CAPTURE_HEIGHT: '120', CAPTURE_FPS: '10' });
     await waitForFrames(redis, 'cam0');
@@ -46,18 +44,7 @@ describe('browser: /ws origins and the token cookie', () => {
     });
     await new Promise<void>((resolve) => attacker.listen(0, '127.0.0.2', resolve));
     attackerUrl = `http://127.0.0.2:${(attacker.address() as AddressInfo).port}/`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchPlaywrightChromium();
   });
 
   after(async () => {

@@ -6,15 +6,15 @@
  * opened with ?renditions=off (full-size pictures; a rendition's blocks have another size).
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { SEQ_BITS, seqBlockSize } from '../../capture/source/kinds/seq-blocks.js';
-import { openStream } from '../helpers/mjpeg-client.js';
-import { ROOT, sleep, startCapture, startGateway, startRedis, waitForFrames, type GatewayHandle, type Proc, type RedisHandle } from '../helpers/procs.js';
+import { openStream } from '../../harness/mjpeg-client.js';
+import { ROOT, sleep, startCapture, startGateway, startRedis, waitForFrames, type GatewayHandle, type Proc, type RedisHandle } from '../../harness/procs.js';
+import { launchPlaywrightChromium } from './browsers.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const WIDTH = 640;
 const FPS = 5;
 
@@ -45,7 +45,6 @@ describe('browser', () => {
   let page: Page;
 
   before(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error('Chromium is not installed: run `sudo apt-get install -y chromium` (or npm run setup)');
     redis = await startRedis();
     captures.push(
       startCapture({
@@ -71,18 +70,7 @@ describe('browser', () => {
     }
     gateway = await startGateway({ REDIS_URL: redis.url });
     await Promise.all(CAMERAS.map((c) => waitForFrames(redis, c, 30000)));
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchPlaywrightChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 760 } });
   });
 

@@ -1,5 +1,5 @@
 /**
- * One honest state per tile, in Chromium and Firefox (issue 15): a frozen capture goes stale (dimmed, "no
+ * One honest state per tile, in Chromium and Firefox: a frozen capture goes stale (dimmed, "no
  * new frame for N s"), then offline once the gateway says so, with the age of the last *real* frame; the
  * gateway's NO SIGNAL placeholders arrive but are never counted or drawn as frames; a snapshot of that
  * camera says why there is none; with the gateway down the page shows one "connection lost" banner and no
@@ -7,8 +7,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { sleep, startGateway } from '../helpers/procs.js';
-import { BROWSERS, launch, type TestBrowser, type TestPage } from './browsers.js';
+import { sleep, startGateway } from '../../harness/procs.js';
+import { BROWSERS, type TestPage, withBrowser } from './browsers.js';
 import { cameras, startWall, type Wall } from './wall-fixture.js';
 
 const SPECS = cameras(4);
@@ -50,15 +50,9 @@ describe('tile states', () => {
 
   for (const name of BROWSERS) {
     describe(name, () => {
-      let browser: TestBrowser;
       let page: TestPage;
-      before(async () => {
-        browser = await launch(name);
-        page = await browser.newPage({ width: 1280, height: 800 });
-      });
-      after(async () => {
-        await browser?.close();
-      });
+      const held = withBrowser(name, { width: 1280, height: 800 });
+      before(() => ({ page } = held));
 
       test("a frozen capture is stale, then offline with its last real frame's age; placeholders never count", async () => {
         await page.goto(`${wall.gateway.base}/`);

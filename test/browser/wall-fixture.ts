@@ -2,7 +2,7 @@
  * The real parts a page test needs: redis-server, one capture process per camera (the test pattern, small
  * sizes: this machine has 2 cores) and a gateway. Stopped in reverse order.
  */
-import { startCapture, startGateway, startRedis, waitForFrames, type GatewayHandle, type Proc, type RedisHandle } from '../helpers/procs.js';
+import { startCapture, startGateway, startRedis, waitForFrames, type GatewayHandle, type Proc, type RedisHandle } from '../../harness/procs.js';
 
 export interface CameraSpec {
   camera: string;

@@ -1,5 +1,5 @@
 /**
- * The camera wall (issue 15) in Chromium and Firefox, with 8 cameras of mixed sizes (16:9 and 4:3): the
+ * The camera wall in Chromium and Firefox, with 8 cameras of mixed sizes (16:9 and 4:3): the
  * grid fills the screen keeping aspect ratios, tiles open with the keyboard and the URL, layouts live in
  * the URL, fullscreen, axe-core finds nothing serious, favicon and title, tap targets on a phone, light
  * mode, and the token form. Screenshots of the desktop and phone layouts: see screenshot() below.
@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ROOT, startGateway, type GatewayHandle } from '../helpers/procs.js';
-import { BROWSERS, launch, type TestBrowser, type TestPage } from './browsers.js';
+import { ROOT, startGateway, type GatewayHandle } from '../../harness/procs.js';
+import { BROWSERS, type TestBrowser, type TestPage, withBrowser } from './browsers.js';
 import { startWall, type CameraSpec, type Wall } from './wall-fixture.js';
 
 const SPECS: CameraSpec[] = Array.from({ length: 8 }, (_, i) => ({ camera: `cam${i}`, width: 320, height: i % 2 ? 240 : 180, fps: 10 }));
@@ -47,12 +47,8 @@ describe('camera wall', () => {
     describe(name, () => {
       let browser: TestBrowser;
       let page: TestPage;
-      before(async () => {
-        browser = await launch(name);
-      });
-      after(async () => {
-        await browser?.close();
-      });
+      const held = withBrowser(name);
+      before(() => ({ browser } = held));
 
       test('1920×1080: 8 mixed cameras live, pictures cover ≥ 60 % of the viewport with their aspect ratios', async () => {
         page = await browser.newPage({ width: 1920, height: 1080 });

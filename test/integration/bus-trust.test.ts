@@ -4,11 +4,12 @@
  * stuck longer than uWebSockets.js's own ~10 s idle timeout, and a capture that is gone for good.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import WebSocket from 'ws';
 import { encodeFrame } from '../../bus/frame.js';
-import { fetchJson, openStream, openStuckViewer } from '../helpers/mjpeg-client.js';
-import { sleep, startCapture, startGateway, startRedis, waitFor, waitForFrames, type GatewayHandle, type Proc, type RedisHandle } from '../helpers/procs.js';
+import { fetchJson, openStream, openStuckViewer } from '../../harness/mjpeg-client.js';
+import { sleep, startCapture, waitFor, waitForFrames, type Proc } from '../../harness/procs.js';
+import { withStack, type GatewayHandle, type RedisHandle } from '../helpers/stack.js';
 
 /** A minimal valid-looking JPEG (SOI … EOI) with `body` in between. */
 function jpegWith(body: Buffer): Buffer {
@@ -27,24 +28,16 @@ const rejected = async (base: string, reason: string): Promise<number> =>
 describe('bus trust and limits', () => {
   let redis: RedisHandle;
   let gateway: GatewayHandle;
-  const procs: Proc[] = [];
-
-  before(async () => {
-    redis = await startRedis();
-    procs.push(
-      startCapture({ REDIS_URL: redis.url, CAMERA_ID: 'cam0', CAPTURE_SOURCE: 'test', CAPTURE_WIDTH: '320', CAPTURE_HEIGHT: '240', CAPTURE_FPS: '15' }),
-    );
-    procs.push(
-      startCapture({ REDIS_URL: redis.url, CAMERA_ID: 'hd', CAPTURE_SOURCE: 'test', CAPTURE_WIDTH: '1920', CAPTURE_HEIGHT: '1080', CAPTURE_FPS: '30' }),
-    );
-    await Promise.all(['cam0', 'hd'].map((c) => waitForFrames(redis, c)));
-    gateway = await startGateway({ REDIS_URL: redis.url, MAX_FRAME_BYTES: '1048576', STALL_CLOSE_MS: '13000', CAMERA_GONE_MS: '3000' });
-  });
-
-  after(async () => {
-    await Promise.all([gateway?.stop(), ...procs.map((p) => p.stop())]);
-    await redis?.stop();
-  });
+  const stack = withStack(() => ({
+    captures: [
+      { CAMERA_ID: 'cam0', CAPTURE_SOURCE: 'test', CAPTURE_WIDTH: '320', CAPTURE_HEIGHT: '240', CAPTURE_FPS: '15' },
+      { CAMERA_ID: 'hd', CAPTURE_SOURCE: 'test', CAPTURE_WIDTH: '1920', CAPTURE_HEIGHT: '1080', CAPTURE_FPS: '30' },
+    ],
+    framesFirst: true,
+    gateways: [{ MAX_FRAME_BYTES: '1048576', STALL_CLOSE_MS: '13000', CAMERA_GONE_MS: '3000' }],
+  }));
+  const procs: Proc[] = stack.captures;
+  before(() => ({ redis, gateway } = stack));
 
   test('a frame stamped a year ahead is refused: viewers keep getting the camera', async () => {
     const s = openStream(`${gateway.base}/stream/cam0?framing=classic`, { keepParts: true });

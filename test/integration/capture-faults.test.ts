@@ -10,19 +10,9 @@ import { createServer, type Server, type Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { openStream } from '../helpers/mjpeg-client.js';
-import {
-  childPids,
-  makeClip,
-  sleep,
-  startCapture,
-  startGateway,
-  startRedis,
-  waitFor,
-  waitForFrames,
-  type GatewayHandle,
-  type RedisHandle,
-} from '../helpers/procs.js';
+import { openStream } from '../../harness/mjpeg-client.js';
+import { childPids, makeClip, sleep, startCapture, startGateway, waitFor, waitForFrames } from '../../harness/procs.js';
+import { withStack, type GatewayHandle, type RedisHandle } from '../helpers/stack.js';
 
 describe('capture faults', () => {
   let redis: RedisHandle;
@@ -30,19 +20,14 @@ describe('capture faults', () => {
   let dir: string;
   let clip: string;
 
-  before(async () => {
+  before(() => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'camfan-capture-faults-'));
     clip = path.join(dir, 'clip.avi');
     makeClip(clip, 2, '320x240', 15);
-    redis = await startRedis();
-    gateway = await startGateway({ REDIS_URL: redis.url, LIVE_TIMEOUT_MS: '1000' });
   });
-
-  after(async () => {
-    await gateway?.stop();
-    await redis?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const stack = withStack(() => ({ gateways: [{ LIVE_TIMEOUT_MS: '1000' }] }));
+  before(() => ({ redis, gateway } = stack));
+  after(() => rmSync(dir, { recursive: true, force: true }));
 
   /** A TCP server that takes connections and never says a word: FFmpeg's open waits on it. */
   async function silentServer(): Promise<{ server: Server; port: number; sockets: Socket[] }> {

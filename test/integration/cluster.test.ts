@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
-import { fetchJson, openStream } from '../helpers/mjpeg-client.js';
-import { sleep, startCapture, startGateway, startRedisCluster, waitFor, type ClusterHandle, type GatewayHandle, type Proc } from '../helpers/procs.js';
+import { fetchJson, openStream } from '../../harness/mjpeg-client.js';
+import { sleep, startCapture, startGateway, startRedisCluster, waitFor, type ClusterHandle, type GatewayHandle, type Proc } from '../../harness/procs.js';
 
 function cli(port: number, ...args: string[]): string {
   return spawnSync('redis-cli', ['-p', String(port), ...args], { encoding: 'utf8' }).stdout;

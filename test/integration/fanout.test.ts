@@ -9,58 +9,33 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
-import { rssBytes } from '../../bench/stats.js';
-import { fetchJson, openStream, openStuckViewer } from '../helpers/mjpeg-client.js';
-import {
-  requireTool,
-  sleep,
-  startCapture,
-  startGateway,
-  startRedis,
-  waitFor,
-  waitForFrames,
-  type GatewayHandle,
-  type Proc,
-  type RedisHandle,
-} from '../helpers/procs.js';
+import { rssBytes } from '../../harness/stats.js';
+import { fetchJson, openStream, openStuckViewer } from '../../harness/mjpeg-client.js';
+import { requireTool, sleep, startGateway, waitFor, type GatewayHandle, type Proc, type RedisHandle } from '../../harness/procs.js';
+import { withStack } from '../helpers/stack.js';
 
 describe('fan-out', () => {
   let redis: RedisHandle;
   let gateway: GatewayHandle;
-  const procs: Proc[] = [];
   const tmp = mkdtempSync(path.join(tmpdir(), 'camfan-fanout-'));
-
-  before(async () => {
-    redis = await startRedis();
+  const stack = withStack(() => {
     requireTool('ffmpeg', 'sudo apt-get install -y ffmpeg');
     const still = path.join(tmp, 'still.avi');
     const r = spawnSync('ffmpeg', ['-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'color=c=navy:size=320x240:rate=15:duration=2', '-c:v', 'mjpeg', still]);
     assert.equal(r.status, 0, String(r.stderr));
-    const common = { REDIS_URL: redis.url };
-    procs.push(startCapture({ ...common, CAMERA_ID: 'hd', CAPTURE_SOURCE: 'test', CAPTURE_WIDTH: '1920', CAPTURE_HEIGHT: '1080', CAPTURE_FPS: '30' }));
-    procs.push(startCapture({ ...common, CAMERA_ID: 'still', CAPTURE_SOURCE: still, CAPTURE_WIDTH: '320', CAPTURE_HEIGHT: '240', CAPTURE_FPS: '15' }));
-    procs.push(
-      startCapture({
-        ...common,
-        CAMERA_ID: 'stillnodrop',
-        CAPTURE_SOURCE: still,
-        CAPTURE_WIDTH: '320',
-        CAPTURE_HEIGHT: '240',
-        CAPTURE_FPS: '15',
-        DROP_SAME_FRAMES: 'off',
-      }),
-    );
-    procs.push(
-      startCapture({ ...common, CAMERA_ID: 'idler', CAPTURE_SOURCE: 'test', CAPTURE_WIDTH: '320', CAPTURE_HEIGHT: '240', CAPTURE_FPS: '30', IDLE_FPS: '1' }),
-    );
-    gateway = await startGateway({ ...common, UNSUBSCRIBE_LINGER_MS: '200' });
-    await Promise.all(['hd', 'still', 'stillnodrop', 'idler'].map((c) => waitForFrames(redis, c)));
+    const small = { CAPTURE_WIDTH: '320', CAPTURE_HEIGHT: '240' };
+    return {
+      captures: [
+        { CAMERA_ID: 'hd', CAPTURE_SOURCE: 'test', CAPTURE_WIDTH: '1920', CAPTURE_HEIGHT: '1080', CAPTURE_FPS: '30' },
+        { CAMERA_ID: 'still', CAPTURE_SOURCE: still, ...small, CAPTURE_FPS: '15' },
+        { CAMERA_ID: 'stillnodrop', CAPTURE_SOURCE: still, ...small, CAPTURE_FPS: '15', DROP_SAME_FRAMES: 'off' },
+        { CAMERA_ID: 'idler', CAPTURE_SOURCE: 'test', ...small, CAPTURE_FPS: '30', IDLE_FPS: '1' },
+      ],
+      gateways: [{ UNSUBSCRIBE_LINGER_MS: '200' }],
+    };
   });
-
-  after(async () => {
-    await Promise.all([gateway?.stop(), ...procs.map((p) => p.stop())]);
-    await redis?.stop();
-  });
+  const procs: Proc[] = stack.captures;
+  before(() => ({ redis, gateway } = stack));
 
   test('slow viewers: latest frame wins in the gateway, every part stays whole, fast viewers keep the full rate', async () => {
     const url = `${gateway.base}/stream/hd`;

@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { rssBytes } from '../../bench/stats.js';
+import { rssBytes } from '../../harness/stats.js';
 import { isJpeg } from '../../bus/frame.js';
-import { openStream } from '../helpers/mjpeg-client.js';
+import { openStream } from '../../harness/mjpeg-client.js';
 import {
   run,
   sleep,
@@ -21,7 +21,7 @@ import {
   type GatewayHandle,
   type Proc,
   type RedisHandle,
-} from '../helpers/procs.js';
+} from '../../harness/procs.js';
 
 const fdCount = (pid: number): number => readdirSync(`/proc/${pid}/fd`).length;
 

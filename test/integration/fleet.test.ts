@@ -7,9 +7,9 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
-import { startFleet } from '../../bench/fleet/fleet.js';
-import { measureWindow, subscriptions } from '../../bench/fleet/measure.js';
-import { ourNamespaces, PREFIX } from '../../bench/fleet/netns.js';
+import { startFleet } from '../../harness/fleet/fleet.js';
+import { measureWindow, subscriptions } from '../../harness/fleet/measure.js';
+import { ourNamespaces, PREFIX } from '../../harness/fleet/netns.js';
 
 const root = process.getuid?.() === 0;
 

@@ -1,7 +1,7 @@
 /**
  * What the gateway's uWebSockets.js build (v20.30, @trufflesuite) really does with oversized and non-HTTP
- * input, measured against a real gateway so that the README's "Security and limits" states facts (issue 11
- * rows 11 and 12, issue 16). If a test here fails after a uWS change, update the README with it.
+ * input, measured against a real gateway so that the README's "Security and limits" states facts
+ * (request and message size limits, slow and idle clients). If a test here fails after a uWS change, update the README with it.
  * - request heads (UWS_HTTP_MAX_HEADERS_SIZE has no effect on this build): a head that arrives in one read
  *   is answered up to about 128 kB; one that arrives in pieces is kept only up to 4 kB, beyond that the
  *   connection is closed without an answer (so whether a 100 kB head is answered depends on how TCP cut it:
@@ -16,7 +16,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import tls from 'node:tls';
 import { after, before, describe, test } from 'node:test';
-import { startGateway, startRedis, type GatewayHandle, type RedisHandle } from '../helpers/procs.js';
+import { startGateway, startRedis, type GatewayHandle, type RedisHandle } from '../../harness/procs.js';
 
 interface RawAnswer {
   /** What came back before the close (empty: no answer at all). */

@@ -15,22 +15,10 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { openStream } from '../helpers/mjpeg-client.js';
+import { openStream } from '../../harness/mjpeg-client.js';
 import { holdStream, probe, wsHandshake, type HeldStream } from '../helpers/http-probe.js';
-import {
-  freePort,
-  requireTool,
-  ROOT,
-  run,
-  startCapture,
-  startGateway,
-  startRedis,
-  waitFor,
-  waitForFrames,
-  type GatewayHandle,
-  type Proc,
-  type RedisHandle,
-} from '../helpers/procs.js';
+import { freePort, requireTool, ROOT, run, waitFor, type Proc } from '../../harness/procs.js';
+import { withStack, type GatewayHandle } from '../helpers/stack.js';
 
 const ETC = '/etc/nginx';
 
@@ -79,32 +67,32 @@ function installCamfan(dir: string, listen: number, tlsListen: number, upstreams
 }
 
 describe('nginx in front of two gateways (deploy/nginx.conf on a stock Debian nginx)', () => {
-  let redis: RedisHandle;
-  let capture: Proc;
   let nginx: Proc;
   let dir = '';
-  const gws: GatewayHandle[] = [];
   let front = '';
   let listen = 0;
   let secure = '';
   let ca: Buffer;
 
-  before(async () => {
+  after(() => nginx?.stop());
+  const stack = withStack(async () => {
     requireTool('nginx', 'sudo apt-get install -y nginx');
     requireTool('openssl', 'sudo apt-get install -y openssl');
-    redis = await startRedis();
-    capture = startCapture({ REDIS_URL: redis.url, CAPTURE_SOURCE: 'test', CAPTURE_WIDTH: '320', CAPTURE_HEIGHT: '240', CAPTURE_FPS: '15' });
     const port = await freePort();
     // As the example's header says: nginx (connecting from 127.0.0.1) is trusted, the server_name is the allowed host.
-    const env = {
-      REDIS_URL: redis.url,
-      PORT: String(port),
-      TRUSTED_PROXIES: '127.0.0.1',
-      ALLOWED_HOSTS: 'camfan.example.com,127.0.0.1',
-      MAX_VIEWERS_PER_IP: '2',
+    const env = { PORT: String(port), TRUSTED_PROXIES: '127.0.0.1', ALLOWED_HOSTS: 'camfan.example.com,127.0.0.1', MAX_VIEWERS_PER_IP: '2' };
+    return {
+      captures: [{ CAPTURE_SOURCE: 'test', CAPTURE_WIDTH: '320', CAPTURE_HEIGHT: '240', CAPTURE_FPS: '15' }],
+      gateways: ['127.0.0.2', '127.0.0.3'].map((host) => ({ ...env, HOST: host })),
+      frames: ['cam0'],
     };
-    for (const host of ['127.0.0.2', '127.0.0.3']) gws.push(await startGateway({ ...env, HOST: host }));
-    await waitForFrames(redis, 'cam0');
+  });
+  const gws: GatewayHandle[] = stack.gateways;
+  after(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  before(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'camfan-nginx-'));
     listen = await freePort();
     const tlsListen = await freePort();
@@ -136,13 +124,6 @@ describe('nginx in front of two gateways (deploy/nginx.conf on a stock Debian ng
     );
     secure = `https://127.0.0.1:${tlsListen}`;
     front = `http://127.0.0.1:${listen}`;
-  });
-
-  after(async () => {
-    await nginx?.stop();
-    await Promise.all([...gws.map((g) => g.stop()), capture?.stop()]);
-    await redis?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   test("with Debian's default site still enabled, nginx -t says so; removing it (as the header says) makes it valid", () => {

@@ -1,5 +1,5 @@
 /**
- * Who may talk to a gateway, against real gateways (issue 11 rows 5 and 6, issue 16's /ws contract):
+ * Who may talk to a gateway, against real gateways (Host and Origin checks, the /ws contract):
  * ALLOWED_HOSTS on every request but the health checks (DNS rebinding), the Origin of /ws handshakes
  * (cross-site WebSocket hijacking), /ws refusals with the headers of HTTP refusals and 405 for other
  * methods, operator data (OPERATOR_TOKEN, else local addresses only), TRUSTED_PROXIES for the client
@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { holdStream, probe, wsHandshake } from '../helpers/http-probe.js';
-import { startCapture, startGateway, startRedis, waitFor, waitForFrames, type GatewayHandle, type Proc, type RedisHandle } from '../helpers/procs.js';
+import { startCapture, startGateway, startRedis, waitFor, waitForFrames, type GatewayHandle, type Proc, type RedisHandle } from '../../harness/procs.js';
 
 const VIEWER_TOKEN = 'viewer-token-1';
 const OPERATOR_TOKEN = 'operator-token-1';

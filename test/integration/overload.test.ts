@@ -7,8 +7,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { openStream, type StreamClient } from '../helpers/mjpeg-client.js';
-import { sleep, startCapture, startGateway, startRedis, waitFor, waitForFrames, type GatewayHandle, type Proc, type RedisHandle } from '../helpers/procs.js';
+import { openStream, type StreamClient } from '../../harness/mjpeg-client.js';
+import { sleep, startGateway, waitFor, type Proc } from '../../harness/procs.js';
+import { withStack, type GatewayHandle, type RedisHandle, type StackPlan } from '../helpers/stack.js';
 
 /** Largest output buffer (bytes) among Redis connections with this name. */
 async function maxOmem(redis: RedisHandle, name: string): Promise<number> {
@@ -47,33 +48,20 @@ async function ratesOver(streams: StreamClient[], ms: number): Promise<number[]>
 
 describe('overload', () => {
   let redis: RedisHandle;
-  const procs: Proc[] = [];
   const streams: StreamClient[] = [];
-
-  before(async () => {
-    redis = await startRedis();
-    procs.push(
-      startCapture({
-        REDIS_URL: redis.url,
-        CAMERA_ID: 'hd',
-        CAPTURE_SOURCE: 'test',
-        CAPTURE_WIDTH: '1280',
-        CAPTURE_HEIGHT: '720',
-        CAPTURE_FPS: '30',
-        JPEG_QUALITY: '90',
-      }),
-    );
-    procs.push(
-      startCapture({ REDIS_URL: redis.url, CAMERA_ID: 'small', CAPTURE_SOURCE: 'test', CAPTURE_WIDTH: '320', CAPTURE_HEIGHT: '240', CAPTURE_FPS: '15' }),
-    );
-    await Promise.all(['hd', 'small'].map((c) => waitForFrames(redis, c)));
-  });
-
-  after(async () => {
+  after(() => {
     for (const s of streams) s.close();
-    await Promise.all(procs.map((p) => p.stop()));
-    await redis?.stop();
   });
+  const stack = withStack(
+    (): StackPlan => ({
+      captures: [
+        { CAMERA_ID: 'hd', CAPTURE_SOURCE: 'test', CAPTURE_WIDTH: '1280', CAPTURE_HEIGHT: '720', CAPTURE_FPS: '30', JPEG_QUALITY: '90' },
+        { CAMERA_ID: 'small', CAPTURE_SOURCE: 'test', CAPTURE_WIDTH: '320', CAPTURE_HEIGHT: '240', CAPTURE_FPS: '15' },
+      ],
+    }),
+  );
+  const procs: Proc[] = stack.captures;
+  before(() => ({ redis } = stack));
 
   test('a gateway slower than its camera keeps its Redis queue near zero, answers /healthz and serves fresh frames', async () => {
     // 30 viewers at 2.5 ms each: one frame's fan-out takes ~75 ms against a 33 ms frame interval.

@@ -1,5 +1,5 @@
 /**
- * Zero-transcode capture (issue 14) and secrets that stay in the capture (issue 11, row 1), with real
+ * Zero-transcode capture and secrets that stay in the capture (a source's credentials), with real
  * parts: an HTTP MJPEG camera (test/helpers/mjpeg-camera.ts) that wants Basic auth and a query-string
  * password, redis-server, capture processes and a gateway read by a real HTTP client.
  */
@@ -11,20 +11,10 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { CameraInfo } from '../../bus/bus.js';
 import { inspectJpeg } from '../../capture/source/kinds/jpeg.js';
-import { fetchJson, openStream, type Part } from '../helpers/mjpeg-client.js';
+import { fetchJson, openStream, type Part } from '../../harness/mjpeg-client.js';
 import { makeJpegs, startCamera, withoutCamfanComment, type FakeCamera } from '../helpers/mjpeg-camera.js';
-import {
-  childPids,
-  makeClip,
-  startCapture,
-  startGateway,
-  startRedis,
-  waitFor,
-  waitForFrames,
-  type GatewayHandle,
-  type Proc,
-  type RedisHandle,
-} from '../helpers/procs.js';
+import { childPids, makeClip, startCapture, waitFor, waitForFrames, type Proc } from '../../harness/procs.js';
+import { withStack, type GatewayHandle, type RedisHandle } from '../helpers/stack.js';
 
 const BASIC_PW = 'Sup3rSecretPw';
 const QUERY_PW = 'QueryPw4242';
@@ -36,20 +26,16 @@ describe('passthrough of an HTTP MJPEG camera', () => {
   let camera: FakeCamera;
   let jpegs: Buffer[];
   let source: string;
-  const procs: Proc[] = [];
 
   before(async () => {
     jpegs = makeJpegs(30);
     camera = await startCamera({ jpegs, fps: 15, basic: `admin:${BASIC_PW}`, queryPwd: QUERY_PW });
     source = `http://admin:${BASIC_PW}@127.0.0.1:${camera.port}/videostream.cgi?user=admin&pwd=${QUERY_PW}`;
-    redis = await startRedis();
-    gateway = await startGateway({ REDIS_URL: redis.url, LIVE_TIMEOUT_MS: '1000' });
   });
-
-  after(async () => {
-    await Promise.all([gateway?.stop(), ...procs.map((p) => p.stop())]);
-    await Promise.all([redis?.stop(), camera?.close()]);
-  });
+  const stack = withStack(() => ({ gateways: [{ LIVE_TIMEOUT_MS: '1000' }] }));
+  const procs: Proc[] = stack.captures;
+  before(() => ({ redis, gateway } = stack));
+  after(() => camera?.close());
 
   const capture = (env: Record<string, string>): Proc => {
     const p = startCapture({ REDIS_URL: redis.url, CAPTURE_SOURCE: source, IDLE_FPS: '0', STALL_TIMEOUT_MS: '1000', RETRY_MAX_MS: '500', ...env });
@@ -224,14 +210,12 @@ describe('secrets never leave the capture', () => {
   let redis: RedisHandle;
   let dir: string;
 
-  before(async () => {
-    redis = await startRedis();
+  const stack = withStack();
+  before(() => {
+    ({ redis } = stack);
     dir = mkdtempSync(path.join(tmpdir(), 'camfan-redact-'));
   });
-  after(async () => {
-    await redis?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
 
   /** Runs a capture until it has logged `until`, then returns its whole output and what it announced. */
   async function runUntil(id: string, src: string, until: RegExp, env: Record<string, string> = {}): Promise<{ output: string; announced: string }> {

@@ -8,48 +8,35 @@ import { mkdtempSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { isJpeg } from '../../bus/frame.js';
-import { fetchJson, now, openStream } from '../helpers/mjpeg-client.js';
-import {
-  makeClip,
-  requireTool,
-  sleep,
-  startCapture,
-  startGateway,
-  startRedis,
-  waitFor,
-  waitForFrames,
-  type GatewayHandle,
-  type Proc,
-  type RedisHandle,
-} from '../helpers/procs.js';
+import { fetchJson, now, openStream } from '../../harness/mjpeg-client.js';
+import { makeClip, requireTool, sleep, startCapture, startGateway, waitFor, waitForFrames, type Proc } from '../../harness/procs.js';
+import { withStack, type GatewayHandle, type RedisHandle } from '../helpers/stack.js';
 
 const FPS = 15;
 
 describe('capture -> redis -> gateway -> clients', () => {
   let redis: RedisHandle;
   let gateway: GatewayHandle;
-  const procs: Proc[] = [];
   const tmp = mkdtempSync(path.join(tmpdir(), 'camfan-'));
-
-  before(async () => {
-    redis = await startRedis();
+  const stack = withStack(() => {
     const clip = path.join(tmp, 'clip.avi');
     makeClip(clip, 1, '320x240', 10);
-    const common = { REDIS_URL: redis.url, CAPTURE_WIDTH: '640', CAPTURE_HEIGHT: '480', CAPTURE_FPS: String(FPS) };
-    procs.push(startCapture({ ...common, CAMERA_ID: 'cam0', CAPTURE_SOURCE: 'test' }));
-    procs.push(startCapture({ ...common, CAMERA_ID: 'cam1', CAPTURE_SOURCE: 'test' }));
-    procs.push(startCapture({ ...common, CAMERA_ID: 'clip', CAPTURE_SOURCE: clip, CAPTURE_WIDTH: '320', CAPTURE_HEIGHT: '240' }));
-    procs.push(startCapture({ ...common, CAMERA_ID: 'nocam', CAPTURE_SOURCE: '/dev/video9', RETRY_MAX_MS: '500' }));
-    gateway = await startGateway({ REDIS_URL: redis.url });
-    await Promise.all(['cam0', 'cam1', 'clip'].map((c) => waitForFrames(redis, c)));
+    const common = { CAPTURE_WIDTH: '640', CAPTURE_HEIGHT: '480', CAPTURE_FPS: String(FPS) };
+    return {
+      captures: [
+        { ...common, CAMERA_ID: 'cam0', CAPTURE_SOURCE: 'test' },
+        { ...common, CAMERA_ID: 'cam1', CAPTURE_SOURCE: 'test' },
+        { ...common, CAMERA_ID: 'clip', CAPTURE_SOURCE: clip, CAPTURE_WIDTH: '320', CAPTURE_HEIGHT: '240' },
+        { ...common, CAMERA_ID: 'nocam', CAPTURE_SOURCE: '/dev/video9', RETRY_MAX_MS: '500' },
+      ],
+      gateways: [{}],
+      frames: ['cam0', 'cam1', 'clip'],
+    };
   });
-
-  after(async () => {
-    await Promise.all([gateway?.stop(), ...procs.map((p) => p.stop())]);
-    await redis?.stop();
-  });
+  const procs: Proc[] = stack.captures;
+  before(() => ({ redis, gateway } = stack));
 
   test('frames arrive at the configured rate as whole JPEGs whose Content-Length matches', async () => {
     const s = openStream(`${gateway.base}/video_feed`);
@@ -281,7 +268,7 @@ function startGatewayRaw(env: Record<string, string>): Proc {
   return startCaptureLike('gateway', env);
 }
 
-import { run, DIST } from '../helpers/procs.js';
+import { run, DIST } from '../../harness/procs.js';
 function startCaptureLike(app: 'gateway', env: Record<string, string>): Proc {
   return run(process.execPath, [path.join(DIST, app, 'main.js')], { PORT: '1', REDIS_URL: 'redis://127.0.0.1:1', ...env });
 }

@@ -1,5 +1,5 @@
 /**
- * npm start / npm run status / npm stop as an operator uses them (issue 16): started with CAMERAS (then
+ * npm start / npm run status / npm stop as an operator uses them: started with CAMERAS (then
  * CAMERAS_FILE) and PORT in the environment, then status and stop from a shell where none of those is set.
  * Status must find the port and Redis in pm2's record; stop must delete every camfan app of this
  * checkout, and nothing else pm2 runs.
@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { freePort, ROOT } from '../helpers/procs.js';
+import { freePort, ROOT } from '../../harness/procs.js';
 
 const PM2 = path.join(ROOT, 'node_modules', '.bin', 'pm2');
 

@@ -11,8 +11,8 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { openStream } from '../helpers/mjpeg-client.js';
-import { freePort, ROOT, sleep, waitFor } from '../helpers/procs.js';
+import { openStream } from '../../harness/mjpeg-client.js';
+import { freePort, ROOT, sleep, waitFor } from '../../harness/procs.js';
 
 const PM2 = path.join(ROOT, 'node_modules', '.bin', 'pm2');
 

@@ -1,5 +1,5 @@
 /**
- * Locking Redis down (issue 11): deploy/redis-acl.conf's users on a real redis-server, a capture and a
+ * Locking Redis down: deploy/redis-acl.conf's users on a real redis-server, a capture and a
  * gateway running as those users (frames, camera list, wake-ups, /readyz all work, no NOPERM in their
  * logs), and what each user must not do, tried for real: a gateway cannot publish a frame or write a key,
  * a capture cannot read or touch other keys, neither can administer the server, the default user is off.
@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
-import { openStream } from '../helpers/mjpeg-client.js';
-import { freePort, requireTool, ROOT, run, startCapture, startGateway, waitFor, type GatewayHandle, type Proc } from '../helpers/procs.js';
+import { openStream } from '../../harness/mjpeg-client.js';
+import { freePort, requireTool, ROOT, run, startCapture, startGateway, waitFor, type GatewayHandle, type Proc } from '../../harness/procs.js';
 
 const CAPTURE_PASSWORD = 'capture-acl-pass';
 const GATEWAY_PASSWORD = 'gateway-acl-pass';

@@ -1,5 +1,5 @@
 /**
- * The bus is not trusted blindly, and a stalled Redis makes the gateway fail fast (issue 11 rows 3 and 4),
+ * The bus is not trusted blindly, and a stalled Redis makes the gateway fail fast,
  * against a real redis-server, capture and gateways:
  * - bad entries in the camera list (`HSET camfan:cameras evil 1` and friends) are skipped and counted; a
  *   gateway started afterwards lists the good cameras, and a running one still learns new cameras;
@@ -9,7 +9,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { startCapture, startGateway, startRedis, waitFor, waitForFrames, type GatewayHandle, type Proc, type RedisHandle } from '../helpers/procs.js';
+import { startCapture, startGateway, waitFor, waitForFrames, type Proc } from '../../harness/procs.js';
+import { withStack, type GatewayHandle, type RedisHandle } from '../helpers/stack.js';
 
 const TIMEOUT_MS = 800;
 const CAPTURE = { CAPTURE_SOURCE: 'test', CAPTURE_WIDTH: '160', CAPTURE_HEIGHT: '120', CAPTURE_FPS: '5' };
@@ -30,21 +31,14 @@ async function timed(url: string): Promise<Timed> {
 describe('a bus not trusted blindly, a Redis that stalls', () => {
   let redis: RedisHandle;
   let first: GatewayHandle;
-  const procs: Proc[] = [];
-
-  before(async () => {
-    redis = await startRedis();
-    procs.push(startCapture({ ...CAPTURE, REDIS_URL: redis.url, CAMERA_ID: 'cam0' }));
-    await waitForFrames(redis, 'cam0');
-    first = await startGateway({ REDIS_URL: redis.url, REDIS_COMMAND_TIMEOUT_MS: String(TIMEOUT_MS) });
-    procs.push(first);
-  });
-
-  after(async () => {
-    redis?.child.kill('SIGCONT');
-    await Promise.all(procs.map((p) => p.stop()));
-    await redis?.stop();
-  });
+  after(() => redis?.child.kill('SIGCONT'));
+  const stack = withStack(() => ({
+    captures: [{ ...CAPTURE, CAMERA_ID: 'cam0' }],
+    framesFirst: true,
+    gateways: [{ REDIS_COMMAND_TIMEOUT_MS: String(TIMEOUT_MS) }],
+  }));
+  const procs: Proc[] = stack.captures;
+  before(() => ({ redis, gateway: first } = stack));
 
   const cameraIds = async (base: string): Promise<string[]> =>
     ((await (await fetch(`${base}/api/cameras`)).json()) as { cameras: Array<{ camera: string }> }).cameras.map((c) => c.camera);

@@ -9,8 +9,8 @@ import { Redis } from 'ioredis';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { rssBytes } from '../../bench/stats.js';
-import { openStream } from '../helpers/mjpeg-client.js';
+import { rssBytes } from '../../harness/stats.js';
+import { openStream } from '../../harness/mjpeg-client.js';
 import {
   childPids,
   DIST,
@@ -24,7 +24,7 @@ import {
   waitFor,
   waitForFrames,
   type Proc,
-} from '../helpers/procs.js';
+} from '../../harness/procs.js';
 
 const PASSWORD = 'tls-redis-secret-pw';
 

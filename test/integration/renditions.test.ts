@@ -1,5 +1,5 @@
 /**
- * Renditions (issue 13, item 1) with real parts: redis-server, capture processes (a 1280×720 test pattern
+ * Renditions (smaller pictures for small tiles) with real parts: redis-server, capture processes (a 1280×720 test pattern
  * that transcodes, and an HTTP MJPEG camera passed through by the capture process), two gateways, real
  * HTTP clients. A rendition is encoded once, by the capture, only while some gateway watches it or for a
  * few seconds after a snapshot asked for it, and stops within seconds of its last viewer anywhere leaving.
@@ -9,20 +9,10 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import type { CameraInfo } from '../../bus/bus.js';
 import { inspectJpeg } from '../../capture/source/kinds/jpeg.js';
-import { fetchJson, openStream, type Part, type StreamClient } from '../helpers/mjpeg-client.js';
+import { fetchJson, openStream, type Part, type StreamClient } from '../../harness/mjpeg-client.js';
 import { makeJpegs, startCamera, withoutCamfanComment, type FakeCamera } from '../helpers/mjpeg-camera.js';
-import {
-  childPids,
-  sleep,
-  startCapture,
-  startGateway,
-  startRedis,
-  waitFor,
-  waitForFrames,
-  type GatewayHandle,
-  type Proc,
-  type RedisHandle,
-} from '../helpers/procs.js';
+import { childPids, sleep, waitFor, type Proc } from '../../harness/procs.js';
+import { withStack, type GatewayHandle, type RedisHandle } from '../helpers/stack.js';
 
 const size = (p: Part | Buffer): [number, number] => {
   const { width, height } = inspectJpeg(withoutCamfanComment(Buffer.isBuffer(p) ? p : p.jpeg));
@@ -36,37 +26,41 @@ describe('renditions', () => {
   let b: GatewayHandle;
   let camera: FakeCamera;
   let jpegs: Buffer[];
-  const procs: Proc[] = [];
   const streams: StreamClient[] = [];
-
-  before(async () => {
-    jpegs = makeJpegs(30, '1280x720');
-    camera = await startCamera({ jpegs, fps: 15 });
-    redis = await startRedis();
-    const common = { REDIS_URL: redis.url, RENDITION_WIDTHS: '320,640,1280' };
-    procs.push(
-      startCapture({ ...common, CAMERA_ID: 'cam0', CAPTURE_SOURCE: 'test', CAPTURE_WIDTH: '1280', CAPTURE_HEIGHT: '720', CAPTURE_FPS: '30', IDLE_FPS: '1' }),
-    );
-    procs.push(
-      startCapture({
-        ...common,
-        CAMERA_ID: 'ipcam',
-        CAPTURE_SOURCE: `http://127.0.0.1:${camera.port}/video`,
-        CAPTURE_WIDTH: 'source',
-        CAPTURE_HEIGHT: 'source',
-        IDLE_FPS: '1',
-        DROP_SAME_FRAMES: 'off',
-      }),
-    );
-    [a, b] = await Promise.all([startGateway({ ...common, UNSUBSCRIBE_LINGER_MS: '200' }), startGateway({ ...common, UNSUBSCRIBE_LINGER_MS: '200' })]);
-    await Promise.all(['cam0', 'ipcam'].map((c) => waitForFrames(redis, c)));
-    for (const g of [a, b]) for (const c of ['cam0', 'ipcam']) await waitFor(`${g.base} to know ${c}`, async () => (await info(g, c)) !== undefined);
-  });
 
   after(async () => {
     for (const s of streams) s.close();
-    await Promise.all([a?.stop(), b?.stop(), ...procs.map((p) => p.stop())]);
-    await Promise.all([redis?.stop(), camera?.close()]);
+  });
+  const stack = withStack(async () => {
+    jpegs = makeJpegs(30, '1280x720');
+    camera = await startCamera({ jpegs, fps: 15 });
+    const common = { RENDITION_WIDTHS: '320,640,1280' };
+    return {
+      captures: [
+        { ...common, CAMERA_ID: 'cam0', CAPTURE_SOURCE: 'test', CAPTURE_WIDTH: '1280', CAPTURE_HEIGHT: '720', CAPTURE_FPS: '30', IDLE_FPS: '1' },
+        {
+          ...common,
+          CAMERA_ID: 'ipcam',
+          CAPTURE_SOURCE: `http://127.0.0.1:${camera.port}/video`,
+          CAPTURE_WIDTH: 'source',
+          CAPTURE_HEIGHT: 'source',
+          IDLE_FPS: '1',
+          DROP_SAME_FRAMES: 'off',
+        },
+      ],
+      gateways: [
+        { ...common, UNSUBSCRIBE_LINGER_MS: '200' },
+        { ...common, UNSUBSCRIBE_LINGER_MS: '200' },
+      ],
+    };
+  });
+  const procs: Proc[] = stack.captures;
+  after(() => camera?.close());
+
+  before(async () => {
+    ({ redis } = stack);
+    [a, b] = stack.gateways as [GatewayHandle, GatewayHandle];
+    for (const g of [a, b]) for (const c of ['cam0', 'ipcam']) await waitFor(`${g.base} to know ${c}`, async () => (await info(g, c)) !== undefined);
   });
 
   const info = async (g: GatewayHandle, id: string): Promise<CameraInfo | undefined> =>

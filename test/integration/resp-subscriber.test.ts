@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { RespSubscriber, type RespSubscriberOptions } from '../../bus/resp-subscriber.js';
-import { freePort, run, sleep, startRedis, waitFor, type Proc, type RedisHandle } from '../helpers/procs.js';
+import { freePort, run, sleep, startRedis, waitFor, type Proc, type RedisHandle } from '../../harness/procs.js';
 
 interface Probe {
   sub: RespSubscriber;

@@ -1,5 +1,5 @@
 /**
- * No secret in any message or log of a failed start (issue 16): every secret setting rejected, a Redis
+ * No secret in any message or log of a failed start: every secret setting rejected, a Redis
  * that cannot be reached or refuses the password, run directly and under pm2 (which restarts the process
  * and appends each attempt to its log files). Each output is searched for the secret itself.
  */
@@ -9,7 +9,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { DIST, freePort, ROOT, run, waitFor } from '../helpers/procs.js';
+import { DIST, freePort, ROOT, run, waitFor } from '../../harness/procs.js';
 
 const GATEWAY = path.join(DIST, 'gateway', 'main.js');
 const CAPTURE = path.join(DIST, 'capture', 'main.js');

@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
-import { openStream } from '../helpers/mjpeg-client.js';
-import { freePort, run, startCapture, startGateway, waitFor, waitForFrames, type GatewayHandle, type Proc } from '../helpers/procs.js';
+import { openStream } from '../../harness/mjpeg-client.js';
+import { freePort, run, startCapture, startGateway, waitFor, waitForFrames, type GatewayHandle, type Proc } from '../../harness/procs.js';
 import { Redis } from 'ioredis';
 
 const TOKEN = 'secret-token-123';

@@ -5,9 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { soak } from '../../bench/soak.js';
-import { median } from '../../bench/stats.js';
-import { startCapture, startGateway, startRedis, waitForFrames, type GatewayHandle, type Proc, type RedisHandle } from '../helpers/procs.js';
+import { soak } from '../../harness/soak.js';
+import { median } from '../../harness/stats.js';
+import { startCapture, startGateway, startRedis, waitForFrames, type GatewayHandle, type Proc, type RedisHandle } from '../../harness/procs.js';
 
 let redis: RedisHandle;
 let capture: Proc;

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { execFileSync } from 'node:child_process';
 import { Redis as IORedis, type Redis } from 'ioredis';
-import { openStream, type StreamClient } from '../helpers/mjpeg-client.js';
+import { openStream, type StreamClient } from '../../harness/mjpeg-client.js';
 import {
   freePort,
   ROOT,
@@ -22,7 +22,7 @@ import {
   type GatewayHandle,
   type Proc,
   type RedisHandle,
-} from '../helpers/procs.js';
+} from '../../harness/procs.js';
 
 const FPS = 15;
 const FRAMES = 'camfan:{cam0}:frames';

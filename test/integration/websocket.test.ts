@@ -3,12 +3,13 @@
  * the bus wire format, bad commands refused, fps caps, and latest frame wins for a reader that stalls.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import WebSocket from 'ws';
-import { rssBytes } from '../../bench/stats.js';
+import { rssBytes } from '../../harness/stats.js';
 import { decodeFrame, isJpeg, type Frame } from '../../bus/frame.js';
-import { fetchJson } from '../helpers/mjpeg-client.js';
-import { sleep, startCapture, startGateway, startRedis, waitFor, waitForFrames, type GatewayHandle, type Proc, type RedisHandle } from '../helpers/procs.js';
+import { fetchJson } from '../../harness/mjpeg-client.js';
+import { sleep, waitFor } from '../../harness/procs.js';
+import { withStack, type GatewayHandle } from '../helpers/stack.js';
 
 interface Client {
   ws: WebSocket;
@@ -32,24 +33,19 @@ async function connect(base: string): Promise<Client> {
 }
 
 describe('WebSocket delivery', () => {
-  let redis: RedisHandle;
   let gateway: GatewayHandle;
-  const captures: Proc[] = [];
-
-  before(async () => {
-    redis = await startRedis();
-    const env = { REDIS_URL: redis.url, CAPTURE_SOURCE: 'test', IDLE_FPS: '0' };
-    captures.push(startCapture({ ...env, CAMERA_ID: 'a', CAPTURE_WIDTH: '320', CAPTURE_HEIGHT: '240', CAPTURE_FPS: '15' }));
-    captures.push(startCapture({ ...env, CAMERA_ID: 'b', CAPTURE_WIDTH: '320', CAPTURE_HEIGHT: '240', CAPTURE_FPS: '15' }));
-    captures.push(startCapture({ ...env, CAMERA_ID: 'hd', CAPTURE_WIDTH: '1920', CAPTURE_HEIGHT: '1080', CAPTURE_FPS: '30' }));
-    gateway = await startGateway({ REDIS_URL: redis.url });
-    await Promise.all(['a', 'b', 'hd'].map((c) => waitForFrames(redis, c)));
+  const stack = withStack(() => {
+    const env = { CAPTURE_SOURCE: 'test', IDLE_FPS: '0' };
+    return {
+      captures: [
+        { ...env, CAMERA_ID: 'a', CAPTURE_WIDTH: '320', CAPTURE_HEIGHT: '240', CAPTURE_FPS: '15' },
+        { ...env, CAMERA_ID: 'b', CAPTURE_WIDTH: '320', CAPTURE_HEIGHT: '240', CAPTURE_FPS: '15' },
+        { ...env, CAMERA_ID: 'hd', CAPTURE_WIDTH: '1920', CAPTURE_HEIGHT: '1080', CAPTURE_FPS: '30' },
+      ],
+      gateways: [{}],
+    };
   });
-
-  after(async () => {
-    await Promise.all([gateway?.stop(), ...captures.map((c) => c.stop())]);
-    await redis?.stop();
-  });
+  before(() => ({ gateway } = stack));
 
   test('one socket carries several cameras as whole frames; unsubscribe stops one', async () => {
     const c = await connect(gateway.base);

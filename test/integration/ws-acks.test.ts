@@ -4,40 +4,22 @@
  * fewer frames, each fresh; without, the kernel's buffers fill and what it sees falls seconds behind.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { measureSlowWsViewer } from '../helpers/ws-client.js';
-import { startCapture, startGateway, startRedis, waitForFrames, type GatewayHandle, type Proc, type RedisHandle } from '../helpers/procs.js';
+import { before, describe, test } from 'node:test';
+import { measureSlowWsViewer } from '../../harness/ws-client.js';
+import { withStack, type GatewayHandle } from '../helpers/stack.js';
 
 const RATE = 300_000;
 const WARMUP_MS = 3000;
 const WINDOW_MS = 15000;
 
 describe('WebSocket acknowledgements on a slow link', () => {
-  let redis: RedisHandle;
   let gateway: GatewayHandle;
-  const procs: Proc[] = [];
-
-  before(async () => {
-    redis = await startRedis();
-    procs.push(
-      startCapture({
-        REDIS_URL: redis.url,
-        CAMERA_ID: 'hd',
-        CAPTURE_SOURCE: 'test',
-        CAPTURE_WIDTH: '1280',
-        CAPTURE_HEIGHT: '720',
-        CAPTURE_FPS: '30',
-        JPEG_QUALITY: '90',
-      }),
-    );
-    await waitForFrames(redis, 'hd');
-    gateway = await startGateway({ REDIS_URL: redis.url });
-  });
-
-  after(async () => {
-    await Promise.all([gateway?.stop(), ...procs.map((p) => p.stop())]);
-    await redis?.stop();
-  });
+  const stack = withStack(() => ({
+    captures: [{ CAMERA_ID: 'hd', CAPTURE_SOURCE: 'test', CAPTURE_WIDTH: '1280', CAPTURE_HEIGHT: '720', CAPTURE_FPS: '30', JPEG_QUALITY: '90' }],
+    framesFirst: true,
+    gateways: [{}],
+  }));
+  before(() => ({ gateway } = stack));
 
   test('with ack and adapt: fresh frames (p50 age ≤ 500 ms) at ≥ 5 fps; without ack the same link falls behind', async () => {
     const acked = await measureSlowWsViewer(gateway.base, { subscribe: 'hd', ack: true, adapt: true }, RATE, WARMUP_MS, WINDOW_MS);

@@ -55,7 +55,7 @@ test('CAPTURE_SOURCE forms', () => {
   assert.deepEqual(parseSourceSpec('gst:videotestsrc ! videoconvert ! appsink'), { kind: 'gstreamer', pipeline: 'videotestsrc ! videoconvert ! appsink' });
   assert.deepEqual(parseSourceSpec('test'), { kind: 'test' });
   assert.deepEqual(parseSourceSpec(__filename), { kind: 'file', path: __filename });
-  // Base name only: a server path is not for logs (issue 11).
+  // Base name only: a server path is not for logs (it tells an attacker the layout).
   assert.throws(() => parseSourceSpec('/no/such/clip.mp4'), /no such file "clip.mp4"; expected auto, test, a device index/);
   assert.throws(() => parseSourceSpec('ftp://x/y'), /unsupported URL scheme/);
   assert.throws(() => parseSourceSpec('gst:'), /empty GStreamer pipeline/);

@@ -1,8 +1,8 @@
-/** test/helpers/mjpeg-parts.ts, the reader the tests' client and the Node load client share, on parts the gateway builds. */
+/** harness/mjpeg-parts.ts, the reader the tests' client and the Node load client share, on parts the gateway builds. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ADVANCE_PREAMBLE, FramePacket, type Framing } from '../../gateway/delivery/packet.js';
-import { MjpegPartReader, type ReadPart } from '../helpers/mjpeg-parts.js';
+import { MjpegPartReader, type ReadPart } from '../../harness/mjpeg-parts.js';
 import { testFrame } from '../helpers/in-memory.js';
 
 const T0 = 1_700_000_000_123.456;

@@ -1,4 +1,4 @@
-/** The README's endpoint table and the gateway's route table name the same paths (issue: docs that drift). */
+/** The README's endpoint table and the gateway's route table name the same paths, so that the docs cannot drift. */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';

@@ -15,7 +15,7 @@ import { RenditionPublisher } from '../../capture/publish/rendition-publisher.js
 import { reduceFactor, renditionsOf, renditionSize } from '../../capture/renditions/geometry.js';
 import { jpegFrame } from '../../capture/source/kinds/frames.js';
 import { inspectJpeg } from '../../capture/source/kinds/jpeg.js';
-import { requireTool, sleep, waitFor } from '../helpers/procs.js';
+import { requireTool, sleep, waitFor } from '../../harness/procs.js';
 
 const log = pino({ level: 'silent' });
 

@@ -1,4 +1,4 @@
-/** Issue 11, row 1: what the capture announces and logs about its source carries no credential. */
+/** What the capture announces and logs about its source carries no credential. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { describeSpec, forwardRedacted, redactText, secretsOf } from '../../capture/source/kinds/describe.js';

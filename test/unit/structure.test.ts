@@ -8,7 +8,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
-const FOLDERS = ['bus', 'capture', 'gateway', 'lib', 'bench', 'scripts', 'test'];
+const FOLDERS = ['bus', 'capture', 'gateway', 'lib', 'bench', 'harness', 'scripts', 'test'];
 
 function sources(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -20,17 +20,27 @@ function sources(dir: string): string[] {
 
 const files = FOLDERS.flatMap((f) => sources(path.join(ROOT, f)));
 
-/** Relative imports of a file, as source paths (.js in an import names the .ts next to it). */
+const known = new Set(files);
+
+/**
+ * Relative imports of a file, as source paths (.js in an import names the .ts next to it). Every form that
+ * ties two modules together counts: import and export … from (type-only too, over several lines), a bare
+ * import, a dynamic import() and a CommonJS require(). Only imports that start a line count (a commented-out one does not),
+ * except import() and require(), which count wherever they stand.
+ */
 function importsOf(file: string): string[] {
   const text = readFileSync(file, 'utf8');
-  return [...text.matchAll(/^import\s[^;]*?from\s+'(\.[^']+)'/gm)]
-    .map((m) =>
-      path
-        .resolve(path.dirname(file), m[1]!)
-        .replace(/\.js$/, '.ts')
-        .replace(/\.mjs$/, '.mts'),
-    )
-    .filter((p) => files.includes(p));
+  const forms = [
+    /^\s*(?:import|export)\b[^;'"]*?\bfrom\s*['"](\.[^'"]+)['"]/gm,
+    /^\s*import\s*['"](\.[^'"]+)['"]/gm,
+    /\b(?:import|require)\(\s*['"](\.[^'"]+)['"]\s*\)/g,
+  ];
+  return forms.flatMap((re) => [...text.matchAll(re)].map((m) => resolveImport(file, m[1]!))).filter((p): p is string => p !== null);
+}
+
+function resolveImport(file: string, spec: string): string | null {
+  const p = path.resolve(path.dirname(file), spec);
+  return [p.replace(/\.js$/, '.ts'), p.replace(/\.mjs$/, '.mts'), p, `${p}.ts`, `${p}.js`].find((c) => known.has(c)) ?? null;
 }
 
 test('no import circle', () => {
@@ -47,6 +57,34 @@ test('no import circle', () => {
   };
   for (const f of files) if (!state.has(f)) visit(f, [f]);
   assert.deepEqual(circles, []);
+});
+
+const inside = (p: string, dir: string): boolean => p === path.join(ROOT, dir) || p.startsWith(path.join(ROOT, dir) + path.sep);
+
+/** Imports by the files in folder `from` whose target passes `to`, as "file -> target" (relative to ROOT). */
+function importsOut(from: string, to: (target: string) => boolean): string[] {
+  return files
+    .filter((f) => inside(f, from))
+    .flatMap((f) => importsOf(f).map((target) => [f, target] as const))
+    .filter(([, target]) => to(target))
+    .map(([f, target]) => `${path.relative(ROOT, f)} -> ${path.relative(ROOT, target)}`);
+}
+
+// A new kind of source touches only its folder (kinds/source.ts): kinds/ leans on lib/ and on the
+// messages of the source process, not on the rest of the capture.
+test('capture/source/kinds imports nothing of the capture outside itself', () => {
+  const allowed = ['capture/source/kinds', 'lib', 'capture/source/protocol.ts'];
+  assert.deepEqual(
+    importsOut('capture/source/kinds', (target) => !allowed.some((dir) => inside(target, dir))),
+    [],
+  );
+});
+
+// What the tests and the bench both need (processes, clients, the part reader, the soak, statistics)
+// lives in harness/: a change to a benchmark cannot break a test, nor a test helper a benchmark.
+test('bench/ and test/ do not import each other', () => {
+  const crossing = [...importsOut('bench', (target) => inside(target, 'test')), ...importsOut('test', (target) => inside(target, 'bench'))];
+  assert.deepEqual(crossing, []);
 });
 
 test('no source file over 300 lines', () => {

@@ -1,9 +1,8 @@
 import type { Logger } from '../../../lib/log.js';
-import { isHttpSource, PATTERN_DEFAULT_SIZE, type PassthroughMode, type SizeSetting } from '../../output.js';
 import { HttpMjpegSource } from './http-mjpeg.js';
 import { OpenCvSource } from './opencv.js';
-import type { FrameSource, SourceSpec } from './source.js';
-import { TestPatternSource } from './test-pattern.js';
+import { type FrameSource, isHttpSource, type PassthroughMode, type SizeSetting, type SourceSpec } from './source.js';
+import { PATTERN_DEFAULT_SIZE, TestPatternSource } from './test-pattern.js';
 
 export interface SourceOptions {
   camera: string;

@@ -4,7 +4,8 @@
  */
 import cv from './cv.js';
 import { jpegFrame } from './frames.js';
-import { decodedFrame, describeSpec, SourceError, type FrameSource, type SourceFrame, type SourceSpec } from './source.js';
+import { describeSpec } from './describe.js';
+import { decodedFrame, SourceError, type FrameSource, type SourceFrame, type SourceSpec } from './source.js';
 import { classifyDeviceFrame, FOURCC_MJPG, negotiateMjpeg, type V4l2Negotiation } from './v4l2.js';
 
 type OpenCvSpec = Exclude<SourceSpec, { kind: 'test' }>;

@@ -5,7 +5,11 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Mat } from './cv.js';
-export { describeSpec } from './describe.js';
+
+/** CAPTURE_PASSTHROUGH: whether a source that delivers JPEGs hands them out untouched (see capture/output.ts). */
+export type PassthroughMode = 'auto' | 'on' | 'off';
+/** CAPTURE_WIDTH / CAPTURE_HEIGHT: a number of pixels, or `source` for the source's own size. */
+export type SizeSetting = number | 'source';
 
 export type SourceSpec =
   | { kind: 'test' }
@@ -47,6 +51,11 @@ export interface FrameSource {
   /** Files loop: rewind instead of reopening. Returns false when the source cannot rewind. */
   rewind(): boolean;
   close(): void;
+}
+
+/** An http(s):// source: read by camfan's own MJPEG reader (unless CAPTURE_PASSTHROUGH=off). */
+export function isHttpSource(spec: SourceSpec): spec is Extract<SourceSpec, { kind: 'url' }> {
+  return spec.kind === 'url' && /^https?:\/\//i.test(spec.url);
 }
 
 /** A decoded picture as a SourceFrame. */

@@ -17,6 +17,9 @@ const BARS: Array<[number, number, number]> = [
   [192, 0, 0],
 ];
 
+/** The test pattern's size when CAPTURE_WIDTH/HEIGHT are `source`: it has no size of its own. */
+export const PATTERN_DEFAULT_SIZE = { width: 640, height: 480 };
+
 export class TestPatternSource implements FrameSource {
   readonly description = 'test pattern';
   private base: Mat | null = null;

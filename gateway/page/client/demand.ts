@@ -1,5 +1,5 @@
 /**
- * What the page asks the gateway for, per tile (issue 13: the page asks for what it shows):
+ * What the page asks the gateway for, per tile (the page asks for what it shows):
  *   - nothing for a tile nobody sees: off-screen (IntersectionObserver), in a hidden tab (Page
  *     Visibility), or behind an opened tile;
  *   - the opened (enlarged or fullscreen) tile: the camera's own size at its full rate;

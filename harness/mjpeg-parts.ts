@@ -1,14 +1,14 @@
 /**
  * The one strict reader of the gateway's MJPEG output, shared by the tests' client (mjpeg-client.ts) and
- * the Node load client (bench/load-client.ts). Unlike the capture's lenient reader of cameras
+ * the Node load client (harness/load-client.ts). Unlike the capture's lenient reader of cameras
  * (capture/source/kinds/multipart.ts) it reports every departure from what camfan sends, part by part:
  * headers that do not start with the boundary, a body that is not a whole JPEG (SOI ... EOI), and
  * Content-Length bytes not followed by CRLF. It reads both framings: classic (Content-Length; the body is
  * counted through chunk by chunk and never joined unless kept) and advance (no length; the body ends at
  * the next delimiter). Only Buffer.indexOf looks for delimiters, never a loop over bytes.
  */
-import { isJpeg } from '../../bus/frame.js';
-import { BOUNDARY, readCommentTimestamp } from '../../gateway/delivery/packet.js';
+import { isJpeg } from '../bus/frame.js';
+import { BOUNDARY, readCommentTimestamp } from '../gateway/delivery/packet.js';
 
 export interface ReadPart {
   /** Header names in lower case. */

@@ -7,7 +7,7 @@
  * its veth pair goes with it; the bridge goes with the switch namespace.
  */
 import { spawnSync } from 'node:child_process';
-import { run, type Proc } from '../../test/helpers/procs.js';
+import { run, type Proc } from '../procs.js';
 
 export const PREFIX = 'cf-';
 const SWITCH = `${PREFIX}switch`;

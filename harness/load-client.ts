@@ -1,11 +1,11 @@
 /**
  * The load generator's viewer: a raw TCP client that reads classic-framed MJPEG without copying bodies,
- * with the tests' part reader (test/helpers/mjpeg-parts.ts): per chunk a few Buffer.indexOf calls and
+ * with the tests' part reader (harness/mjpeg-parts.ts): per chunk a few Buffer.indexOf calls and
  * counter updates, so one process can follow hundreds of streams. Every part is still checked: the
  * boundary first, SOI at the start, EOI at the end, CRLF after Content-Length bytes, and a capture time.
  */
 import { connect, type Socket } from 'node:net';
-import { MjpegPartReader, type ReadPart } from '../test/helpers/mjpeg-parts.js';
+import { MjpegPartReader, type ReadPart } from './mjpeg-parts.js';
 
 const now = (): number => performance.timeOrigin + performance.now();
 

@@ -8,7 +8,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { DIST, sleep, waitFor, type Proc } from '../../test/helpers/procs.js';
+import { DIST, sleep, waitFor, type Proc } from '../procs.js';
 import { createNetwork, type Host, type Network } from './netns.js';
 
 export interface FleetOptions {

@@ -4,7 +4,7 @@
  * `readBytesPerSecond` (a slow link; the kernel's buffers in between keep their default sizes).
  */
 import WebSocket from 'ws';
-import { decodeFrame, type Frame } from '../../bus/frame.js';
+import { decodeFrame, type Frame } from '../bus/frame.js';
 
 export interface WsViewerOptions {
   subscribe: Record<string, unknown> & { subscribe: string };

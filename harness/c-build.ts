@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { ROOT, requireTool } from '../test/helpers/procs.js';
+import { ROOT, requireTool } from './procs.js';
 
 const SOURCE_DIR = path.join(ROOT, 'bench', 'c');
 const OUT_DIR = path.join(ROOT, 'dist', 'bench', 'c');
