@@ -59,7 +59,12 @@ function executable(name: BrowserName): string {
   return file;
 }
 
-async function launchChromium(): Promise<TestBrowser> {
+export interface LaunchOptions {
+  /** Accept any TLS certificate (a test's self-signed one). */
+  insecureCerts?: boolean;
+}
+
+async function launchChromium(opts: LaunchOptions): Promise<TestBrowser> {
   const browser = await chromium.launch({
     executablePath: executable('chromium'),
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
@@ -74,6 +79,7 @@ async function launchChromium(): Promise<TestBrowser> {
         hasTouch: o.touch ?? false,
         isMobile: o.touch ?? false,
         colorScheme: o.colorScheme ?? 'dark',
+        ignoreHTTPSErrors: opts.insecureCerts ?? false,
       });
       const page = await context.newPage();
       const errors: string[] = [];
@@ -108,10 +114,15 @@ async function launchChromium(): Promise<TestBrowser> {
   };
 }
 
-async function launchFirefox(): Promise<TestBrowser> {
+async function launchFirefox(opts: LaunchOptions): Promise<TestBrowser> {
   // puppeteer-core is an ES module: imported, not required.
   const { default: puppeteer } = await import('puppeteer-core');
-  const browser = await puppeteer.launch({ browser: 'firefox', executablePath: executable('firefox'), headless: true });
+  const browser = await puppeteer.launch({
+    browser: 'firefox',
+    executablePath: executable('firefox'),
+    headless: true,
+    acceptInsecureCerts: opts.insecureCerts ?? false,
+  });
   return {
     name: 'firefox',
     close: () => browser.close(),
@@ -152,6 +163,6 @@ async function launchFirefox(): Promise<TestBrowser> {
   };
 }
 
-export function launch(name: BrowserName): Promise<TestBrowser> {
-  return name === 'chromium' ? launchChromium() : launchFirefox();
+export function launch(name: BrowserName, opts: LaunchOptions = {}): Promise<TestBrowser> {
+  return name === 'chromium' ? launchChromium(opts) : launchFirefox(opts);
 }
