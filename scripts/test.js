@@ -50,6 +50,7 @@ const ALONE = [
   'integration/subscribe-tree.test.js',
   'integration/ws-move.test.js',
   'integration/fleet.test.js',
+  'browser/h2-img-wall.test.js',
 ];
 
 function files(dir) {

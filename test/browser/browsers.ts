@@ -60,6 +60,11 @@ function executable(name: BrowserName): string {
   return file;
 }
 
+export interface LaunchOptions {
+  /** Accept any TLS certificate (a test's self-signed one). */
+  insecureCerts?: boolean;
+}
+
 /** Debian's Chromium under playwright-core itself, for tests that need more of Playwright than TestPage offers. */
 export function launchPlaywrightChromium(): Promise<Browser> {
   return chromium.launch({
@@ -83,7 +88,7 @@ async function coverWithTab(context: { newPage(): Promise<Tab> }, page: Tab): Pr
   };
 }
 
-async function launchChromium(): Promise<TestBrowser> {
+async function launchChromium(opts: LaunchOptions): Promise<TestBrowser> {
   const browser = await launchPlaywrightChromium();
   return {
     name: 'chromium',
@@ -95,6 +100,7 @@ async function launchChromium(): Promise<TestBrowser> {
         hasTouch: o.touch ?? false,
         isMobile: o.touch ?? false,
         colorScheme: o.colorScheme ?? 'dark',
+        ignoreHTTPSErrors: opts.insecureCerts ?? false,
       });
       const page = await context.newPage();
       const errors: string[] = [];
@@ -122,10 +128,15 @@ async function launchChromium(): Promise<TestBrowser> {
   };
 }
 
-async function launchFirefox(): Promise<TestBrowser> {
+async function launchFirefox(opts: LaunchOptions): Promise<TestBrowser> {
   // puppeteer-core is an ES module: imported, not required.
   const { default: puppeteer } = await import('puppeteer-core');
-  const browser = await puppeteer.launch({ browser: 'firefox', executablePath: executable('firefox'), headless: true });
+  const browser = await puppeteer.launch({
+    browser: 'firefox',
+    executablePath: executable('firefox'),
+    headless: true,
+    acceptInsecureCerts: opts.insecureCerts ?? false,
+  });
   return {
     name: 'firefox',
     close: () => browser.close(),
@@ -159,8 +170,8 @@ async function launchFirefox(): Promise<TestBrowser> {
   };
 }
 
-export function launch(name: BrowserName): Promise<TestBrowser> {
-  return name === 'chromium' ? launchChromium() : launchFirefox();
+export function launch(name: BrowserName, opts: LaunchOptions = {}): Promise<TestBrowser> {
+  return name === 'chromium' ? launchChromium(opts) : launchFirefox(opts);
 }
 
 /**

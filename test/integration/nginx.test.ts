@@ -1,7 +1,8 @@
 /**
- * The shipped deploy/nginx.conf, installed the way its header says on Debian's stock nginx layout (the
- * package's own nginx.conf and default site, copied into a temporary prefix; only ports, paths under
- * /etc, /run and /var/log, and the upstream list are rewritten). Two gateways on different addresses
+ * The shipped deploy/nginx.conf, installed the way its header says on Debian's stock nginx layout
+ * (helpers/nginx.ts: the package's own nginx.conf and default site, copied into a temporary prefix; only
+ * ports, paths under /etc, /run and /var/log, and the upstream list are rewritten; its HTTPS + HTTP/2
+ * lines switched on). Two gateways on different addresses
  * (127.0.0.2 and 127.0.0.3, as two hosts would be) behind it; clients on several loopback addresses
  * (127.0.0.11–13). Checks: the conflict with Debian's default site is an error, not a silent welcome
  * page; streams, WebSockets and HTTPS pass; client addresses reach the gateways (TRUSTED_PROXIES) for
@@ -11,60 +12,15 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import net from 'node:net';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { openStream } from '../../harness/mjpeg-client.js';
+import { installCamfan, installStockNginx, makeCert } from '../helpers/nginx.js';
 import { holdStream, probe, wsHandshake, type HeldStream } from '../helpers/http-probe.js';
-import { freePort, requireTool, ROOT, run, waitFor, type Proc } from '../../harness/procs.js';
+import { freePort, requireTool, run, waitFor, type Proc } from '../../harness/procs.js';
 import { withStack, type GatewayHandle } from '../helpers/stack.js';
-
-const ETC = '/etc/nginx';
-
-/** Debian's nginx layout in `dir`, with paths and ports moved there; returns the conf.d/ and sites-enabled/ dirs. */
-function installStockNginx(dir: string, listen: number): void {
-  for (const f of ['nginx.conf', 'mime.types']) cpSync(path.join(ETC, f), path.join(dir, f));
-  for (const d of ['modules-enabled', 'conf.d', 'sites-enabled', 'log']) mkdirSync(path.join(dir, d), { recursive: true });
-  cpSync(path.join(ETC, 'modules-enabled'), path.join(dir, 'modules-enabled'), { recursive: true, dereference: true });
-  const main = readFileSync(path.join(dir, 'nginx.conf'), 'utf8');
-  writeFileSync(path.join(dir, 'nginx.conf'), relocate(main, dir));
-  const site = readFileSync(path.join(ETC, 'sites-available', 'default'), 'utf8');
-  writeFileSync(path.join(dir, 'sites-enabled', 'default'), relocate(site, dir, listen));
-}
-
-/** Paths under /etc/nginx, /run and /var/log into `dir`; port 80 (IPv4 only: the test has loopback only) to `listen`. */
-function relocate(conf: string, dir: string, listen?: number, tlsListen?: number): string {
-  let out = conf
-    .replaceAll('/etc/nginx/', `${dir}/`)
-    .replace(/\/run\/nginx\.pid/, `${dir}/nginx.pid`)
-    .replaceAll('/var/log/nginx/', `${dir}/log/`);
-  if (listen !== undefined) {
-    out = out
-      .replace(/^(\s*)listen 80 default_server;/m, `$1listen 127.0.0.1:${listen} default_server;`)
-      .replace(/^\s*listen \[::\]:80 default_server;\n/m, '');
-  }
-  if (tlsListen !== undefined) {
-    out = out.replace(/^(\s*)# listen 443 ssl default_server;/m, `$1listen 127.0.0.1:${tlsListen} ssl default_server;`);
-    out = out
-      .replace(/# ssl_certificate +\S+;/, `ssl_certificate ${dir}/cert.pem;`)
-      .replace(/# ssl_certificate_key +\S+;/, `ssl_certificate_key ${dir}/key.pem;`);
-  }
-  return out;
-}
-
-/** deploy/nginx.conf as conf.d/camfan.conf, its upstream list replaced by this test's gateways. */
-function installCamfan(dir: string, listen: number, tlsListen: number, upstreams: string[]): void {
-  const example = readFileSync(path.join(ROOT, 'deploy', 'nginx.conf'), 'utf8');
-  const servers = example.match(/^\s*server \d+\.\d+\.\d+\.\d+:\d+ (.*);$/m);
-  assert.ok(servers, 'the example lists its gateways as server lines');
-  let conf = example.replace(/^\s*server \d+\.\d+\.\d+\.\d+:\d+ .*;\n/gm, '');
-  conf = conf.replace(/(upstream camfan_gateways \{[^}]*?least_conn;\n)/, `$1${upstreams.map((u) => `    server ${u} ${servers[1]};`).join('\n')}\n`);
-  conf = relocate(conf, dir, listen, tlsListen);
-  assert.match(conf, /ssl_certificate_key .*key\.pem;/);
-  assert.match(conf, new RegExp(`server ${upstreams[1]!.replace(/\./g, '\\.')} max_fails=3 fail_timeout=10s;`));
-  writeFileSync(path.join(dir, 'conf.d', 'camfan.conf'), conf);
-}
 
 describe('nginx in front of two gateways (deploy/nginx.conf on a stock Debian nginx)', () => {
   let nginx: Proc;
@@ -96,24 +52,7 @@ describe('nginx in front of two gateways (deploy/nginx.conf on a stock Debian ng
     dir = mkdtempSync(path.join(tmpdir(), 'camfan-nginx-'));
     listen = await freePort();
     const tlsListen = await freePort();
-    const cert = spawnSync('openssl', [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      path.join(dir, 'key.pem'),
-      '-out',
-      path.join(dir, 'cert.pem'),
-      '-days',
-      '1',
-      '-subj',
-      '/CN=localhost',
-      '-addext',
-      'subjectAltName=DNS:localhost,IP:127.0.0.1',
-    ]);
-    assert.equal(cert.status, 0, String(cert.stderr));
+    makeCert(dir);
     ca = readFileSync(path.join(dir, 'cert.pem'));
     installStockNginx(dir, listen);
     installCamfan(

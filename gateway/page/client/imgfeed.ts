@@ -1,7 +1,9 @@
 /**
  * ?view=img: a tile as a plain <img src="/stream/…"> (what any page can embed). A browser keeps about 6
- * HTTP/1.1 connections per host, so the page opens at most MAX_IMG_STREAMS of them and leaves the rest for
- * the camera list and snapshots (the other tiles go over the WebSocket). An <img> stream says nothing when
+ * HTTP/1.1 connections per host, so over HTTP/1.1 the page opens at most MAX_IMG_STREAMS of them and leaves
+ * the rest for the camera list and snapshots (the other tiles go over the WebSocket). Served over HTTP/2 or
+ * HTTP/3 (a front proxy such as deploy/nginx.conf) every stream shares one connection, so every tile is an
+ * <img>. An <img> stream says nothing when
  * it freezes (a gateway restart can leave Firefox showing an old frame, or Chromium a black box), so a
  * watchdog reopens a stream that has shown no new picture for FROZEN_FRAMES frame intervals while its
  * camera is live. "New picture": Firefox fires load for every part of a multipart stream (but draws only
@@ -11,6 +13,13 @@
 import type { Tile } from './tile.js';
 
 export const MAX_IMG_STREAMS = 4;
+
+/** How many tiles may be <img> streams: all of them when the page came over a multiplexing protocol. */
+export function imgStreamLimit(): number {
+  const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined;
+  const protocol = nav?.nextHopProtocol ?? '';
+  return protocol === 'h2' || protocol === 'h3' ? Number.POSITIVE_INFINITY : MAX_IMG_STREAMS;
+}
 const FROZEN_FRAMES = 10;
 const MIN_FROZEN_MS = 4000;
 

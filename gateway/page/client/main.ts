@@ -1,14 +1,14 @@
 /**
  * The camera wall (GET /, markup in gateway/page/html.ts). Builds a tile per camera from /api/cameras,
  * lays them out to fill the window (layout.ts), receives canvas tiles over one WebSocket (socket.ts) and,
- * with ?view=img, up to MAX_IMG_STREAMS tiles as <img> streams (imgfeed.ts); asks only for what is seen,
- * at the size it is seen (demand.ts); keeps one state per tile (tile.ts) and one banner for the page;
+ * with ?view=img, up to MAX_IMG_STREAMS tiles (every tile over HTTP/2) as <img> streams (imgfeed.ts);
+ * asks only for what is seen, at the size it is seen (demand.ts); keeps one state per tile (tile.ts) and one banner for the page;
  * opens a camera by click, keyboard or URL (keys.ts). URL: ?view=img, ?layout=auto|1|2|3|4, #cam=<id>,
  * and for measuring ?demand=off, ?renditions=off.
  */
 import { fetchCameras, type CameraInfo } from './cameras.js';
 import { wantedFor, type DemandContext } from './demand.js';
-import { ImgFeed, MAX_IMG_STREAMS } from './imgfeed.js';
+import { ImgFeed, imgStreamLimit } from './imgfeed.js';
 import { cameraFromHash, hashFor, installKeys, wireTile, type Wall } from './keys.js';
 import { chooseShape, LAYOUTS, type LayoutChoice } from './layout.js';
 import { FrameSocket, type Wanted } from './socket.js';
@@ -16,6 +16,7 @@ import { Tile, type TileState } from './tile.js';
 
 const params = new URLSearchParams(location.search);
 const view = params.get('view') === 'img' ? 'img' : 'canvas';
+const imgLimit = imgStreamLimit();
 const layoutParam = params.get('layout') as LayoutChoice | null;
 let layoutChoice: LayoutChoice = layoutParam && LAYOUTS.includes(layoutParam) ? layoutParam : 'auto';
 const demandOff = params.get('demand') === 'off';
@@ -105,7 +106,7 @@ const wall: Wall = {
 };
 
 function addTile(info: CameraInfo): Tile {
-  const kind = view === 'img' && feeds.size < MAX_IMG_STREAMS ? 'img' : 'canvas';
+  const kind = view === 'img' && feeds.size < imgLimit ? 'img' : 'canvas';
   const tile = new Tile(info, kind, (camera) => socket.ack(camera));
   tiles.set(info.camera, tile);
   if (kind === 'img') feeds.set(info.camera, new ImgFeed(tile));
