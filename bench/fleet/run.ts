@@ -121,10 +121,9 @@ const kB = (b: number): string => fmt(b / 1000, 0);
 function primaryNotes(rows: PrimaryRow[]): string[] {
   const direct = rows.filter((r) => !r.replicas);
   const perSubscriber = direct.map((r) => r.primaryOutBytesPerSecond / (r.hosts * r.gatewaysPerHost));
-  const perReplica = direct.flatMap((d) => {
-    const r = rows.find((x) => x.replicas && x.gatewaysPerHost === d.gatewaysPerHost);
-    return r ? [(r.primaryOutBytesPerSecond - d.primaryOutBytesPerSecond) / d.hosts] : [];
-  });
+  // With replicas the frames leave the primary only on the replication links (the gateways' presence
+  // subscriptions there carry no frames): what it sends per host is the row's total over its hosts.
+  const perReplica = rows.filter((r) => r.replicas).map((r) => r.primaryOutBytesPerSecond / r.hosts);
   const onReplica = rows.some((r) => r.subscriptions.some((s) => s.onReplica > 0));
   if (!perSubscriber.length || !perReplica.length) return [];
   const sub = perSubscriber.reduce((a, b) => a + b, 0) / perSubscriber.length;

@@ -96,3 +96,22 @@ test('no source file refers outside the repository', () => {
   const outside = files.filter((f) => /\.\.\/shared\/|anchors\.md/.test(readFileSync(f, 'utf8'))).map((f) => path.relative(ROOT, f));
   assert.deepEqual(outside, []);
 });
+
+// README's "Layout" is the newcomer's map: every folder of the tree is on it, and every file it names is there.
+test("README's Layout names every source folder, and every file it names exists", () => {
+  const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  const layout = /## Layout\n+```\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
+  assert.ok(layout.length > 0, 'README has a Layout block');
+  const folders = (dir: string): string[] =>
+    readdirSync(path.join(ROOT, dir))
+      .filter((name) => statSync(path.join(ROOT, dir, name)).isDirectory())
+      .flatMap((name) => [`${dir}/${name}`, ...folders(`${dir}/${name}`)]);
+  const missing = FOLDERS.flatMap((top) => [top, ...folders(top)]).filter((dir) => !layout.includes(`${path.basename(dir)}/`));
+  assert.deepEqual(missing, [], 'folders missing from the Layout');
+  const named = [...layout.matchAll(/\b([a-z]+(?:\/[a-z0-9.-]+)+\.(?:ts|mts|js|c|json|conf|md|sh))\b/g)].map((m) => m[1]!);
+  assert.deepEqual(
+    named.filter((f) => !statSync(path.join(ROOT, f), { throwIfNoEntry: false })),
+    [],
+    'paths in the Layout that do not exist',
+  );
+});
