@@ -1,11 +1,11 @@
 /** JPEG encode time per frame at common sizes, for the test pattern and for a detailed picture (ffmpeg testsrc2). */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import cv, { type Mat } from '../capture/source/kinds/cv.js';
 import { TestPatternSource } from '../capture/source/kinds/test-pattern.js';
 import { median, percentile } from '../harness/stats.js';
+import { makeClip } from '../harness/procs.js';
 
 export interface EncodeResult {
   picture: 'test pattern' | 'testsrc2';
@@ -32,21 +32,7 @@ async function time(mats: Mat[], quality: number, rounds: number): Promise<{ ms:
 
 function clipFrames(width: number, height: number, count: number): Mat[] {
   const file = path.join(mkdtempSync(path.join(tmpdir(), 'camfan-bench-')), 'clip.avi');
-  const r = spawnSync('ffmpeg', [
-    '-loglevel',
-    'error',
-    '-y',
-    '-f',
-    'lavfi',
-    '-i',
-    `testsrc2=size=${width}x${height}:rate=30:duration=2`,
-    '-c:v',
-    'mjpeg',
-    '-q:v',
-    '2',
-    file,
-  ]);
-  if (r.status !== 0) throw new Error(`ffmpeg failed (install it: sudo apt-get install -y ffmpeg): ${r.stderr}`);
+  makeClip(file, 2, `${width}x${height}`, 30, 2);
   const cap = new cv.VideoCapture(file);
   const out: Mat[] = [];
   for (let i = 0; i < count; i++) out.push(cap.read());

@@ -188,7 +188,8 @@ export async function waitForFrames(redis: { client(): Redis }, camera: string, 
   }
 }
 
-export function makeClip(file: string, seconds: number, size = '320x240', fps = 15): void {
+/** A test-pattern MJPEG clip made by ffmpeg; quality is ffmpeg's -q:v (2 best, 31 worst). */
+export function makeClip(file: string, seconds: number, size = '320x240', fps = 15, quality = 5): void {
   requireTool('ffmpeg', 'sudo apt-get install -y ffmpeg');
   const r = spawnSync('ffmpeg', [
     '-loglevel',
@@ -201,7 +202,7 @@ export function makeClip(file: string, seconds: number, size = '320x240', fps = 
     '-c:v',
     'mjpeg',
     '-q:v',
-    '5',
+    String(quality),
     file,
   ]);
   if (r.status !== 0) throw new Error(`ffmpeg failed: ${r.stderr.toString()}`);
