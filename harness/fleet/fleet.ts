@@ -176,6 +176,13 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
       if (nginx.child.exitCode !== null) throw new Error(`nginx exited: ${nginx.output()}`);
       return /ok/i.test(client.exec('curl', ['-s', '--max-time', '2', `http://${balancer.addr}/healthz`], true));
     });
+    // Every gateway knows the camera and has a live frame of it (its camera list refreshes once a second):
+    // until then a viewer would be refused, not served.
+    await waitFor(
+      'the camera live through nginx',
+      async () =>
+        client.exec('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '2', `http://${balancer.addr}/snapshot/cam0`], true).trim() === '200',
+    );
     await sleep(200);
     return { net, primary, gateways, balancer, client, entry: { host: balancer.addr, port: 80 }, gatewayProcs, stop };
   } catch (err) {

@@ -7,7 +7,7 @@
  * its veth pair goes with it; the bridge goes with the switch namespace.
  */
 import { spawnSync } from 'node:child_process';
-import { run, type Proc } from '../procs.js';
+import { requireTool, run, type Proc } from '../procs.js';
 
 export const PREFIX = 'cf-';
 const SWITCH = `${PREFIX}switch`;
@@ -76,6 +76,8 @@ function shape(ns: string, dev: string, rateMbit: number): void {
 /** The switch; hosts join it with add(). Leftovers of an earlier run with the same prefix are removed first. */
 export function createNetwork(): Network {
   if (process.getuid?.() !== 0) throw new Error('the fleet needs root (ip netns, veth, tc)');
+  requireTool('ip', 'sudo apt-get install -y iproute2');
+  requireTool('tc', 'sudo apt-get install -y iproute2');
   removeAll();
   ip(['netns', 'add', SWITCH]);
   nsExec(SWITCH, 'ip', ['link', 'add', 'br0', 'type', 'bridge']);
