@@ -38,8 +38,8 @@ const BROWSER_JOBS = 2;
  * others, when only these run. ALONE files load the machine themselves (overload by design, the fan-out
  * rates, 16 captures behind HTTP/2) and run one at a time; PAIRED files are light (a few small cameras)
  * and run two at a time; browser/demand (a 16-camera wall whose bytes with renditions must be under half
- * of those without) runs there too, beside one light file at a time. Demand, pipeline, pm2, renditions
- * and redis failed when run alongside the browser files on a loaded 2-core machine.
+ * of those without) runs there too, beside one light file at a time. Demand, faults, pipeline, pm2,
+ * renditions and redis failed when run alongside the browser files on a loaded 2-core machine.
  */
 const ALONE = ['integration/overload.test.js', 'integration/fanout.test.js', 'browser/h2-img-wall.test.js'];
 const PAIRED = [
@@ -52,6 +52,7 @@ const PAIRED = [
   'integration/fleet.test.js',
   'integration/pm2.test.js',
   'integration/ws-move.test.js',
+  'integration/faults.test.js',
 ];
 
 function files(dir) {
