@@ -175,7 +175,7 @@ export function fleetReport(o: BenchOptions, run: RunInfo, scaling: ScalingRow[]
     '',
     "The Redis primary's bytes out per second (INFO stats `total_net_output_bytes` over the window), 2 gateway hosts:",
     '',
-    '| gateways per host | subscribe on | viewers | primary out (kB/s) | where the subscribers are (CLIENT LIST) |',
+    '| gateways per host | subscribe on | viewers | primary out (kB/s) | where the subscribers are (CLIENT LIST; with replicas, those on the primary are presence subscriptions that carry no frames) |',
     '|---|---|---|---|---|',
     ...primary.map(
       (r) => `| ${r.gatewaysPerHost} | ${r.replicas ? 'replica per host' : 'primary'} | ${r.viewers} | ${kB(r.primaryOutBytesPerSecond)} | ${where(r)} |`,
