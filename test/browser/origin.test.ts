@@ -9,7 +9,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { startCapture, startGateway, startRedis, waitForFrames, type GatewayHandle, type Proc, type RedisHandle } from '../../harness/procs.js';
+import { startCapture, startGateway, startRedis, waitFor, waitForFrames, type GatewayHandle, type Proc, type RedisHandle } from '../../harness/procs.js';
 import { launchPlaywrightChromium } from './browsers.js';
 
 const TOKEN = 'browser-token-42';
@@ -58,7 +58,9 @@ describe('browser: /ws origins and the token cookie', () => {
     const page = await browser.newPage();
     await page.goto(attackerUrl);
     assert.equal(await page.evaluate(() => (window as unknown as { result: Promise<string> }).result), 'closed 1006');
-    assert.match(open.output(), /"origin":"http:\/\/127\.0\.0\.2:\d+".*"msg":"websocket refused: origin not allowed"/);
+    // The browser can see the close before the gateway's log line has crossed its stdout pipe to us.
+    const refusedLine = /"origin":"http:\/\/127\.0\.0\.2:\d+".*"msg":"websocket refused: origin not allowed"/;
+    await waitFor('the refusal in the gateway log', () => refusedLine.test(open.output()), 5000);
     await page.goto(`${open.base}/`);
     await page.waitForFunction(() => [...document.querySelectorAll('figure canvas')].some((c) => (c as HTMLCanvasElement).width > 0), undefined, {
       timeout: 10000,

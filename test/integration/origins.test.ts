@@ -60,7 +60,8 @@ describe('hosts, origins, operator data, client addresses, token cookie', () => 
       assert.ok(!h.open && h.status === 403, `origin ${origin}`);
       if (!h.open) assert.equal(h.headers['x-content-type-options'], 'nosniff');
     }
-    assert.match(hosts.output(), /websocket refused: origin not allowed/);
+    // The refusal can reach us before its log line has crossed the gateway's stdout pipe.
+    await waitFor('the refusal in the gateway log', () => /websocket refused: origin not allowed/.test(hosts.output()), 5000);
     const metrics = (await probe(`${hosts.base}/metrics`)).body;
     assert.match(metrics, /camfan_requests_refused_total\{reason="origin"\} 3/);
     assert.match(metrics, /camfan_requests_refused_total\{reason="host"\} [1-9]/);
