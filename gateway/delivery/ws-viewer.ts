@@ -27,6 +27,10 @@ export interface SocketState {
   open: boolean;
   remote: string;
   creds: Credentials;
+  /** The page asked for beats on an idle socket (/ws?beat=1, lib/wire/liveness.mts). */
+  beats: boolean;
+  /** When this socket was last given a message (performance.now()): the heartbeat fills only silences. */
+  sentAt: number;
 }
 
 export interface WsViewerOptions extends ViewerOptions {
@@ -72,6 +76,7 @@ export class WsViewer extends Viewer {
       this.dropped++;
       return;
     }
+    this.ws.getUserData().sentAt = performance.now();
     if (!packet.placeholder) this.link.realFrames++;
     if (this.acks) {
       const now = performance.now();

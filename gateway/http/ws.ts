@@ -3,7 +3,8 @@
  * per host allow as <img> streams. One socket carries any number of cameras:
  *   client -> server (text): subscribe, ack, unsubscribe (ws-protocol.ts)
  *   server -> client (binary): one frame per message, in the bus wire format of bus/frame.ts
- *   server -> client (text): {"error":"…","code":"…","camera":"…"} for a refused command (ws-protocol.ts)
+ *   server -> client (text): {"error":"…","code":"…","camera":"…"} for a refused command (ws-protocol.ts),
+ *     {"move":"…"} before a shutdown, and {"beat":1} on an idle socket opened as /ws?beat=1 (ws-heartbeat.ts)
  * Latest frame wins per camera and socket (ws-viewer.ts).
  */
 import type { Logger } from '../../lib/log.js';
@@ -19,6 +20,7 @@ import { Adaptation } from '../adaptation/adapt.js';
 import { snapRendition } from '../adaptation/renditions.js';
 import { WsViewer, type SocketState } from '../delivery/ws-viewer.js';
 import { MOVE_MESSAGE, parseCommand, type Subscribe } from './ws-protocol.js';
+import { startHeartbeat } from './ws-heartbeat.js';
 
 const MAX_CAMERAS_PER_SOCKET = 64;
 export interface WebSocketOptions {
@@ -42,6 +44,7 @@ export interface OpenSockets {
 export function installWebSocket(app: TemplatedApp, o: WebSocketOptions): OpenSockets {
   const { hub, access, refuser, log, observer, renditionWidths } = o;
   const sockets = new Set<WebSocket<SocketState>>();
+  startHeartbeat(sockets);
 
   const subscribe = async (ws: WebSocket<SocketState>, cmd: Subscribe): Promise<void> => {
     const { subscribe: camera, fps } = cmd;
@@ -101,7 +104,8 @@ export function installWebSocket(app: TemplatedApp, o: WebSocketOptions): OpenSo
       // Its cameras come later (each priced then): here only a full gateway refuses, and the socket takes a viewer's place.
       const refusal = admit(o, { remote });
       if (refusal) return refuser.http(res, refusal);
-      const state: SocketState = { viewers: new Map(), open: true, remote, creds };
+      const beats = req.getQuery('beat') === '1';
+      const state: SocketState = { viewers: new Map(), open: true, remote, creds, beats, sentAt: performance.now() };
       res.upgrade(state, req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context);
     },
     open: (ws) => {

@@ -8,6 +8,7 @@ import WebSocket from 'ws';
 import { rssBytes } from '../../harness/stats.js';
 import { decodeFrame, isJpeg, type Frame } from '../../bus/frame.js';
 import { fetchJson } from '../../harness/mjpeg-client.js';
+import { BEAT_MESSAGE } from '../../lib/wire/liveness.mjs';
 import { sleep, waitFor } from '../../harness/procs.js';
 import { withStack, type GatewayHandle } from '../helpers/stack.js';
 
@@ -18,8 +19,8 @@ interface Client {
   send(cmd: unknown): void;
 }
 
-async function connect(base: string): Promise<Client> {
-  const ws = new WebSocket(`${base.replace('http://', 'ws://')}/ws`);
+async function connect(base: string, query = ''): Promise<Client> {
+  const ws = new WebSocket(`${base.replace('http://', 'ws://')}/ws${query}`);
   const c: Client = { ws, frames: [], errors: [], send: (cmd) => ws.send(typeof cmd === 'string' ? cmd : JSON.stringify(cmd)) };
   ws.on('message', (data: Buffer, isBinary: boolean) => {
     if (isBinary) c.frames.push(decodeFrame(Buffer.from(data)));
@@ -60,6 +61,24 @@ describe('WebSocket delivery', () => {
     assert.equal(c.frames.filter((f) => f.camera === 'a').length, n, 'no more frames of a');
     assert.ok(c.frames.filter((f) => f.camera === 'b').length > 10);
     c.ws.close();
+  });
+
+  test('?beat=1: an idle socket gets a beat every BEAT_MS or so, one carrying frames none; without it, none', async () => {
+    const [beating, plain] = await Promise.all([connect(gateway.base, '?beat=1'), connect(gateway.base)]);
+    await sleep(1300);
+    const beats = beating.errors.filter((m) => JSON.stringify(m) === BEAT_MESSAGE).length;
+    // 1300 ms idle at one beat per 250–500 ms (the timer's period plus the idle time it waits for).
+    assert.ok(beats >= 3 && beats <= 6, `${beats} beats in 1.3 s`);
+    assert.equal(beating.errors.length, beats, 'nothing but beats');
+    assert.equal(plain.errors.length, 0, 'no beats unless asked for');
+    beating.send({ subscribe: 'a' });
+    await waitFor('frames', () => beating.frames.length >= 3, 3000);
+    const before = beating.errors.length;
+    await sleep(700);
+    assert.ok(beating.frames.length >= 10, 'frames at 15 fps');
+    assert.equal(beating.errors.length, before, 'no beat while frames flow (every 67 ms)');
+    beating.ws.close();
+    plain.ws.close();
   });
 
   test('bad commands get an error message and the socket stays usable', async () => {

@@ -5,8 +5,16 @@
  * moves (a gateway about to shut down says "move": a new socket opens first, the old one closes after),
  * and acknowledges each frame once the page has drawn or dropped it ("ack": the gateway then never has more
  * than two frames of a camera on the way, so a slow link gets fewer, fresh frames instead of a queue).
+ * A socket that goes silent (its gateway host died: no close ever comes) is dropped and replaced
+ * (liveness.mts: the gateway beats on an idle socket).
  */
+import { reconnectDelayMs, silentLimitMs } from './liveness.mjs';
 import { decodeMessage, type WireFrame } from './wire.js';
+
+export { reconnectDelayMs };
+
+/** Gaps between messages kept to judge silence by: a few seconds of frames or beats. */
+const GAPS_KEPT = 8;
 
 /** How a camera is wanted: width undefined = the camera's own size; fps undefined = its full rate. */
 export interface Wanted {
@@ -22,28 +30,29 @@ export interface SocketEvents {
   error(code: string, message: string, camera: string | undefined): void;
 }
 
-/** The wait before reconnecting: the backoff, spread over ±50 % so that reconnects do not come in a wave. */
-export function reconnectDelayMs(backoffMs: number, random: () => number = Math.random): number {
-  return Math.round(backoffMs * (0.5 + random()));
-}
-
 export class FrameSocket {
   /** Counters the tests (and curious users, in the console) read: what reached the page. */
-  readonly stats = { bytes: 0, messages: 0, connects: 0 };
+  readonly stats = { bytes: 0, messages: 0, connects: 0, silentDrops: 0 };
   /** The subscribe message last sent per camera (JSON), as the gateway sees it. */
   readonly sent = new Map<string, string>();
   private readonly wanted = new Map<string, Wanted>();
   private ws: WebSocket | null = null;
   private backoffMs = 500;
+  private lastMessageAt = 0;
+  private readonly gaps: number[] = [];
   up = false;
 
-  constructor(private readonly on: SocketEvents) {}
+  constructor(private readonly on: SocketEvents) {
+    setInterval(() => this.dropIfSilent(), 200);
+  }
 
   /** Opens a socket; the one it replaces (a move) is closed once this one is open. */
   connect(replacing: WebSocket | null = null): void {
-    const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss://' : 'ws://'}${location.host}/ws`);
+    const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss://' : 'ws://'}${location.host}/ws?beat=1`);
     ws.binaryType = 'arraybuffer';
     this.ws = ws;
+    this.gaps.length = 0;
+    this.lastMessageAt = Date.now();
     ws.onopen = () => {
       replacing?.close();
       this.backoffMs = 500;
@@ -54,6 +63,7 @@ export class FrameSocket {
       this.on.connection(true);
     };
     ws.onmessage = (e: MessageEvent) => {
+      if (ws === this.ws) this.heard();
       if (typeof e.data === 'string') return this.onText(ws, e.data);
       const buf = e.data as ArrayBuffer;
       this.stats.bytes += buf.byteLength;
@@ -62,15 +72,37 @@ export class FrameSocket {
       if (f && this.sent.has(f.camera)) this.on.frame(f);
     };
     ws.onclose = () => {
-      // A socket that was replaced (moved from) ends quietly: its successor carries on.
-      if (ws !== this.ws) return;
-      const wasUp = this.up;
-      this.up = false;
-      this.sent.clear();
-      if (wasUp || this.stats.connects === 0) this.on.connection(false);
-      setTimeout(() => this.connect(), reconnectDelayMs(this.backoffMs));
-      this.backoffMs = Math.min(this.backoffMs * 2, 5000);
+      // A socket that was replaced (moved from, or dropped as silent) ends quietly: its successor carries on.
+      if (ws === this.ws) this.lost();
     };
+  }
+
+  /** The socket is gone: say so, and connect again after a jittered backoff. */
+  private lost(): void {
+    this.ws = null;
+    const wasUp = this.up;
+    this.up = false;
+    this.sent.clear();
+    if (wasUp || this.stats.connects === 0) this.on.connection(false);
+    setTimeout(() => this.connect(), reconnectDelayMs(this.backoffMs));
+    this.backoffMs = Math.min(this.backoffMs * 2, 5000);
+  }
+
+  private heard(): void {
+    const now = Date.now();
+    if (this.gaps.push(now - this.lastMessageAt) > GAPS_KEPT) this.gaps.shift();
+    this.lastMessageAt = now;
+  }
+
+  /** No frame and no beat for longer than this socket's limit: its gateway is gone without a word. */
+  private dropIfSilent(): void {
+    const ws = this.ws;
+    if (!ws || ws.readyState !== WebSocket.OPEN) return;
+    // The gap from the open to the first message is the handshake's, not the link's: judge from the second on.
+    if (Date.now() - this.lastMessageAt <= silentLimitMs(this.gaps.slice(1))) return;
+    this.stats.silentDrops++;
+    this.lost();
+    ws.close();
   }
 
   /** Wants a camera (or, with null, no longer). Sends only what changed. */
