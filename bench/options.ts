@@ -41,6 +41,7 @@ const OPTIONS = {
   },
   hosts: { type: 'string', default: '1,2,4', doc: 'fleet: gateway host counts to measure' },
   'link-mbit': { type: 'string', default: '20', doc: "fleet: each gateway host's link, Mbit/s each way (tbf)" },
+  'fleet-parts': { type: 'string', default: 'scaling,primary,loss,rolling', doc: 'fleet: which measurements to run' },
   'per-host': { type: 'string', default: '80', doc: 'fleet: viewers per gateway host (well past what its link carries at full rate)' },
   'healthz-timeout': { type: 'string', default: '5000', doc: 'overload: a /healthz probe not answered within this many ms counts as failed' },
   'notsent-lowat': { type: 'string', doc: 'set net.ipv4.tcp_notsent_lowat for the run, restored afterwards (needs root)' },
@@ -84,6 +85,7 @@ export interface BenchOptions {
   fleetHosts: number[];
   linkMbit: number;
   perHost: number;
+  fleetParts: string[];
 }
 
 export function usage(): string {
@@ -146,5 +148,6 @@ export function resolveOptions(argv: string[]): BenchOptions | null {
     fleetHosts: numbers('hosts', v.hosts, 1),
     linkMbit: one('link-mbit', v['link-mbit'], 1),
     perHost: one('per-host', v['per-host'], 1),
+    fleetParts: v['fleet-parts'].split(','),
   };
 }

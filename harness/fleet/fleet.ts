@@ -32,8 +32,13 @@ export interface Fleet {
   client: Host;
   /** The balancer's address and port, as a viewer reaches it. */
   entry: { host: string; port: number };
-  /** Gateway processes by host, for pids and logs. */
+  /** Gateway processes by host, for pids and logs (restartGateway() replaces entries). */
   gatewayProcs: Proc[][];
+  /**
+   * What `pm2 reload` does to one gateway process: a new one on the same port (SO_REUSEPORT) first, and
+   * once it listens the old one gets SIGTERM (it moves its /ws pages, ends its streams, exits).
+   */
+  restartGateway(host: number, index: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -58,10 +63,15 @@ http {
     fastcgi_temp_path ${dir}/fastcgi;
     uwsgi_temp_path ${dir}/uwsgi;
     scgi_temp_path ${dir}/scgi;
-    # As deploy/nginx.conf: least_conn over stateless gateways, parts passed on as they arrive.
+    # As deploy/nginx.conf: least_conn over stateless gateways, parts passed on as they arrive, /ws upgraded,
+    # a silent host given up on after one failed connect.
+    map $http_upgrade $camfan_connection {
+        default upgrade;
+        ''      '';
+    }
     upstream camfan_gateways {
         least_conn;
-${upstreams.map((u) => `        server ${u} max_fails=3 fail_timeout=10s;`).join('\n')}
+${upstreams.map((u) => `        server ${u} max_fails=1 fail_timeout=5s;`).join('\n')}
         keepalive 64;
     }
     server {
@@ -69,12 +79,18 @@ ${upstreams.map((u) => `        server ${u} max_fails=3 fail_timeout=10s;`).join
         location / {
             proxy_pass http://camfan_gateways;
             proxy_http_version 1.1;
-            proxy_set_header Connection "";
+            proxy_set_header Upgrade $http_upgrade;
+            proxy_set_header Connection $camfan_connection;
             proxy_set_header Host $host:$server_port;
             proxy_buffering off;
             proxy_read_timeout 1h;
-            proxy_connect_timeout 2s;
+            proxy_connect_timeout 500ms;
             proxy_next_upstream error timeout http_502 http_503;
+            error_page 502 = @camfan_full;
+        }
+        location @camfan_full {
+            add_header Retry-After 2 always;
+            return 503 "no gateway has room for another viewer; try again shortly\n";
         }
     }
 }
@@ -84,7 +100,17 @@ ${upstreams.map((u) => `        server ${u} max_fails=3 fail_timeout=10s;`).join
   return file;
 }
 
-async function startGatewayHost(host: Host, o: FleetOptions, primary: Host, procs: Proc[]): Promise<void> {
+async function startGatewayProc(host: Host, env: Record<string, string>): Promise<Proc> {
+  const g = host.spawn(process.execPath, [path.join(DIST, 'gateway', 'main.js')], env);
+  // Its own log line: with SO_REUSEPORT /healthz may be answered by another process on the port.
+  await waitFor(`a gateway on ${host.name}`, async () => {
+    if (g.child.exitCode !== null) throw new Error(`gateway on ${host.name} exited: ${g.output()}`);
+    return g.output().includes('gateway listening');
+  });
+  return g;
+}
+
+async function startGatewayHost(host: Host, o: FleetOptions, primary: Host, procs: Proc[], envs: Map<Host, Record<string, string>>): Promise<void> {
   const env: Record<string, string> = {
     REDIS_URL: `redis://${primary.addr}:6379`,
     HOST: '0.0.0.0',
@@ -109,17 +135,8 @@ async function startGatewayHost(host: Host, o: FleetOptions, primary: Host, proc
     );
     env.REDIS_SUBSCRIBE_URL = 'redis://127.0.0.1:6380';
   }
-  const gateways: Proc[] = [];
-  for (let i = 0; i < o.gatewaysPerHost; i++) {
-    const g = host.spawn(process.execPath, [path.join(DIST, 'gateway', 'main.js')], env);
-    gateways.push(g);
-    procs.push(g);
-    // Each one's own log line: with SO_REUSEPORT /healthz may be answered by an earlier one.
-    await waitFor(`gateway ${i + 1} on ${host.name}`, async () => {
-      if (g.child.exitCode !== null) throw new Error(`gateway on ${host.name} exited: ${g.output()}`);
-      return g.output().includes('gateway listening');
-    });
-  }
+  envs.set(host, env);
+  for (let i = 0; i < o.gatewaysPerHost; i++) procs.push(await startGatewayProc(host, env));
   await waitFor(`/healthz on ${host.name}`, async () =>
     /ok/i.test(host.exec('curl', ['-s', '--max-time', '2', `http://127.0.0.1:${GATEWAY_PORT}/healthz`], true)),
   );
@@ -129,6 +146,7 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
   const net = createNetwork();
   const procs: Proc[] = [];
   const gatewayProcs: Proc[][] = [];
+  const envs = new Map<Host, Record<string, string>>();
   const stop = async (): Promise<void> => {
     await Promise.all([...procs].reverse().map((p) => p.stop()));
     net.remove();
@@ -160,7 +178,7 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
     );
     for (const host of gateways) {
       const mine: Proc[] = [];
-      await startGatewayHost(host, o, primary, mine);
+      await startGatewayHost(host, o, primary, mine, envs);
       procs.push(...mine);
       gatewayProcs.push(mine.filter((p) => p.child.spawnargs.some((a) => a.endsWith('main.js'))));
     }
@@ -184,7 +202,15 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
         client.exec('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '2', `http://${balancer.addr}/snapshot/cam0`], true).trim() === '200',
     );
     await sleep(200);
-    return { net, primary, gateways, balancer, client, entry: { host: balancer.addr, port: 80 }, gatewayProcs, stop };
+    const restartGateway = async (h: number, i: number): Promise<void> => {
+      const host = gateways[h]!;
+      const old = gatewayProcs[h]![i]!;
+      const fresh = await startGatewayProc(host, envs.get(host)!);
+      procs.push(fresh);
+      gatewayProcs[h]![i] = fresh;
+      await old.stop();
+    };
+    return { net, primary, gateways, balancer, client, entry: { host: balancer.addr, port: 80 }, gatewayProcs, restartGateway, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -75,6 +75,6 @@ export function installCamfan(dir: string, listen: number, tlsListen: number, up
   conf = conf.replace(/(upstream camfan_gateways \{[^}]*?least_conn;\n)/, `$1${upstreams.map((u) => `    server ${u} ${servers[1]};`).join('\n')}\n`);
   conf = relocate(conf, dir, listen, tlsListen);
   assert.match(conf, /ssl_certificate_key .*key\.pem;/);
-  assert.match(conf, new RegExp(`server ${upstreams.at(-1)!.replace(/\./g, '\\.')} max_fails=3 fail_timeout=10s;`));
+  assert.ok(conf.includes(`server ${upstreams.at(-1)!} ${servers[1]};`), 'the upstream list replaced, with its settings');
   writeFileSync(path.join(dir, 'conf.d', 'camfan.conf'), conf);
 }
