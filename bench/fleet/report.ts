@@ -98,11 +98,11 @@ export function fleetReport(o: BenchOptions, run: RunInfo, r: FleetResults): str
     ...primaryNotes(primary),
     ...(loss.length
       ? [
-          `Losing a gateway host: ${LOSS_VIEWERS_PER_HOST} viewers per host that follow the page's /ws rules (harness/fleet/page-viewer.ts: beats, a socket silent past 1 s dropped, reconnect after 250–750 ms, move before close), through nginx (max_fails=1, proxy_connect_timeout 500ms); 4 s in, the last host's link goes down and its gateway is killed (SIGKILL): nothing reaches its viewers, not even a close. One row per fleet:`,
+          `Losing a gateway host: ${LOSS_VIEWERS_PER_HOST} viewers per host that follow the page's /ws rules (harness/fleet/page-viewer.ts: beats, a socket silent past 1 s dropped, reconnect after 250–750 ms, move before close), through nginx (proxy_connect_timeout 1s, max_fails=3); 4 s in, the last host's link goes down and its gateway is killed (SIGKILL): nothing reaches its viewers, not even a close. One row per fleet:`,
           '',
           hostLossTable(loss),
           '',
-          "A moved viewer's time back is the page's silence limit (1 s, checked every 200 ms) plus its jittered reconnect delay plus, for the viewers that nginx first sends to the dead host (least_conn sees it empty once its viewers have left), the 500 ms connect timeout before proxy_next_upstream tries a live one.",
+          "A moved viewer's time back is the page's silence limit (1 s, checked every 200 ms) plus its jittered reconnect delay plus, for the viewers that nginx first sends to the dead host (least_conn sees it empty once its viewers have left), the 1 s connect timeout before proxy_next_upstream tries a live one.",
           '',
         ]
       : []),

@@ -64,14 +64,14 @@ http {
     uwsgi_temp_path ${dir}/uwsgi;
     scgi_temp_path ${dir}/scgi;
     # As deploy/nginx.conf: least_conn over stateless gateways, parts passed on as they arrive, /ws upgraded,
-    # a silent host given up on after one failed connect.
+    # a silent host given up on after a 1 s connect.
     map $http_upgrade $camfan_connection {
         default upgrade;
         ''      '';
     }
     upstream camfan_gateways {
         least_conn;
-${upstreams.map((u) => `        server ${u} max_fails=1 fail_timeout=5s;`).join('\n')}
+${upstreams.map((u) => `        server ${u} max_fails=3 fail_timeout=10s;`).join('\n')}
         keepalive 64;
     }
     server {
@@ -84,7 +84,7 @@ ${upstreams.map((u) => `        server ${u} max_fails=1 fail_timeout=5s;`).join(
             proxy_set_header Host $host:$server_port;
             proxy_buffering off;
             proxy_read_timeout 1h;
-            proxy_connect_timeout 500ms;
+            proxy_connect_timeout 1s;
             proxy_next_upstream error timeout http_502 http_503;
             error_page 502 = @camfan_full;
         }
