@@ -31,8 +31,11 @@ export interface BusStats {
 }
 
 export interface FrameBus {
-  /** Publishes the frame and stores it as the camera's (or rendition's) latest frame for latestTtlMs. Rejects when the bus is down. */
-  publish(frame: Frame, latestTtlMs: number, rendition?: Rendition): Promise<void>;
+  /**
+   * Publishes the frame and, unless latestTtlMs is null, stores it as the camera's (or rendition's) latest
+   * frame for latestTtlMs (null: the stored one stays as it is). Rejects when the bus is down.
+   */
+  publish(frame: Frame, latestTtlMs: number | null, rendition?: Rendition): Promise<void>;
   /** Calls onFrame for each frame of the camera until the returned function is called. */
   subscribe(camera: string, onFrame: FrameHandler, rendition?: Rendition): Promise<Unsubscribe>;
   /** The camera's latest frame if it is younger than its TTL, else null. */

@@ -15,13 +15,13 @@ export class MemoryBus implements FrameBus {
   private readonly wakeHandlers = new Map<string, Set<(rendition: Rendition) => void>>();
   private closed = false;
 
-  async publish(frame: Frame, latestTtlMs: number, rendition: Rendition = null): Promise<void> {
+  async publish(frame: Frame, latestTtlMs: number | null, rendition: Rendition = null): Promise<void> {
     if (this.closed) {
       this.stats.publishFailed++;
       throw new Error('bus closed');
     }
     const message = encodeFrame(frame);
-    this.latestFrames.set(channels.latest(frame.camera, rendition), { message, expiresAt: Date.now() + latestTtlMs });
+    if (latestTtlMs !== null) this.latestFrames.set(channels.latest(frame.camera, rendition), { message, expiresAt: Date.now() + latestTtlMs });
     this.stats.published++;
     this.deliverRaw(frame.camera, message, rendition);
   }

@@ -54,10 +54,11 @@ export class RedisBus implements FrameBus {
     return connect(this.options.target, this.connectOptions(name, subscriber));
   }
 
-  async publish(frame: Frame, latestTtlMs: number, rendition: Rendition = null): Promise<void> {
+  async publish(frame: Frame, latestTtlMs: number | null, rendition: Rendition = null): Promise<void> {
     const message = encodeFrame(frame);
     try {
-      const tx = this.commands.multi().set(channels.latest(frame.camera, rendition), message, 'PX', latestTtlMs);
+      const tx = this.commands.multi();
+      if (latestTtlMs !== null) tx.set(channels.latest(frame.camera, rendition), message, 'PX', latestTtlMs);
       const results = await this.dialect.publishIn(tx, channels.frames(frame.camera, rendition), message).exec();
       const failed = results?.find(([err]) => err);
       if (!results || failed) throw failed?.[0] ?? new Error('transaction aborted');

@@ -51,6 +51,12 @@ export const captureSettings = {
     default: 3000,
     parse: integer(200, 60000),
   },
+  latestEveryMs: {
+    env: 'LATEST_EVERY_MS',
+    doc: "write the latest frame to Redis at most this often (0: every frame); each write is another copy of a frame on every replica's link, so the default keeps that to about one copy per frame, while a gateway's first viewer still gets a picture at once (at most this old, the live ones right behind it)",
+    default: 1000,
+    parse: integer(0, 2000),
+  },
   stallTimeoutMs: {
     env: 'STALL_TIMEOUT_MS',
     doc: 'a source that delivers no frame for this long is reopened',

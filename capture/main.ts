@@ -39,6 +39,7 @@ function main(): void {
     bus,
     log,
     latestTtlMs: config.latestTtlMs,
+    latestEveryMs: config.latestEveryMs,
     dropSameFrames: config.dropSameFrames === 'on',
     keepAliveMs: config.keepAliveMs,
     maxFrameBytes: config.maxFrameBytes,

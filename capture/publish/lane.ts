@@ -2,7 +2,8 @@
  * One publish lane: the rules every published picture follows, the camera's full size and each rendition
  * alike. At most one publish in flight (a frame that finds one is dropped and counted, never queued, so
  * memory stays flat through a Redis outage); a JPEG over MAX_FRAME_BYTES is dropped (logged once);
- * µStreamer's drop-same-frames: a static scene costs one frame a keep-alive interval.
+ * µStreamer's drop-same-frames: a static scene costs one frame a keep-alive interval; the latest-frame key
+ * is written at most every LATEST_EVERY_MS, so that a replica's link carries each frame about once.
  */
 import type { FrameBus, Rendition } from '../../bus/bus.js';
 import type { Frame } from '../../bus/frame.js';
@@ -12,6 +13,11 @@ export interface LaneRules {
   bus: FrameBus;
   log: Logger;
   latestTtlMs: number;
+  /**
+   * Store a frame as the latest-frame key at most this often (0: every frame). The key serves a gateway's
+   * first viewer of a camera; every write of it is a second copy of the frame on each replica's link.
+   */
+  latestEveryMs?: number;
   /** Skip a frame whose JPEG is identical to the last one published, unless keepAliveMs have passed. */
   dropSameFrames: boolean;
   keepAliveMs: number;
@@ -38,6 +44,7 @@ export interface LaneEvents {
 export class PublishLane {
   private inFlight = false;
   private lastSent: Frame | null = null;
+  private latestStoredAt = Number.NEGATIVE_INFINITY;
 
   /** rendition: the width whose channel this lane publishes on; null for the camera's full size. */
   constructor(
@@ -66,7 +73,9 @@ export class PublishLane {
     }
     this.lastSent = frame;
     this.inFlight = true;
-    rules.bus.publish(frame, rules.latestTtlMs, this.rendition).then(
+    const store = frame.timestamp - this.latestStoredAt >= (rules.latestEveryMs ?? 0);
+    if (store) this.latestStoredAt = frame.timestamp;
+    rules.bus.publish(frame, store ? rules.latestTtlMs : null, this.rendition).then(
       () => {
         this.inFlight = false;
         counters.published++;

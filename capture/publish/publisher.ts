@@ -36,8 +36,16 @@ export class Publisher implements PublishCounters {
   private readonly timer: NodeJS.Timeout;
 
   constructor(private readonly opts: PublisherOptions) {
-    const { bus, log, latestTtlMs, dropSameFrames, keepAliveMs, maxFrameBytes } = opts;
-    this.renditions = new RenditionPublisher({ bus, log, latestTtlMs, dropSameFrames, keepAliveMs, maxFrameBytes });
+    const { bus, log, latestTtlMs, latestEveryMs, dropSameFrames, keepAliveMs, maxFrameBytes } = opts;
+    this.renditions = new RenditionPublisher({
+      bus,
+      log,
+      latestTtlMs,
+      ...(latestEveryMs === undefined ? {} : { latestEveryMs }),
+      dropSameFrames,
+      keepAliveMs,
+      maxFrameBytes,
+    });
     this.lane = new PublishLane(opts, this, {
       tooBigMessage: 'frame larger than MAX_FRAME_BYTES dropped: lower JPEG_QUALITY or the size, or raise MAX_FRAME_BYTES',
       published: (frame) => this.onPublished(frame),

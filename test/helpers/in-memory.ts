@@ -59,7 +59,7 @@ export class TestBus extends MemoryBus {
   down = false;
   private readonly held: Array<() => void> = [];
 
-  override publish(frame: Frame, latestTtlMs: number, rendition: Rendition = null): Promise<void> {
+  override publish(frame: Frame, latestTtlMs: number | null, rendition: Rendition = null): Promise<void> {
     this.publishCalls++;
     if (this.failing) return Promise.reject(new Error('Connection is closed.'));
     if (!this.holdPublishes) return super.publish(frame, latestTtlMs, rendition);

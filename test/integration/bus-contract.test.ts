@@ -75,6 +75,20 @@ function contract(name: string, make: () => Promise<Harness>): void {
       assert.equal(await h.bus.latest('never-published'), null);
     });
 
+    test('a publish without a TTL is delivered and leaves the stored latest frame as it was', async () => {
+      const got: Frame[] = [];
+      const unsubscribe = await h.bus.subscribe('f', (f) => got.push(f));
+      await h.bus.publish(frame('f', 1), 5000);
+      await h.bus.publish(frame('f', 2), null);
+      await h.settle();
+      assert.deepEqual(
+        got.map((f) => f.seq),
+        [1, 2],
+      );
+      assert.equal((await h.bus.latest('f'))?.seq, 1);
+      await unsubscribe();
+    });
+
     test('a malformed message is dropped and counted, and delivery goes on', async () => {
       const got: Frame[] = [];
       const unsubscribe = await h.bus.subscribe('e', (f) => got.push(f));

@@ -142,3 +142,19 @@ test('encodeMedianMs: the median of the last 60 encode times', () => {
   for (let i = 0; i < 60; i++) p.offer(testFrame('cam', 1), 10);
   assert.equal(p.encodeMedianMs(), 10, 'older ones fall out');
 });
+
+test('LATEST_EVERY_MS: every frame is published, the latest-frame key is written at most that often', async () => {
+  const bus = new TestBus();
+  const got: number[] = [];
+  await bus.subscribe('cam', (f) => got.push(f.seq));
+  const p = newPublisher(bus, { latestEveryMs: 1000 });
+  const t0 = Date.now();
+  // 30 fps for 2.1 s of capture time: keys at 0, 1000 and 2000 ms.
+  for (let seq = 0; seq <= 63; seq++) {
+    p.offer(testFrame('cam', seq, { timestamp: t0 + Math.round((seq * 1000) / 30) }), 2);
+    await flush();
+    const expected = seq < 30 ? 0 : seq < 60 ? 30 : 60;
+    assert.equal((await bus.latest('cam'))?.seq, expected, `the key after frame ${seq}`);
+  }
+  assert.equal(got.length, 64, 'every frame on the channel');
+});
