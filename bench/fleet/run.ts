@@ -200,7 +200,7 @@ export function fleetReport(o: BenchOptions, run: RunInfo, scaling: ScalingRow[]
 
 export async function runFleet(o: BenchOptions, run: RunInfo, publish: (body: string) => void, save: (result: object) => void): Promise<void> {
   // A crash between the namespaces' creation and their removal must not leave them behind.
-  process.once('exit', removeAll);
+  process.once('exit', () => removeAll());
   const log = (l: string): void => console.log(l);
   const scaling = await scalingRows(o, log);
   const primary = await primaryRows(o, log);
