@@ -140,12 +140,13 @@ test('a gateway whose link is full says so on /readyz and, with MAX_VIEWERS=auto
     assert.ok(share >= 0.5, `backed-up share ${share}`);
     assert.match(metrics, /camfan_requests_refused_total\{reason="saturated"\} [1-9]/);
 
-    // The admitted viewers keep receiving frames (at what the link gives each).
+    // The admitted viewers keep receiving frames (at what the link gives each: about one a second, so over
+    // a few seconds, as TCP shares a full link fairly only on average).
     const before = delivered(gw);
-    await sleep(2000);
+    await sleep(5000);
     const after = delivered(gw);
     assert.equal(after.length, 8);
-    const fps = after.map((n, i) => (n - before[i]!) / 2);
+    const fps = after.map((n, i) => (n - before[i]!) / 5);
     assert.ok(Math.min(...fps) > 0, `every admitted viewer still gets frames: ${fps}`);
 
     // They leave: ready again.
