@@ -81,9 +81,14 @@ export class Capacity {
     return this.saturatedNow;
   }
 
-  /** What the gateway is saturated by: its event loop ("load"), its link ("link"), or nothing (null). */
+  /**
+   * What holds the gateway at its limit: its event loop ("load": saturated, or, MAX_VIEWERS=auto, no room
+   * for the load of one more viewer), its link ("link"), or nothing (null).
+   */
   get saturatedBy(): 'load' | 'link' | null {
-    return this.loadSaturated ? 'load' : this.link.saturated ? 'link' : null;
+    if (this.loadSaturated) return 'load';
+    if (this.link.saturated) return 'link';
+    return this.full ? 'load' : null;
   }
 
   /** MAX_VIEWERS=auto: may a viewer of a camera running at `fps` join? (A refusal is counted where it is sent.) */
