@@ -17,6 +17,7 @@ import {
 import { redactToken, redactUrlListText } from '../lib/redact.js';
 import { addressRangeList, type AddressRange } from './access/client-address.js';
 import { hostList } from './access/origins.js';
+import { MIN_BACKED_UP } from './ops/link.js';
 
 export const gatewaySettings = {
   port: { env: 'PORT', doc: 'HTTP port; every gateway instance on a host listens on it (SO_REUSEPORT)', default: 8080, parse: integer(1, 65535) },
@@ -102,6 +103,12 @@ export const gatewaySettings = {
     env: 'AUTO_MAX_LOAD',
     doc: 'with MAX_VIEWERS=auto: event-loop load (0.3–1) past which new viewers get 503 and /readyz answers 503 "saturated"',
     default: 0.85,
+    parse: number(0.3, 1),
+  },
+  autoMaxBackedUp: {
+    env: 'AUTO_MAX_BACKED_UP',
+    doc: `share of viewers' connections (0.3–1) backing up at once (a frame waiting because the socket had not taken the one before) past which this host's link counts as full (if at least ${MIN_BACKED_UP} do): with MAX_VIEWERS=auto new viewers get 503 and /readyz answers 503 "saturated" with saturatedBy "link"`,
+    default: 0.5,
     parse: number(0.3, 1),
   },
   simulatedCostUs: {

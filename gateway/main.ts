@@ -40,7 +40,13 @@ function main(): void {
   const access = new Access({ ...config, maxViewers: config.maxViewers === 'auto' ? 0 : config.maxViewers });
   log.info({ access: access.describe(), maxViewers: config.maxViewers }, 'access control');
   const observer = new DeliveryTally();
-  const capacity = new Capacity({ auto: config.maxViewers === 'auto', maxLoad: config.autoMaxLoad, deliveries: () => observer.count });
+  const capacity = new Capacity({
+    auto: config.maxViewers === 'auto',
+    maxLoad: config.autoMaxLoad,
+    maxBackedUp: config.autoMaxBackedUp,
+    deliveries: () => observer.count,
+    backlog: () => hub.backlog(),
+  });
   const refuser = new Refuser(new RefusalCounts(), access);
   const metrics = createMetrics(hub, bus, refuser.counts, capacity, observer);
   const app = uWS.App();

@@ -50,6 +50,7 @@ const PAIRED = [
   'integration/pipeline.test.js',
   'integration/websocket.test.js',
   'integration/fleet.test.js',
+  'integration/link-saturation.test.js',
   'integration/pm2.test.js',
   'integration/ws-move.test.js',
   'integration/faults.test.js',

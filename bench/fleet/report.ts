@@ -55,7 +55,7 @@ function primaryNotes(rows: PrimaryRow[]): string[] {
   const sub = perSubscriber.reduce((a, b) => a + b, 0) / perSubscriber.length;
   const rep = perReplica.reduce((a, b) => a + b, 0) / perReplica.length;
   return [
-    `From these rows: one subscribed gateway costs the primary about ${kB(sub)} kB/s, one replica's link about ${kB(rep)} kB/s (${fmt(rep / sub, 1)} subscribers' worth: the replication stream carries each frame's PUBLISH and its latest-frame write). ${
+    `From these rows: one subscribed gateway costs the primary about ${kB(sub)} kB/s, one replica's link about ${kB(rep)} kB/s (${fmt(rep / sub, 1)} subscribers' worth: the replication stream carries each frame's PUBLISH and, at most once a second (LATEST_EVERY_MS), a latest-frame write). ${
       onReplica
         ? 'Gateways subscribed on their host replica, so with replicas the primary sends one replication stream per host whatever the number of gateway processes on it.'
         : 'In this run no gateway subscribed on its replica (these gateways do not read REDIS_SUBSCRIBE_URL), so the replica rows are the direct rows plus the replication streams; with gateways on their replicas the primary would send one replication stream per host instead of one stream per gateway process: even at about ' +

@@ -113,7 +113,7 @@ export async function rollingRows(o: BenchOptions, log: (l: string) => void): Pr
 
 export async function runFleet(o: BenchOptions, run: RunInfo, publish: (body: string) => void, save: (result: object) => void): Promise<void> {
   // A crash between the namespaces' creation and their removal must not leave them behind.
-  process.once('exit', removeAll);
+  process.once('exit', () => removeAll());
   const log = (l: string): void => console.log(l);
   const want = (part: string): boolean => o.fleetParts.includes(part);
   const results: FleetResults = {

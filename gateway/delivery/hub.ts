@@ -7,6 +7,7 @@
 import type { CameraInfo, FrameBus, Rendition, Unsubscribe } from '../../bus/bus.js';
 import type { Frame } from '../../bus/frame.js';
 import type { Logger } from '../../lib/log.js';
+import { countBacklog, type Backlog } from './backlog.js';
 import { CameraList } from './camera-list.js';
 import { FanOut, Feed, feedKey } from './fanout.js';
 import { FrameCheck } from './frame-check.js';
@@ -179,6 +180,15 @@ export class CameraHub {
     let n = 0;
     for (const f of this.feeds.values()) if (camera === undefined || f.camera === camera) n += f.viewers.size;
     return n;
+  }
+
+  /** How many connections back up now (capacity's link measure, once a sample). */
+  backlog(): Backlog {
+    const feeds = this.feeds;
+    function* all(): Generator<Viewer> {
+      for (const f of feeds.values()) yield* f.viewers;
+    }
+    return countBacklog(all(), performance.now());
   }
 
   /** Per camera totals since start (for counters) and viewers now (for gauges). */

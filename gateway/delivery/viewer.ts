@@ -33,6 +33,11 @@ export abstract class Viewer {
   /** Frames skipped to honour the viewer's fps cap. */
   capped = 0;
   bytes = 0;
+  /**
+   * performance.now() when a frame last had to wait because the socket had not taken the one before it
+   * (0: never). The link measure (delivery/backlog.ts) reads it; set only when that happens, not per frame.
+   */
+  backedUpAt = 0;
   readonly connectedAt = Date.now();
   readonly remote: string;
   readonly maxFps: number | null;
@@ -72,6 +77,19 @@ export abstract class Viewer {
   abstract cameraGone(): void;
   abstract snapshot(now: number): Record<string, unknown>;
 
+  /**
+   * The socket still holds bytes of the frame in flight (not, as busy() may also mean, an acknowledgement
+   * awaited from a client that has them): the bytes have not left this host yet.
+   */
+  protected socketBusy(): boolean {
+    return this.busy();
+  }
+
+  /** What the link measure counts as one: the connection this viewer's frames go out on. */
+  get connection(): object {
+    return this;
+  }
+
   /** The transport has been blocked a while: try the frame in flight again (sends only what the socket takes). */
   retry(): void {}
 
@@ -105,6 +123,8 @@ export abstract class Viewer {
     if (this.busy()) {
       if (this.pending !== null) this.dropped++;
       this.pending = packet;
+      // The previous frame has not left within a frame interval: this viewer's path cannot carry the rate.
+      if (this.socketBusy()) this.backedUpAt = performance.now();
       return;
     }
     this.transmit(packet);

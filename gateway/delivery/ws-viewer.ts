@@ -20,6 +20,13 @@ import { Viewer, type ViewerOptions } from './viewer.js';
 
 /** Frames a subscription with acknowledgements may have unacknowledged: one drawn, one on the way. */
 export const ACK_WINDOW = 2;
+/**
+ * The link measure: an acknowledgement this much later than the client's fastest says the frame queued on
+ * the way; one later than ACK_LATE_MS, whatever the fastest (measured on a link already full, as when a
+ * host's pages all reconnect at once), took longer than any round trip but a congested one.
+ */
+const ACK_QUEUED_MS = 250;
+const ACK_LATE_MS = 1000;
 
 /** What the gateway keeps per WebSocket (uWS user data). */
 export interface SocketState {
@@ -48,6 +55,10 @@ export class WsViewer extends Viewer {
   /** Bytes and send times (performance.now()) of the frames not acknowledged yet, oldest first. */
   private readonly unacked: Array<{ bytes: number; at: number }> = [];
   private unsubscribed = false;
+  /** The socket's state, kept: uWS forbids touching a closed WebSocket, and the link measure groups by it. */
+  private readonly state: SocketState;
+  /** Fastest acknowledgement seen (ms from send): the client's own round trip and drawing time. */
+  private fastestAckMs = Number.POSITIVE_INFINITY;
   private link = { frames: 0, realFrames: 0, bytes: 0, busyMs: 0, busySince: 0, offeredAtSample: 0, sampledAt: performance.now() };
 
   constructor(
@@ -59,6 +70,16 @@ export class WsViewer extends Viewer {
     this.acks = options.acks ?? false;
     this.adaptation = this.acks ? (options.adaptation ?? null) : null;
     this.ceiling = options.ceiling ?? null;
+    this.state = ws.getUserData();
+  }
+
+  /** Every camera on one socket is one connection: a wall of cameras on one slow phone counts once. */
+  get connection(): object {
+    return this.state;
+  }
+
+  protected socketBusy(): boolean {
+    return this.ws.getBufferedAmount() > 0;
   }
 
   get closed(): boolean {
@@ -74,6 +95,7 @@ export class WsViewer extends Viewer {
     // 1: sent, 0: queued in uWS (at most this one frame: we only send on an empty buffer), 2: dropped.
     if (this.ws.send(msg, true, false) === 2) {
       this.dropped++;
+      this.backedUpAt = performance.now();
       return;
     }
     this.ws.getUserData().sentAt = performance.now();
@@ -90,9 +112,16 @@ export class WsViewer extends Viewer {
   ack(): boolean {
     const frame = this.unacked.shift();
     if (!frame) return false;
+    const now = performance.now();
+    // Acknowledgements wait on a round trip, which a distant but unhurried client has long for every frame:
+    // only a wait well past that says frames queue on the way (a full link takes the bytes into the kernel,
+    // where they wait without the socket ever refusing any).
+    const ackMs = now - frame.at;
+    this.fastestAckMs = Math.min(this.fastestAckMs, ackMs);
+    if (ackMs > Math.min(this.fastestAckMs + ACK_QUEUED_MS, ACK_LATE_MS)) this.backedUpAt = now;
     this.link.frames++;
     this.link.bytes += frame.bytes;
-    if (this.unacked.length === 0) this.link.busyMs += performance.now() - this.link.busySince;
+    if (this.unacked.length === 0) this.link.busyMs += now - this.link.busySince;
     this.drain();
     return true;
   }

@@ -7,6 +7,7 @@
 import client from 'prom-client';
 import type { FrameBus } from '../../bus/bus.js';
 import type { Capacity } from './capacity.js';
+import { MIN_BACKED_UP } from './link.js';
 import type { CameraHub } from '../delivery/hub.js';
 import type { RefusalCounts } from '../http/refusals.js';
 import { LeanHistogram } from './lean-histogram.js';
@@ -173,10 +174,26 @@ export function createMetrics(hub: CameraHub, bus: FrameBus, refusals: RefusalCo
   });
   new client.Gauge({
     name: 'camfan_gateway_saturated',
-    help: '1 while the load is at or past AUTO_MAX_LOAD',
+    help: '1 while the load is at or past AUTO_MAX_LOAD, or the link is full (camfan_gateway_backed_up at or past AUTO_MAX_BACKED_UP)',
     registers: [registry],
     collect() {
       this.set(capacity.saturated ? 1 : 0);
+    },
+  });
+  new client.Gauge({
+    name: 'camfan_gateway_backed_up',
+    help: "Share of viewers' connections whose frames back up behind unsent ones (smoothed, 0-1): the link's load",
+    registers: [registry],
+    collect() {
+      this.set(capacity.link.share);
+    },
+  });
+  new client.Gauge({
+    name: 'camfan_gateway_saturated_link',
+    help: `1 while the link is full: at least ${MIN_BACKED_UP} connections, and AUTO_MAX_BACKED_UP of them, back up at once`,
+    registers: [registry],
+    collect() {
+      this.set(capacity.link.saturated ? 1 : 0);
     },
   });
   new client.Gauge({

@@ -1,16 +1,16 @@
 /**
- * Hosts on one machine: each host is a network namespace (named with the prefix `cf-`) with one veth
+ * Hosts on one machine: each host is a network namespace (named with a prefix, `cf-` by default) with one veth
  * link to a bridge in a "switch" namespace; addresses 10.77.0.0/24 exist only inside those namespaces,
  * so nothing on the machine's own network changes. A host's link can be shaped with tbf in both
  * directions (its own end for what it sends, the switch's end for what it receives), so that a link,
  * not the machine's CPU, is what limits a measurement. Removing a host is deleting its namespace:
- * its veth pair goes with it; the bridge goes with the switch namespace.
+ * its veth pair goes with it; the bridge goes with the switch namespace. Networks with different
+ * prefixes (the bench's fleet, a test's own) are apart: each removes only its own namespaces.
  */
 import { spawnSync } from 'node:child_process';
 import { requireTool, run, type Proc } from '../procs.js';
 
 export const PREFIX = 'cf-';
-const SWITCH = `${PREFIX}switch`;
 const SUBNET = '10.77.0';
 
 function ip(args: string[], allowFail = false): string {
@@ -26,11 +26,11 @@ export function nsExec(ns: string, cmd: string, args: string[], allowFail = fals
   return r.stdout;
 }
 
-export function ourNamespaces(): string[] {
+export function ourNamespaces(prefix = PREFIX): string[] {
   return ip(['netns', 'list'])
     .split('\n')
     .map((l) => l.split(' ')[0]!)
-    .filter((n) => n.startsWith(PREFIX));
+    .filter((n) => n.startsWith(prefix));
 }
 
 /** Kills what still runs in a namespace (by pid, from `ip netns pids`), then deletes it. */
@@ -45,9 +45,9 @@ function removeNamespace(ns: string): void {
   ip(['netns', 'del', ns], true);
 }
 
-/** Removes every `cf-` namespace: leftovers of a crashed run at start, and this run's at the end. */
-export function removeAll(): void {
-  for (const ns of ourNamespaces()) removeNamespace(ns);
+/** Removes every namespace with the prefix: leftovers of a crashed run at start, and this run's at the end. */
+export function removeAll(prefix = PREFIX): void {
+  for (const ns of ourNamespaces(prefix)) removeNamespace(ns);
 }
 
 export interface Host {
@@ -74,31 +74,32 @@ function shape(ns: string, dev: string, rateMbit: number): void {
 }
 
 /** The switch; hosts join it with add(). Leftovers of an earlier run with the same prefix are removed first. */
-export function createNetwork(): Network {
+export function createNetwork(prefix = PREFIX): Network {
+  const switchNs = `${prefix}switch`;
   if (process.getuid?.() !== 0) throw new Error('the fleet needs root (ip netns, veth, tc)');
   requireTool('ip', 'sudo apt-get install -y iproute2');
   requireTool('tc', 'sudo apt-get install -y iproute2');
-  removeAll();
-  ip(['netns', 'add', SWITCH]);
-  nsExec(SWITCH, 'ip', ['link', 'add', 'br0', 'type', 'bridge']);
-  nsExec(SWITCH, 'ip', ['link', 'set', 'br0', 'up']);
+  removeAll(prefix);
+  ip(['netns', 'add', switchNs]);
+  nsExec(switchNs, 'ip', ['link', 'add', 'br0', 'type', 'bridge']);
+  nsExec(switchNs, 'ip', ['link', 'set', 'br0', 'up']);
   const hosts: Host[] = [];
   return {
     hosts,
     add(name: string, rateMbit?: number): Host {
       const index = hosts.length + 1;
-      const ns = `${PREFIX}${name}`;
+      const ns = `${prefix}${name}`;
       const addr = `${SUBNET}.${index}`;
       const port = `p${index}`;
       ip(['netns', 'add', ns]);
-      ip(['link', 'add', 'eth0', 'netns', ns, 'type', 'veth', 'peer', 'name', port, 'netns', SWITCH]);
-      nsExec(SWITCH, 'ip', ['link', 'set', port, 'master', 'br0', 'up']);
+      ip(['link', 'add', 'eth0', 'netns', ns, 'type', 'veth', 'peer', 'name', port, 'netns', switchNs]);
+      nsExec(switchNs, 'ip', ['link', 'set', port, 'master', 'br0', 'up']);
       nsExec(ns, 'ip', ['link', 'set', 'lo', 'up']);
       nsExec(ns, 'ip', ['addr', 'add', `${addr}/24`, 'dev', 'eth0']);
       nsExec(ns, 'ip', ['link', 'set', 'eth0', 'up']);
       if (rateMbit) {
         shape(ns, 'eth0', rateMbit);
-        shape(SWITCH, port, rateMbit);
+        shape(switchNs, port, rateMbit);
       }
       const host: Host = {
         name,
@@ -110,11 +111,11 @@ export function createNetwork(): Network {
           const read = (f: string): number => Number(nsExec(ns, 'cat', [`/sys/class/net/eth0/statistics/${f}`]).trim());
           return { tx: read('tx_bytes'), rx: read('rx_bytes') };
         },
-        unplug: () => nsExec(SWITCH, 'ip', ['link', 'set', port, 'down']),
+        unplug: () => nsExec(switchNs, 'ip', ['link', 'set', port, 'down']),
       };
       hosts.push(host);
       return host;
     },
-    remove: removeAll,
+    remove: () => removeAll(prefix),
   };
 }
