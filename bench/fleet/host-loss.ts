@@ -27,7 +27,7 @@ export interface HostLossResult {
   gapBeforeMax: number;
 }
 
-const BIN_MS = 250;
+export const BIN_MS = 250;
 
 export async function hostLoss(f: Fleet, viewers: number, before = 4, after = 12): Promise<HostLossResult> {
   let start = 0;

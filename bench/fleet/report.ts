@@ -2,33 +2,12 @@
 import type { BenchOptions } from '../options.js';
 import { measuredLine, type RunInfo } from '../report.js';
 import { fmt } from '../../harness/stats.js';
-import { hostLossTable, type HostLossResult } from './host-loss.js';
+import { BIN_MS, hostLossTable, type HostLossResult } from './host-loss.js';
+import { primaryPlot, reconnectPlot, scalingPlot } from './plots.js';
 import { rollingTable, type RollingResult } from './rolling.js';
-import type { Subscriptions } from '../../harness/fleet/measure.js';
+import type { PrimaryRow, ScalingRow } from './rows.js';
 
-export interface ScalingRow {
-  hosts: number;
-  viewers: number;
-  goodputBytesPerSecond: number;
-  framesPerSecondPerViewer: number;
-  hostTxBytesPerSecond: number[];
-  frameBytes: number;
-  latencyP50: number;
-  disconnected: number;
-  /** goodput(K) / (K × goodput(1)). */
-  scaling: number | null;
-  loadAverage: number[];
-}
-
-export interface PrimaryRow {
-  hosts: number;
-  gatewaysPerHost: number;
-  replicas: boolean;
-  viewers: number;
-  primaryOutBytesPerSecond: number;
-  subscriptions: Subscriptions[];
-  loadAverage: number[];
-}
+export type { PrimaryRow, ScalingRow };
 
 export interface FleetResults {
   scaling: ScalingRow[];
@@ -85,6 +64,8 @@ export function fleetReport(o: BenchOptions, run: RunInfo, r: FleetResults): str
         `| ${r.hosts} | ${r.viewers} | ${kB(r.goodputBytesPerSecond)} | ${r.hostTxBytesPerSecond.map(kB).join(', ')} | ${fmt(r.framesPerSecondPerViewer, 2)} | ${fmt(r.frameBytes, 0)} | ${fmt(r.latencyP50, 0)} | ${r.disconnected} | ${r.scaling === null ? '–' : fmt(r.scaling, 2)} |`,
     ),
     '',
+    ...scalingPlot(scaling),
+    '',
     "The Redis primary's bytes out per second (INFO stats `total_net_output_bytes` over the window), 2 gateway hosts:",
     '',
     '| gateways per host | subscribe on | viewers | primary out (kB/s) | where the subscribers are (CLIENT LIST; with replicas, those on the primary are presence subscriptions that carry no frames) |',
@@ -92,6 +73,8 @@ export function fleetReport(o: BenchOptions, run: RunInfo, r: FleetResults): str
     ...primary.map(
       (r) => `| ${r.gatewaysPerHost} | ${r.replicas ? 'replica per host' : 'primary'} | ${r.viewers} | ${kB(r.primaryOutBytesPerSecond)} | ${where(r)} |`,
     ),
+    '',
+    ...primaryPlot(primary),
     '',
     "Latency here is capture to whole part at the client and includes the shaped links' queues (tbf holds up to 400 ms) and the socket buffers of viewers that get less than the full rate: it says how full the pipes are, not how fast camfan is.",
     '',
@@ -101,6 +84,8 @@ export function fleetReport(o: BenchOptions, run: RunInfo, r: FleetResults): str
           `Losing a gateway host: ${LOSS_VIEWERS_PER_HOST} viewers per host that follow the page's /ws rules (harness/fleet/page-viewer.ts: beats, a socket silent past 1 s dropped, reconnect after 250–750 ms, move before close), through nginx (proxy_connect_timeout 1s, max_fails=3); 4 s in, the last host's link goes down and its gateway is killed (SIGKILL): nothing reaches its viewers, not even a close. One row per fleet:`,
           '',
           hostLossTable(loss),
+          '',
+          ...reconnectPlot(loss, BIN_MS),
           '',
           "A moved viewer's time back is the page's silence limit (1 s, checked every 200 ms) plus its jittered reconnect delay plus, for the viewers that nginx first sends to the dead host (least_conn sees it empty once its viewers have left), the 1 s connect timeout before proxy_next_upstream tries a live one.",
           '',
