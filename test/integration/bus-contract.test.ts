@@ -8,7 +8,8 @@ import type { Frame } from '../../bus/frame.js';
 import { MemoryBus } from '../../bus/memory-bus.js';
 import { RedisBus } from '../../bus/redis-bus.js';
 import { Cluster } from 'ioredis';
-import { sleep, startRedis, startRedisCluster, waitFor, type ClusterHandle, type RedisHandle } from '../../harness/procs.js';
+import { sleep, startRedis, waitFor, type RedisHandle } from '../../harness/procs.js';
+import { startRedisCluster, type ClusterHandle } from '../../harness/redis-cluster.js';
 
 const log = pino({ level: 'silent' });
 
