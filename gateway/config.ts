@@ -47,6 +47,12 @@ export const gatewaySettings = {
     default: 5000,
     parse: integer(0, 3_600_000),
   },
+  lateFrameMs: {
+    env: 'LATE_FRAME_MS',
+    doc: "drop a frame that arrives this much later than its camera's quickest recent frames (a Redis replica replaying its backlog after a stall): viewers get the next live one instead (0: off)",
+    default: 500,
+    parse: integer(0, 60000),
+  },
   cameraGoneMs: {
     env: 'CAMERA_GONE_MS',
     doc: 'a camera whose capture has not announced itself for this long is dropped from the list and its streams end',

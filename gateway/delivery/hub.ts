@@ -12,6 +12,7 @@ import { CameraList } from './camera-list.js';
 import { FanOut, Feed, feedKey } from './fanout.js';
 import { FrameCheck } from './frame-check.js';
 import { FramePacket } from './packet.js';
+import { LateFrames } from './late-frames.js';
 import { Totals, type CameraTotals } from '../ops/totals.js';
 import type { Viewer } from './viewer.js';
 import { Watchdog } from './watchdog.js';
@@ -21,6 +22,7 @@ import { Adapter } from '../adaptation/adapter.js';
 class WatchedFeed extends Feed {
   subscribed: Promise<Unsubscribe> | null = null;
   linger: NodeJS.Timeout | null = null;
+  late: LateFrames | null = null;
 }
 
 export interface HubOptions {
@@ -36,6 +38,8 @@ export interface HubOptions {
   simulatedCostUs?: number;
   maxFrameBytes: number;
   maxClockSkewMs: number;
+  /** LATE_FRAME_MS: a frame from the subscription this much later than the feed's quickest is dropped (late-frames.ts). */
+  lateFrameMs: number;
   /** A camera not announced for this long is gone: dropped from the list, its streams ended. */
   cameraGoneMs: number;
   /** RENDITION_WIDTHS: the pictures adapting viewers move between. */
@@ -47,6 +51,8 @@ export class CameraHub {
   private readonly fanout: FanOut;
   readonly list: CameraList;
   readonly check: FrameCheck;
+  /** Frames from the subscription dropped as late (a replica's replayed backlog). */
+  lateDropped = 0;
   private readonly sweeper: NodeJS.Timeout;
   readonly watchdog: Watchdog;
   private readonly adapter: Adapter;
@@ -242,6 +248,11 @@ export class CameraHub {
   /** Runs as the Redis subscriber reads a frame: cheap, so that reading never waits behind fan-out work. */
   private onFrame(feed: WatchedFeed, frame: Frame): void {
     if (!this.check.accepts(frame)) return;
+    feed.late ??= new LateFrames(this.o.lateFrameMs);
+    if (feed.late.late(frame.timestamp, Date.now())) {
+      this.lateDropped++;
+      return;
+    }
     const packet = new FramePacket(frame);
     feed.latest = packet;
     feed.framesReceived++;

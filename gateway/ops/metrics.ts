@@ -153,6 +153,11 @@ export function createMetrics(hub: CameraHub, bus: FrameBus, refusals: RefusalCo
     'Watched cameras whose capture stopped announcing itself for CAMERA_GONE_MS (their streams were ended)',
     () => hub.watchdog.camerasGone,
   );
+  busCounter(
+    'camfan_frames_late_total',
+    "Frames from the subscription dropped as late: LATE_FRAME_MS later than their camera's quickest (a Redis replica replaying its backlog)",
+    () => hub.lateDropped,
+  );
   busCounter('camfan_viewers_stall_closed_total', 'Viewers closed because their socket took nothing for STALL_CLOSE_MS', () => hub.watchdog.stallClosed);
   new client.Counter({
     name: 'camfan_requests_refused_total',

@@ -105,8 +105,9 @@ describe('subscribe tree (REDIS_SUBSCRIBE_URL through a replica)', () => {
     const rates = viewers.map((v, i) => (v.count - counts0[i]!) / 3);
     console.log(`# frames/s per viewer ${rates.map((r) => r.toFixed(1)).join(', ')}; primary sent ${out} bytes in 3 s, one viewer received ${viewed}`);
     for (const r of rates) assert.ok(r >= FPS * 0.7, `a viewer got ${r.toFixed(1)} frames/s, the camera sends ${FPS}`);
-    // The replica gets each frame twice (SET of the latest frame and PUBLISH); four direct gateways would be four copies more.
-    assert.ok(out < 3 * viewed, `the primary sent ${out} bytes while a viewer received ${viewed}`);
+    // The replica gets each frame once (its PUBLISH), plus the latest-frame key once a second
+    // (LATEST_EVERY_MS); four direct gateways would be four copies.
+    assert.ok(out < 1.4 * viewed, `the primary sent ${out} bytes while a viewer received ${viewed}`);
 
     const clients = (await p.client('LIST')) as string;
     const lines = clients.split('\n').filter(Boolean);
@@ -138,6 +139,28 @@ describe('subscribe tree (REDIS_SUBSCRIBE_URL through a replica)', () => {
     const gets = async (c: Redis): Promise<number> => Number(/cmdstat_get:calls=(\d+)/.exec(await c.info('commandstats'))?.[1] ?? 0);
     assert.ok((await gets(r)) >= 4, 'the gateways read latest frames on the replica');
     assert.equal(await gets(p), 0, 'and not on the primary');
+  });
+
+  test('a replica stalled for 2 s replays its backlog: viewers get no frame older than LATE_FRAME_MS, then live ones', async () => {
+    const v = viewers[1]!;
+    const late = async (): Promise<number> =>
+      Number(/^camfan_frames_late_total (\d+)/m.exec(await (await fetch(`${gateways[1]!.base}/metrics`)).text())?.[1] ?? 0);
+    const lateBefore = await late();
+    const from = v.parts.length;
+    process.kill(replica.child.pid!, 'SIGSTOP');
+    await sleep(2000);
+    process.kill(replica.child.pid!, 'SIGCONT');
+    const resumed = Date.now();
+    await waitFor('live frames again', () => v.parts.slice(from).some((p) => p.receivedAt > resumed && p.receivedAt - (p.timestamp ?? 0) < 300), 3000, 10);
+    await sleep(500);
+    const ages = v.parts.slice(from).map((p) => p.receivedAt - (p.timestamp ?? 0));
+    const dropped = (await late()) - lateBefore;
+    console.log(
+      `# replica stalled 2 s: ${dropped} replayed frames dropped as late by one gateway; oldest frame a viewer got ${Math.round(Math.max(...ages))} ms`,
+    );
+    assert.ok(dropped > 0, 'the replayed backlog reached the gateway and was dropped');
+    // LATE_FRAME_MS 500: the replayed frames younger than that may still be shown, nothing older.
+    assert.ok(Math.max(...ages) < 500 + 300, `a viewer got a frame ${Math.round(Math.max(...ages))} ms old`);
   });
 
   test('replica killed: frames come from the primary within 2 s; back to the replica once it returns', async () => {

@@ -51,6 +51,7 @@ test('a camera not announced for CAMERA_GONE_MS has its streams ended, not befor
     stallCloseMs: 2000, // sweeps once a second
     maxFrameBytes: 1 << 20,
     maxClockSkewMs: 5000,
+    lateFrameMs: 1000,
     cameraGoneMs: GONE_MS,
     renditionWidths: [],
   });

@@ -105,6 +105,7 @@ test('through the hub: frames arriving faster than a round count as superseded i
     fanoutSliceMs: 0,
     maxFrameBytes: 1 << 20,
     maxClockSkewMs: 5000,
+    lateFrameMs: 1000,
     cameraGoneMs: 60_000,
     renditionWidths: [],
   });

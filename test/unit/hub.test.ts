@@ -21,6 +21,7 @@ function newHub(bus: TestBus, o: { maxFrameBytes?: number } = {}): CameraHub {
     stallCloseMs: 100,
     maxFrameBytes: o.maxFrameBytes ?? 1024 * 1024,
     maxClockSkewMs: 5000,
+    lateFrameMs: 1000,
     cameraGoneMs: 60_000,
     renditionWidths: [320, 640, 1280],
   });
