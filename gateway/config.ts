@@ -41,6 +41,12 @@ export const gatewaySettings = {
     default: 30000,
     parse: integer(500, 600000),
   },
+  staleViewerMs: {
+    env: 'STALE_VIEWER_MS',
+    doc: "a viewer whose newest frame (acknowledged, or handed to its socket) was captured longer ago than this counts in camfan_viewers_stale (the deploy/prometheus alert's threshold)",
+    default: 2000,
+    parse: integer(100, 600000),
+  },
   maxClockSkewMs: {
     env: 'MAX_CLOCK_SKEW_MS',
     doc: "a frame stamped more than this ahead of the gateway's clock is refused and counted (keep the hosts' clocks in sync)",

@@ -10,7 +10,8 @@ import { loadGatewayConfigOrExit } from './config.js';
 import { RefusalCounts } from './http/refusals.js';
 import { Refuser } from './http/refuser.js';
 import { installRoutes } from './http/routes.js';
-import { createMetrics, DeliveryTally } from './ops/metrics.js';
+import { createMetrics } from './ops/metrics.js';
+import { DeliveryTally } from './ops/viewer-age.js';
 import { installWebSocket } from './http/ws.js';
 import { loadNativeUws, type us_listen_socket } from './http/uws.js';
 
@@ -48,7 +49,7 @@ function main(): void {
     backlog: () => hub.backlog(),
   });
   const refuser = new Refuser(new RefusalCounts(), access);
-  const metrics = createMetrics(hub, bus, refuser.counts, capacity, observer);
+  const metrics = createMetrics(hub, bus, refuser.counts, capacity, observer, config.staleViewerMs);
   const app = uWS.App();
   const webSockets = installWebSocket(app, { hub, access, capacity, refuser, log, observer, renditionWidths: config.renditionWidths });
   installRoutes(app, {
