@@ -66,6 +66,7 @@ function main(): void {
   });
 
   let listenSocket: us_listen_socket | null = null;
+  let metricsSocket: us_listen_socket | null = null;
   app.listen(config.host, config.port, (socket) => {
     if (!socket) {
       log.fatal(
@@ -83,7 +84,20 @@ function main(): void {
       },
       'gateway listening',
     );
-    process.send?.('ready');
+    // The metrics port is this process's own, so a scrape of it reaches this process and no other.
+    if (config.metricsPort === 0) return void process.send?.('ready');
+    app.listen(config.host, config.metricsPort, (own) => {
+      if (!own) {
+        log.fatal(
+          { metricsPort: config.metricsPort },
+          `METRICS_PORT (--metrics-port) = ${config.metricsPort}: cannot listen on ${config.host}:${config.metricsPort}`,
+        );
+        process.exit(1);
+      }
+      metricsSocket = own;
+      log.info({ metricsPort: config.metricsPort }, 'metrics port listening');
+      process.send?.('ready');
+    });
   });
 
   const shutdown = installShutdown({
@@ -92,6 +106,8 @@ function main(): void {
     close: async () => {
       if (listenSocket) uWS.us_listen_socket_close(listenSocket);
       listenSocket = null;
+      if (metricsSocket) uWS.us_listen_socket_close(metricsSocket);
+      metricsSocket = null;
       // Pages move to another gateway before this one stops delivering (a deploy is then no gap for them).
       if (webSockets.moveAll() > 0) await webSockets.gone(Math.min(MOVE_GRACE_MS, config.shutdownTimeoutMs / 3));
       hub.close();
