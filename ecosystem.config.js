@@ -128,8 +128,11 @@ apps.push({
   wait_ready: true,
   listen_timeout: 15000,
   max_memory_restart: '1G',
+  // Each process's own metrics port (PORT is shared): pm2 gives instance i METRICS_PORT + i.
+  ...(env.METRICS_PORT ? { increment_var: 'METRICS_PORT' } : {}),
   env: {
     PORT: env.PORT || '8080',
+    ...(env.METRICS_PORT ? { METRICS_PORT: env.METRICS_PORT } : {}),
     HOST: env.HOST || '0.0.0.0',
     REDIS_URL: redisUrl,
     ...(subscribeUrl ? { REDIS_SUBSCRIBE_URL: subscribeUrl } : {}),

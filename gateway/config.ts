@@ -21,6 +21,12 @@ import { MIN_BACKED_UP } from './ops/link.js';
 
 export const gatewaySettings = {
   port: { env: 'PORT', doc: 'HTTP port; every gateway instance on a host listens on it (SO_REUSEPORT)', default: 8080, parse: integer(1, 65535) },
+  metricsPort: {
+    env: 'METRICS_PORT',
+    doc: "also listen on this port, this process alone (PORT is shared: SO_REUSEPORT), so that Prometheus scrapes every process's /metrics; with pm2 instance i gets METRICS_PORT + i (0: off)",
+    default: 0,
+    parse: integer(0, 65535),
+  },
   host: { env: 'HOST', doc: 'address to listen on', default: '0.0.0.0', parse: matching(/^[0-9A-Za-z.:-]+$/, 'an IPv4/IPv6 address or host name') },
   defaultCamera: { env: 'DEFAULT_CAMERA', doc: 'camera served at /video_feed and shown first at /', default: 'cam0', parse: cameraId },
   liveTimeoutMs: {
@@ -40,6 +46,12 @@ export const gatewaySettings = {
     doc: 'close a viewer whose socket has taken no byte for this long (dead or stuck client)',
     default: 30000,
     parse: integer(500, 600000),
+  },
+  staleViewerMs: {
+    env: 'STALE_VIEWER_MS',
+    doc: "a viewer whose newest frame (acknowledged, or handed to its socket) was captured longer ago than this counts in camfan_viewers_stale (the deploy/prometheus alert's threshold)",
+    default: 2000,
+    parse: integer(100, 600000),
   },
   maxClockSkewMs: {
     env: 'MAX_CLOCK_SKEW_MS',

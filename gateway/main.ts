@@ -10,7 +10,8 @@ import { loadGatewayConfigOrExit } from './config.js';
 import { RefusalCounts } from './http/refusals.js';
 import { Refuser } from './http/refuser.js';
 import { installRoutes } from './http/routes.js';
-import { createMetrics, DeliveryTally } from './ops/metrics.js';
+import { createMetrics } from './ops/metrics.js';
+import { DeliveryTally } from './ops/viewer-age.js';
 import { installWebSocket } from './http/ws.js';
 import { loadNativeUws, type us_listen_socket } from './http/uws.js';
 
@@ -48,7 +49,7 @@ function main(): void {
     backlog: () => hub.backlog(),
   });
   const refuser = new Refuser(new RefusalCounts(), access);
-  const metrics = createMetrics(hub, bus, refuser.counts, capacity, observer);
+  const metrics = createMetrics(hub, bus, refuser.counts, capacity, observer, config.staleViewerMs);
   const app = uWS.App();
   const webSockets = installWebSocket(app, { hub, access, capacity, refuser, log, observer, renditionWidths: config.renditionWidths });
   installRoutes(app, {
@@ -65,6 +66,7 @@ function main(): void {
   });
 
   let listenSocket: us_listen_socket | null = null;
+  let metricsSocket: us_listen_socket | null = null;
   app.listen(config.host, config.port, (socket) => {
     if (!socket) {
       log.fatal(
@@ -82,7 +84,20 @@ function main(): void {
       },
       'gateway listening',
     );
-    process.send?.('ready');
+    // The metrics port is this process's own, so a scrape of it reaches this process and no other.
+    if (config.metricsPort === 0) return void process.send?.('ready');
+    app.listen(config.host, config.metricsPort, (own) => {
+      if (!own) {
+        log.fatal(
+          { metricsPort: config.metricsPort },
+          `METRICS_PORT (--metrics-port) = ${config.metricsPort}: cannot listen on ${config.host}:${config.metricsPort}`,
+        );
+        process.exit(1);
+      }
+      metricsSocket = own;
+      log.info({ metricsPort: config.metricsPort }, 'metrics port listening');
+      process.send?.('ready');
+    });
   });
 
   const shutdown = installShutdown({
@@ -91,6 +106,8 @@ function main(): void {
     close: async () => {
       if (listenSocket) uWS.us_listen_socket_close(listenSocket);
       listenSocket = null;
+      if (metricsSocket) uWS.us_listen_socket_close(metricsSocket);
+      metricsSocket = null;
       // Pages move to another gateway before this one stops delivering (a deploy is then no gap for them).
       if (webSockets.moveAll() > 0) await webSockets.gone(Math.min(MOVE_GRACE_MS, config.shutdownTimeoutMs / 3));
       hub.close();

@@ -16,19 +16,41 @@ export interface WsTestViewer {
   ws: WebSocket;
   texts: Array<Record<string, unknown>>;
   frames: number;
+  /** Stops acknowledging (a page whose drawing stalled): frames received meanwhile are acknowledged on resume. */
+  pauseAcks(): void;
+  resumeAcks(): void;
   close(): void;
 }
 
 export async function openWsViewer(base: string, o: WsViewerOptions): Promise<WsTestViewer> {
   const ws = new WebSocket(`${base.replace('http://', 'ws://')}/ws`);
-  const v: WsTestViewer = { ws, texts: [], frames: 0, close: () => ws.terminate() };
   const camera = o.subscribe.subscribe;
+  let paused = false;
+  let held = 0;
+  const ack = (): void => {
+    if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ ack: camera }));
+  };
+  const v: WsTestViewer = {
+    ws,
+    texts: [],
+    frames: 0,
+    pauseAcks: () => {
+      paused = true;
+    },
+    resumeAcks: () => {
+      paused = false;
+      for (; held > 0; held--) ack();
+    },
+    close: () => ws.terminate(),
+  };
   ws.on('message', (data: Buffer, isBinary: boolean) => {
     if (!isBinary) return void v.texts.push(JSON.parse(data.toString()) as Record<string, unknown>);
     const frame = decodeFrame(Buffer.from(data));
     v.frames++;
     o.onFrame?.(frame, Date.now());
-    if (o.subscribe.ack === true && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ ack: camera }));
+    if (o.subscribe.ack !== true) return;
+    if (paused) held++;
+    else ack();
   });
   ws.on('error', () => undefined);
   await new Promise<void>((resolve, reject) => {

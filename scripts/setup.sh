@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets up camfan on a fresh Debian/Ubuntu machine; safe to run again (it skips what is already there).
 #   system packages: libopencv-dev (capture), redis-server (the bus), and for tests chromium, firefox-esr, ffmpeg, nginx,
-#   iproute2 (ip and tc for the fleet on network namespaces)
+#   iproute2 (ip and tc for the fleet on network namespaces), prometheus (promtool checks deploy/prometheus)
 #   npm ci with @u4/opencv4nodejs built against the system OpenCV (never downloads OpenCV)
 #   TypeScript build into dist/
 set -euo pipefail
@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
-PACKAGES=(libopencv-dev redis-server chromium firefox-esr ffmpeg nginx openssl iproute2 pkg-config python3 make g++)
+PACKAGES=(libopencv-dev redis-server chromium firefox-esr ffmpeg nginx openssl iproute2 prometheus pkg-config python3 make g++)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -188,13 +188,14 @@ export class CameraHub {
     return n;
   }
 
+  /** Every viewer of every camera now. */
+  *allViewers(): Generator<Viewer> {
+    for (const f of this.feeds.values()) yield* f.viewers;
+  }
+
   /** How many connections back up now (capacity's link measure, once a sample). */
   backlog(): Backlog {
-    const feeds = this.feeds;
-    function* all(): Generator<Viewer> {
-      for (const f of feeds.values()) yield* f.viewers;
-    }
-    return countBacklog(all(), performance.now());
+    return countBacklog(this.allViewers(), performance.now());
   }
 
   /** Per camera totals since start (for counters) and viewers now (for gauges). */

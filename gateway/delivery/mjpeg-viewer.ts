@@ -21,6 +21,8 @@ const ENDLESS = Number.MAX_SAFE_INTEGER;
 let sharedCorks = 0;
 
 export class MjpegViewer extends Viewer {
+  /** A part counts as shown once the kernel took its last byte (writeCurrent). */
+  protected readonly sentShows = 'mjpeg';
   private isClosed = false;
   /** The bytes in flight: a frame's part, or the advance preamble. */
   private current: Buffer | null = null;

@@ -8,10 +8,19 @@ import type { CameraInfo, Rendition } from '../../bus/bus.js';
 import { Pacer } from '../../lib/pacer.js';
 import type { FramePacket } from './packet.js';
 
+/**
+ * How a viewer is known to have a camera frame: 'ack', a /ws client acknowledged it (drawn); 'mjpeg', the
+ * last byte of its part was taken by the kernel; 'ws', a /ws message without acknowledgements was handed to
+ * uWS (which may still hold it).
+ */
+export type ShownBy = 'ack' | 'mjpeg' | 'ws';
+
 /** Per-delivery bookkeeping shared by every viewer of a process (metrics and capacity read it). */
 export interface DeliveryObserver {
   /** A whole frame has been handed to a viewer's socket; ts is its capture time (ms since the epoch). */
   delivered(captureTimestamp: number): void;
+  /** A viewer is known to have a camera frame (see ShownBy); ts is its capture time. */
+  shown?(camera: string, captureTimestamp: number, by: ShownBy): void;
 }
 
 export interface ViewerOptions {
@@ -39,6 +48,11 @@ export abstract class Viewer {
    */
   backedUpAt = 0;
   readonly connectedAt = Date.now();
+  /**
+   * Capture time (ms since the epoch) of the newest camera frame this viewer is known to have: acknowledged
+   * when it acknowledges, else handed to its socket; 0 before the first. The stale-viewer gauge reads it.
+   */
+  shownCapture = 0;
   readonly remote: string;
   readonly maxFps: number | null;
   /** Which picture of the camera this viewer watches; the hub moves an adapting viewer between them. */
@@ -130,11 +144,21 @@ export abstract class Viewer {
     this.transmit(packet);
   }
 
+  /** How a frame this viewer's transport took counts as shown; null: only once acknowledged (shown()). */
+  protected abstract readonly sentShows: ShownBy | null;
+
   /** The transport took a whole frame. */
   protected sent(packet: FramePacket, bytes: number): void {
     this.delivered++;
     this.bytes += bytes;
     this.observer?.delivered(packet.frame.timestamp);
+    if (this.sentShows !== null && !packet.placeholder) this.shown(packet.frame.timestamp, this.sentShows);
+  }
+
+  /** The viewer has the camera frame captured at captureTimestamp (a placeholder never counts). */
+  protected shown(captureTimestamp: number, by: ShownBy): void {
+    if (captureTimestamp > this.shownCapture) this.shownCapture = captureTimestamp;
+    this.observer?.shown?.(this.camera, captureTimestamp, by);
   }
 
   /** The transport can take more: the waiting frame, if any, goes now. */

@@ -16,7 +16,7 @@ import type { FramePacket } from './packet.js';
 import type { WebSocket } from '../http/uws.js';
 import { REFUSALS } from '../http/refusals.js';
 import { errorMessage } from '../http/ws-protocol.js';
-import { Viewer, type ViewerOptions } from './viewer.js';
+import { type ShownBy, Viewer, type ViewerOptions } from './viewer.js';
 
 /** Frames a subscription with acknowledgements may have unacknowledged: one drawn, one on the way. */
 export const ACK_WINDOW = 2;
@@ -52,8 +52,12 @@ export class WsViewer extends Viewer {
   readonly acks: boolean;
   readonly adaptation: Adaptation | null;
   readonly ceiling: number | null;
-  /** Bytes and send times (performance.now()) of the frames not acknowledged yet, oldest first. */
-  private readonly unacked: Array<{ bytes: number; at: number }> = [];
+  protected readonly sentShows: ShownBy | null;
+  /**
+   * Bytes, send times (performance.now()) and capture times (0: a placeholder) of the frames not
+   * acknowledged yet, oldest first.
+   */
+  private readonly unacked: Array<{ bytes: number; at: number; capture: number }> = [];
   private unsubscribed = false;
   /** The socket's state, kept: uWS forbids touching a closed WebSocket, and the link measure groups by it. */
   private readonly state: SocketState;
@@ -68,6 +72,8 @@ export class WsViewer extends Viewer {
   ) {
     super(camera, options);
     this.acks = options.acks ?? false;
+    // With acknowledgements a frame counts as shown once the client says it drew it (ack()).
+    this.sentShows = this.acks ? null : 'ws';
     this.adaptation = this.acks ? (options.adaptation ?? null) : null;
     this.ceiling = options.ceiling ?? null;
     this.state = ws.getUserData();
@@ -103,7 +109,7 @@ export class WsViewer extends Viewer {
     if (this.acks) {
       const now = performance.now();
       if (this.unacked.length === 0) this.link.busySince = now;
-      this.unacked.push({ bytes: msg.length, at: now });
+      this.unacked.push({ bytes: msg.length, at: now, capture: packet.placeholder ? 0 : packet.frame.timestamp });
     }
     this.sent(packet, msg.length);
   }
@@ -121,6 +127,7 @@ export class WsViewer extends Viewer {
     if (ackMs > Math.min(this.fastestAckMs + ACK_QUEUED_MS, ACK_LATE_MS)) this.backedUpAt = now;
     this.link.frames++;
     this.link.bytes += frame.bytes;
+    if (frame.capture !== 0) this.shown(frame.capture, 'ack');
     if (this.unacked.length === 0) this.link.busyMs += now - this.link.busySince;
     this.drain();
     return true;

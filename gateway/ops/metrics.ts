@@ -11,28 +11,24 @@ import { MIN_BACKED_UP } from './link.js';
 import type { CameraHub } from '../delivery/hub.js';
 import type { RefusalCounts } from '../http/refusals.js';
 import { LeanHistogram } from './lean-histogram.js';
-import type { DeliveryObserver } from '../delivery/viewer.js';
+import { type DeliveryTally, registerViewerAge } from './viewer-age.js';
 
 export interface GatewayMetrics {
   registry: client.Registry;
   contentType: string;
 }
 
-/** Every viewer's delivery observer: counts delivered frames (capacity prices them) and their latency. */
-export class DeliveryTally implements DeliveryObserver {
-  count = 0;
-  histogram: LeanHistogram | null = null;
-
-  delivered(captureTimestamp: number): void {
-    this.count++;
-    this.histogram?.observe((Date.now() - captureTimestamp) / 1000);
-  }
-}
-
 const EVENT_LOOP_SAMPLE_MS = 100;
 const LATENCY_BUCKETS = [0.002, 0.005, 0.01, 0.015, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-export function createMetrics(hub: CameraHub, bus: FrameBus, refusals: RefusalCounts, capacity: Capacity, tally: DeliveryTally): GatewayMetrics {
+export function createMetrics(
+  hub: CameraHub,
+  bus: FrameBus,
+  refusals: RefusalCounts,
+  capacity: Capacity,
+  tally: DeliveryTally,
+  staleViewerMs: number,
+): GatewayMetrics {
   const registry = new client.Registry();
   // The event-loop delay is sampled every 100 ms, not prom-client's default 10 ms: a 10 ms timer wakes an
   // idle gateway 100 times a second (about 1 % of a core measured here) and still costs under load, while a
@@ -45,7 +41,7 @@ export function createMetrics(hub: CameraHub, bus: FrameBus, refusals: RefusalCo
   );
   tally.histogram = new LeanHistogram(
     'camfan_delivery_latency_seconds',
-    'Capture timestamp to the last byte of the part handed to the viewer socket, per delivered part',
+    "Capture timestamp to the last byte of a frame handed to a viewer's socket on this gateway (MJPEG and /ws, every camera), per delivered frame: the age at the gateway, not at the viewer (camfan_viewer_ack_age_seconds, camfan_mjpeg_sent_age_seconds)",
     LATENCY_BUCKETS,
   ).register(registry);
   hub.onFrameArrived = (frame) => frameAge.observe((Date.now() - frame.timestamp) / 1000, frame.camera);
@@ -56,6 +52,7 @@ export function createMetrics(hub: CameraHub, bus: FrameBus, refusals: RefusalCo
     'camera',
   ).register(registry);
   hub.onRound = (camera, ms) => round.observe(ms / 1000, camera);
+  registerViewerAge(registry, hub, tally, staleViewerMs);
 
   const perCamera = (
     name: string,
@@ -85,7 +82,7 @@ export function createMetrics(hub: CameraHub, bus: FrameBus, refusals: RefusalCo
   };
   perCamera('camfan_viewers', 'Viewers connected to this gateway', 'gauge', (t) => t.viewers);
   perCamera('camfan_frames_delivered_total', 'Whole parts sent to viewers', 'counter', (t) => t.delivered);
-  perCamera('camfan_bytes_sent_total', 'Bytes of MJPEG parts sent to viewers', 'counter', (t) => t.bytes);
+  perCamera('camfan_bytes_sent_total', 'Bytes of whole frames sent to viewers (MJPEG parts and /ws messages): the goodput', 'counter', (t) => t.bytes);
   perCamera('camfan_frames_received_total', 'Frames received from the bus', 'counter', (t) => t.framesReceived);
   perCamera(
     'camfan_frames_superseded_total',
@@ -199,6 +196,14 @@ export function createMetrics(hub: CameraHub, bus: FrameBus, refusals: RefusalCo
     registers: [registry],
     collect() {
       this.set(capacity.link.saturated ? 1 : 0);
+    },
+  });
+  new client.Gauge({
+    name: 'camfan_gateway_ready',
+    help: '1 while /readyz would answer 200: Redis reachable and (MAX_VIEWERS=auto) room for another viewer',
+    registers: [registry],
+    collect() {
+      this.set(bus.isReady() && !capacity.full ? 1 : 0);
     },
   });
   new client.Gauge({

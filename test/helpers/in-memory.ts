@@ -97,6 +97,7 @@ export class TestBus extends MemoryBus {
  */
 export class FakeViewer extends Viewer {
   readonly got: FramePacket[] = [];
+  protected readonly sentShows = 'mjpeg';
   hold = false;
   gone = false;
   private inFlight: FramePacket | null = null;
