@@ -28,6 +28,7 @@ test('the MJPEG age histogram and the stale gauge follow what each viewer has', 
     stallCloseMs: 60000,
     maxFrameBytes: 1 << 20,
     maxClockSkewMs: 5000,
+    lateFrameMs: 1000,
     cameraGoneMs: 60000,
     renditionWidths: [],
   });
