@@ -53,6 +53,7 @@ const PAIRED = [
   'integration/pm2.test.js',
   'integration/ws-move.test.js',
   'integration/faults.test.js',
+  'integration/cameras-runtime.test.js',
 ];
 
 function files(dir) {
