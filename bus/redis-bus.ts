@@ -7,7 +7,7 @@
  * piling frames up in memory.
  */
 import type { Logger } from '../lib/log.js';
-import type { CameraInfo, FrameBus, FrameHandler, Rendition, Unsubscribe } from './bus.js';
+import type { CameraInfo, CameraLeases, FrameBus, FrameHandler, Rendition, Unsubscribe } from './bus.js';
 import { checkRendition, newStats } from './bus.js';
 import { parseCameraList } from './camera-info.js';
 import { channels, parseWakeMessage, wakeMessage } from './channels.js';
@@ -24,7 +24,14 @@ export interface RedisBusOptions {
   log: Logger;
 }
 
-export class RedisBus implements FrameBus {
+/** Take or renew a lease in one step: nobody can take it between the read and the write. */
+const HOLD_LEASE = `local v = redis.call('get', KEYS[1])
+if v == false then redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end
+if v == ARGV[1] then redis.call('pexpire', KEYS[1], ARGV[2]) return 1 end
+return 0`;
+const RELEASE_LEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then redis.call('del', KEYS[1]) end return 0`;
+
+export class RedisBus implements FrameBus, CameraLeases {
   readonly stats = newStats();
   private readonly commands: Connection;
   private subscriber: Subscriber | null = null;
@@ -169,6 +176,14 @@ export class RedisBus implements FrameBus {
       if (rendition !== undefined) onRequest(rendition);
     });
     return () => this.unlisten(channel);
+  }
+
+  async holdLease(camera: string, owner: string, ttlMs: number): Promise<boolean> {
+    return (await this.commands.eval(HOLD_LEASE, 1, channels.lease(camera), owner, String(ttlMs))) === 1;
+  }
+
+  async releaseLease(camera: string, owner: string): Promise<void> {
+    await this.commands.eval(RELEASE_LEASE, 1, channels.lease(camera), owner);
   }
 
   async latest(camera: string, rendition: Rendition = null): Promise<Frame | null> {

@@ -12,6 +12,12 @@ export const captureSettings = {
     default: null as string | null,
     parse: readableFile as (raw: string) => string | null,
   },
+  cameraLeaseMs: {
+    env: 'CAMERA_LEASE_MS',
+    doc: "with CAMERAS_FILE: each camera is captured by the one process holding its lease in Redis, renewed every quarter of this; a dead process's cameras are taken over by another once it runs out",
+    default: 2000,
+    parse: integer(400, 60000),
+  },
   source: {
     env: 'CAPTURE_SOURCE',
     doc: 'auto | test | device index | /dev/videoN | file path (looped) | rtsp://, http(s)://, rtmp:// URL | gst:<GStreamer pipeline ending in appsink>',

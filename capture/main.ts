@@ -22,7 +22,7 @@ function main(): void {
   if (camerasFile) {
     log.info({ camerasFile, redis: describeTarget(target) }, 'starting capture of the cameras in CAMERAS_FILE');
     bus = new RedisBus({ target, log });
-    run = new CameraFleet({ file: camerasFile, base: config, bus, log });
+    run = new CameraFleet({ file: camerasFile, base: config, bus, log, leaseMs: config.cameraLeaseMs });
   } else {
     let spec: SourceSpec;
     try {

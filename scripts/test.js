@@ -54,6 +54,7 @@ const PAIRED = [
   'integration/ws-move.test.js',
   'integration/faults.test.js',
   'integration/cameras-runtime.test.js',
+  'integration/cameras-lease.test.js',
 ];
 
 function files(dir) {

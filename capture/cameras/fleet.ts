@@ -5,12 +5,19 @@
  * an HTTP camera passed through costs no process, an OpenCV camera has a source process of its own, so a
  * hung or crashed source only ever takes its own camera down (and is replaced, as with one camera).
  *
- * A refused entry (parser: entries.ts) is logged once, naming the entry and the field, and counted; the
- * rest of the list is applied. If the refused entry names a camera that is running, that camera keeps
- * running with its last good settings: a typo in one field must not take a camera off the air. A file
- * that is not a list at all (bad JSON, empty: a write caught halfway) changes nothing.
+ * Several capture processes may carry the same file against one Redis: each camera is captured by the one
+ * that holds its lease (bus.ts CameraLeases), renewed every quarter of CAMERA_LEASE_MS. A process that
+ * dies stops renewing, and another takes its cameras once their leases run out; one that stops cleanly
+ * gives them up at once. Renewals run on their own clock, never behind a camera that takes its time to stop.
+ *
+ * A refused entry (entries.ts) is logged once, naming the entry and the field, and counted; the rest of
+ * the list is applied. If the refused entry names a camera that is running, that camera keeps running with
+ * its last good settings: a typo in one field must not take a camera off the air. A file that is not a
+ * list at all (bad JSON, empty: a write caught halfway) changes nothing.
  */
-import type { FrameBus } from '../../bus/bus.js';
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { CameraLeases, FrameBus } from '../../bus/bus.js';
 import type { Logger } from '../../lib/log.js';
 import { CameraRunner, type CameraConfig } from '../camera.js';
 import { describeSpec } from '../source/kinds/describe.js';
@@ -21,8 +28,9 @@ export interface CameraFleetOptions {
   file: string;
   /** The process's settings: what an entry does not set (size, rate, quality, and everything else). */
   base: CameraConfig;
-  bus: FrameBus;
+  bus: FrameBus & CameraLeases;
   log: Logger;
+  leaseMs: number;
 }
 
 interface Running {
@@ -35,13 +43,22 @@ export class CameraFleet {
   refusedEntries = 0;
   /** Times the whole file could not be read as a list. */
   unreadableFiles = 0;
+  /** This process in the leases: host, pid and a random part (pids repeat across hosts and restarts). */
+  readonly owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+  /** The cameras the file asks for (a refused change keeps the entry before it). */
+  private wanted = new Map<string, CameraEntry>();
   private readonly running = new Map<string, Running>();
+  /** Cameras being started, restarted or stopped: the lease clock leaves them alone meanwhile. */
+  private readonly busy = new Set<string>();
   private readonly watch: FileWatch;
   private refusedNow = new Set<string>();
   private lastFileError = '';
-  /** One change of the file at a time, in order: a camera is never started twice. */
+  private leaseError = '';
+  /** One change of the file at a time, in order. */
   private applying: Promise<void> = Promise.resolve();
+  private ticking = false;
   private stopped = false;
+  private readonly leaseTimer: NodeJS.Timeout;
   private readonly report: NodeJS.Timeout;
 
   constructor(private readonly o: CameraFleetOptions) {
@@ -52,15 +69,18 @@ export class CameraFleet {
       },
       onError: (err) => this.fileError(`cannot read CAMERAS_FILE ${o.file}: ${err.message}`),
     });
+    this.leaseTimer = setInterval(() => void this.tick(), Math.max(100, Math.floor(o.leaseMs / 4)));
+    this.leaseTimer.unref();
     this.report = setInterval(() => this.logStats(), 10_000);
     this.report.unref();
   }
 
   start(): void {
+    this.o.log.info({ owner: this.owner, leaseMs: this.o.leaseMs }, 'cameras are taken by lease: one capture process per camera');
     this.watch.start();
   }
 
-  /** The ids of the cameras running now. */
+  /** The ids of the cameras running here now. */
   cameras(): string[] {
     return [...this.running.keys()];
   }
@@ -82,19 +102,23 @@ export class CameraFleet {
       return;
     }
     this.lastFileError = '';
-    this.refuse(list.refused);
     const wanted = new Map(list.cameras.map((c) => [c.id, c]));
-    // A running camera whose entry is now refused keeps its last good settings.
-    const kept = new Set(list.refused.flatMap((r) => (r.id !== undefined && this.running.has(r.id) && !wanted.has(r.id) ? [r.id] : [])));
-    const added = [...wanted.values()].filter((c) => !this.running.has(c.id));
+    // A camera whose entry is now refused keeps its last good settings.
+    for (const r of list.refused) {
+      const before = r.id === undefined ? undefined : this.wanted.get(r.id);
+      if (before && !wanted.has(before.id)) wanted.set(before.id, before);
+    }
+    this.refuse(list.refused);
+    this.wanted = wanted;
     const changes: Promise<void>[] = [];
     for (const [id, run] of this.running) {
       const next = wanted.get(id);
-      if (next === undefined && !kept.has(id)) changes.push(this.stopCamera(id, run, 'removed from CAMERAS_FILE'));
-      else if (next !== undefined && next.key !== run.key) changes.push(this.stopCamera(id, run, 'changed in CAMERAS_FILE').then(() => this.startCamera(next)));
+      if (next === undefined) changes.push(this.whileBusy(id, () => this.stopCamera(id, run, 'removed from CAMERAS_FILE', true)));
+      else if (next.key !== run.key)
+        changes.push(this.whileBusy(id, () => this.stopCamera(id, run, 'changed in CAMERAS_FILE', false).then(() => this.startCamera(next))));
     }
-    for (const entry of added) this.startCamera(entry);
-    // Stops run side by side: a source process that takes its 1.5 s to stop holds up no other camera.
+    for (const entry of wanted.values()) if (!this.running.has(entry.id)) changes.push(this.tryStart(entry.id));
+    // Side by side: a source process that takes its 1.5 s to stop holds up no other camera.
     await Promise.all(changes);
   }
 
@@ -104,13 +128,68 @@ export class CameraFleet {
       now.add(r.message);
       if (this.refusedNow.has(r.message)) continue;
       this.refusedEntries++;
-      const keeps = r.id !== undefined && this.running.has(r.id);
+      const keeps = r.id !== undefined && this.wanted.has(r.id);
       this.o.log.error(
         { entry: r.entry, field: r.field, refusedEntries: this.refusedEntries, ...(keeps ? { camera: r.id } : {}) },
-        `CAMERAS_FILE entry refused: ${r.message}${keeps ? '; the camera keeps running with its previous settings' : ''}`,
+        `CAMERAS_FILE entry refused: ${r.message}${keeps ? '; the camera keeps its previous settings' : ''}`,
       );
     }
     this.refusedNow = now;
+  }
+
+  private async whileBusy(id: string, work: () => Promise<void>): Promise<void> {
+    this.busy.add(id);
+    try {
+      await work();
+    } finally {
+      this.busy.delete(id);
+    }
+  }
+
+  /** Starts the camera if it is still wanted, not running and its lease is ours. */
+  private tryStart(id: string): Promise<void> {
+    if (this.busy.has(id) || this.running.has(id)) return Promise.resolve();
+    return this.whileBusy(id, async () => {
+      if (!(await this.lease(id))) return;
+      const entry = this.wanted.get(id);
+      if (entry && !this.stopped && !this.running.has(id)) this.startCamera(entry);
+      else await this.o.bus.releaseLease(id, this.owner).catch(() => undefined);
+    });
+  }
+
+  /** Holds the camera's lease; false when another process holds it or Redis cannot say (then nothing changes). */
+  private async lease(id: string): Promise<boolean | null> {
+    try {
+      const ok = await this.o.bus.holdLease(id, this.owner, this.o.leaseMs);
+      this.leaseError = '';
+      return ok;
+    } catch (err) {
+      // Not connected (yet, or any more): the bus logs its own connection; nothing to add per camera.
+      if (!this.o.bus.isReady()) return null;
+      const message = (err as Error).message;
+      if (message !== this.leaseError)
+        this.o.log.warn({ err: message }, 'cannot hold camera leases in Redis; cameras running go on, others start once it answers');
+      this.leaseError = message;
+      return null;
+    }
+  }
+
+  /** Renews the leases of the cameras running here, and takes free ones the file asks for. */
+  private async tick(): Promise<void> {
+    if (this.ticking || this.stopped) return;
+    this.ticking = true;
+    try {
+      const renewals = [...this.running].map(async ([id, run]) => {
+        if (this.busy.has(id)) return;
+        // null (Redis did not answer): keep capturing; a publish fails anyway while Redis is away.
+        if ((await this.lease(id)) === false && this.running.get(id) === run && !this.busy.has(id))
+          await this.whileBusy(id, () => this.stopCamera(id, run, 'another capture process holds its lease', false));
+      });
+      const starts = [...this.wanted.keys()].filter((id) => !this.running.has(id)).map((id) => this.tryStart(id));
+      await Promise.all([...renewals, ...starts]);
+    } finally {
+      this.ticking = false;
+    }
   }
 
   private startCamera(entry: CameraEntry): void {
@@ -124,22 +203,27 @@ export class CameraFleet {
     runner.start();
   }
 
-  private async stopCamera(id: string, run: Running, reason: string): Promise<void> {
+  private async stopCamera(id: string, run: Running, reason: string, release: boolean): Promise<void> {
     this.o.log.info({ camera: id, reason }, 'stopping camera');
     this.running.delete(id);
     await run.runner.stop();
+    if (release) await this.o.bus.releaseLease(id, this.owner).catch(() => undefined);
   }
 
   private logStats(): void {
-    this.o.log.info({ cameras: this.running.size, refusedEntries: this.refusedEntries, unreadableFiles: this.unreadableFiles }, 'camera fleet');
+    this.o.log.info(
+      { cameras: this.running.size, wanted: this.wanted.size, refusedEntries: this.refusedEntries, unreadableFiles: this.unreadableFiles },
+      'camera fleet',
+    );
   }
 
-  /** Stops watching the file, then every camera at once. Idempotent. */
+  /** Stops watching the file, then every camera at once, and gives their leases up for another process. Idempotent. */
   async stop(): Promise<void> {
     this.stopped = true;
     this.watch.close();
+    clearInterval(this.leaseTimer);
     clearInterval(this.report);
     await this.applying;
-    await Promise.all([...this.running].map(([id, run]) => this.stopCamera(id, run, 'shutting down')));
+    await Promise.all([...this.running].map(([id, run]) => this.stopCamera(id, run, 'shutting down', true)));
   }
 }

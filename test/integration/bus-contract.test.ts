@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import pino from 'pino';
-import type { FrameBus } from '../../bus/bus.js';
+import type { CameraLeases, FrameBus } from '../../bus/bus.js';
 import { channels } from '../../bus/channels.js';
 import type { Frame } from '../../bus/frame.js';
 import { MemoryBus } from '../../bus/memory-bus.js';
@@ -18,7 +18,7 @@ function frame(camera: string, seq: number): Frame {
 }
 
 interface Harness {
-  bus: FrameBus;
+  bus: FrameBus & CameraLeases;
   /** Puts raw bytes on a camera's channel, as a foreign or broken publisher would. */
   injectRaw(camera: string, message: Buffer): Promise<void>;
   /** Lets in-flight messages arrive. */
@@ -175,6 +175,18 @@ function contract(name: string, make: () => Promise<Harness>): void {
       await stop();
       await unsubscribe();
       assert.equal(await h.bus.watchers('g'), 0);
+    });
+
+    test('a camera lease has one holder: renewed by it, refused to others, free once released or run out', async () => {
+      assert.equal(await h.bus.holdLease('l', 'p1', 300), true, 'free: taken');
+      assert.equal(await h.bus.holdLease('l', 'p2', 300), false, 'held by p1');
+      assert.equal(await h.bus.holdLease('l', 'p1', 300), true, 'renewed by its holder');
+      await h.bus.releaseLease('l', 'p2');
+      assert.equal(await h.bus.holdLease('l', 'p2', 300), false, 'only the holder can release it');
+      await h.bus.releaseLease('l', 'p1');
+      assert.equal(await h.bus.holdLease('l', 'p2', 300), true, 'released: taken by another');
+      await sleep(400);
+      assert.equal(await h.bus.holdLease('l', 'p1', 300), true, 'not renewed in time: free again');
     });
 
     test('close is idempotent and the bus is no longer ready', async () => {

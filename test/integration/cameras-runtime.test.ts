@@ -123,7 +123,7 @@ describe('cameras added, changed and removed at run time', () => {
     await waitFor('three refusals logged', () => refusals().length >= 3, 3000);
     const byEntry = new Map(refusals().map((l) => [l.entry, l]));
     assert.equal(byEntry.get('camera b')?.field, 'width');
-    assert.match(String(byEntry.get('camera b')?.msg), /camera b: width must be a whole number .*keeps running with its previous settings/);
+    assert.match(String(byEntry.get('camera b')?.msg), /camera b: width must be a whole number .*keeps its previous settings/);
     assert.equal(byEntry.get('camera d')?.field, 'fps');
     assert.match(String(byEntry.get('camera d')?.msg), /camera d: fps must be a whole number/);
     assert.equal(byEntry.get('camera e')?.field, 'source');
