@@ -65,6 +65,10 @@ export interface CameraLeases {
   holdLease(camera: string, owner: string, ttlMs: number): Promise<boolean>;
   /** Gives the lease up, only if `owner` holds it. */
   releaseLease(camera: string, owner: string): Promise<void>;
+  /** Says `owner` is alive for ttlMs more (by the server's clock); resolves with every owner alive now, sorted. */
+  registerCapture(owner: string, ttlMs: number): Promise<string[]>;
+  /** `owner` is gone (a clean stop). */
+  unregisterCapture(owner: string): Promise<void>;
 }
 
 export function newStats(): BusStats {

@@ -18,6 +18,8 @@ export const channels = {
   wake: (camera: string): string => `camfan:{${camera}}:wake`,
   /** The id of the capture process that captures the camera, while it renews it (bus.ts CameraLeases). */
   lease: (camera: string): string => `camfan:{${camera}}:lease`,
+  /** Sorted set: the capture processes sharing cameras by lease, each scored with the time its registration ends. */
+  captures: 'camfan:captures',
   /** Hash: camera id -> CameraInfo JSON, refreshed by each capture about once a second. */
   cameras: 'camfan:cameras',
 } as const;

@@ -14,6 +14,7 @@ export class MemoryBus implements FrameBus, CameraLeases {
   private readonly infos = new Map<string, string>();
   private readonly wakeHandlers = new Map<string, Set<(rendition: Rendition) => void>>();
   private readonly leases = new Map<string, { owner: string; expiresAt: number }>();
+  private readonly captures = new Map<string, number>();
   private closed = false;
 
   async publish(frame: Frame, latestTtlMs: number, rendition: Rendition = null): Promise<void> {
@@ -95,6 +96,17 @@ export class MemoryBus implements FrameBus, CameraLeases {
 
   async releaseLease(camera: string, owner: string): Promise<void> {
     if (this.leases.get(camera)?.owner === owner) this.leases.delete(camera);
+  }
+
+  async registerCapture(owner: string, ttlMs: number): Promise<string[]> {
+    const now = Date.now();
+    this.captures.set(owner, now + ttlMs);
+    for (const [o, until] of this.captures) if (until <= now) this.captures.delete(o);
+    return [...this.captures.keys()].sort();
+  }
+
+  async unregisterCapture(owner: string): Promise<void> {
+    this.captures.delete(owner);
   }
 
   isReady(): boolean {

@@ -29,6 +29,12 @@ const HOLD_LEASE = `local v = redis.call('get', KEYS[1])
 if v == false then redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end
 if v == ARGV[1] then redis.call('pexpire', KEYS[1], ARGV[2]) return 1 end
 return 0`;
+/** The server's clock for everyone: capture hosts whose clocks differ still agree on who is alive. */
+const REGISTER_CAPTURE = `local t = redis.call('time')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('zadd', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+redis.call('zremrangebyscore', KEYS[1], '-inf', now)
+return redis.call('zrange', KEYS[1], 0, -1)`;
 const RELEASE_LEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then redis.call('del', KEYS[1]) end return 0`;
 
 export class RedisBus implements FrameBus, CameraLeases {
@@ -184,6 +190,15 @@ export class RedisBus implements FrameBus, CameraLeases {
 
   async releaseLease(camera: string, owner: string): Promise<void> {
     await this.commands.eval(RELEASE_LEASE, 1, channels.lease(camera), owner);
+  }
+
+  async registerCapture(owner: string, ttlMs: number): Promise<string[]> {
+    const owners = (await this.commands.eval(REGISTER_CAPTURE, 1, channels.captures, owner, String(ttlMs))) as string[];
+    return [...owners].sort();
+  }
+
+  async unregisterCapture(owner: string): Promise<void> {
+    await this.commands.zrem(channels.captures, owner);
   }
 
   async latest(camera: string, rendition: Rendition = null): Promise<Frame | null> {

@@ -9,6 +9,10 @@
  * that holds its lease (bus.ts CameraLeases), renewed every quarter of CAMERA_LEASE_MS. A process that
  * dies stops renewing, and another takes its cameras once their leases run out; one that stops cleanly
  * gives them up at once. Renewals run on their own clock, never behind a camera that takes its time to stop.
+ * The processes alive register in Redis and spread the cameras between them (spread.ts): a camera's own
+ * process asks for its lease at once, any other only after the camera has gone a whole lease unclaimed;
+ * a camera running away from home is handed back, a few per tick, once the list of processes has settled
+ * and the camera has run here two leases (never to a process that just died).
  *
  * A refused entry (entries.ts) is logged once, naming the entry and the field, and counted; the rest of
  * the list is applied. If the refused entry names a camera that is running, that camera keeps running with
@@ -22,6 +26,7 @@ import type { Logger } from '../../lib/log.js';
 import { CameraRunner, type CameraConfig } from '../camera.js';
 import { describeSpec } from '../source/kinds/describe.js';
 import { parseCameraList, type CameraEntry, type Refusal } from './entries.js';
+import { Spread } from './spread.js';
 import { FileWatch } from './watch.js';
 
 export interface CameraFleetOptions {
@@ -36,6 +41,7 @@ export interface CameraFleetOptions {
 interface Running {
   key: string;
   runner: CameraRunner;
+  since: number;
 }
 
 export class CameraFleet {
@@ -50,6 +56,9 @@ export class CameraFleet {
   private readonly running = new Map<string, Running>();
   /** Cameras being started, restarted or stopped: the lease clock leaves them alone meanwhile. */
   private readonly busy = new Set<string>();
+  /** Since when a wanted camera has not run here: a process not its home waits a lease before asking. */
+  private readonly freeSince = new Map<string, number>();
+  private readonly spread: Spread;
   private readonly watch: FileWatch;
   private refusedNow = new Set<string>();
   private lastFileError = '';
@@ -62,6 +71,7 @@ export class CameraFleet {
   private readonly report: NodeJS.Timeout;
 
   constructor(private readonly o: CameraFleetOptions) {
+    this.spread = new Spread(this.owner);
     this.watch = new FileWatch({
       file: o.file,
       onText: (text) => {
@@ -77,7 +87,10 @@ export class CameraFleet {
 
   start(): void {
     this.o.log.info({ owner: this.owner, leaseMs: this.o.leaseMs }, 'cameras are taken by lease: one capture process per camera');
-    this.watch.start();
+    // Registered first, so that the first list read already spreads over the processes alive.
+    void this.register().finally(() => {
+      if (!this.stopped) this.watch.start();
+    });
   }
 
   /** The ids of the cameras running here now. */
@@ -117,7 +130,8 @@ export class CameraFleet {
       else if (next.key !== run.key)
         changes.push(this.whileBusy(id, () => this.stopCamera(id, run, 'changed in CAMERAS_FILE', false).then(() => this.startCamera(next))));
     }
-    for (const entry of wanted.values()) if (!this.running.has(entry.id)) changes.push(this.tryStart(entry.id));
+    for (const id of this.freeSince.keys()) if (!wanted.has(id)) this.freeSince.delete(id);
+    for (const entry of wanted.values()) if (!this.running.has(entry.id) && this.mayAsk(entry.id)) changes.push(this.tryStart(entry.id));
     // Side by side: a source process that takes its 1.5 s to stop holds up no other camera.
     await Promise.all(changes);
   }
@@ -146,14 +160,33 @@ export class CameraFleet {
     }
   }
 
+  /** Its home process asks at once; another once the camera has not run here for a whole lease. */
+  private mayAsk(id: string): boolean {
+    if (this.spread.isMine(id)) return true;
+    const since = this.freeSince.get(id) ?? Date.now();
+    this.freeSince.set(id, since);
+    return Date.now() - since >= this.o.leaseMs;
+  }
+
+  private async register(): Promise<void> {
+    try {
+      this.spread.update(await this.o.bus.registerCapture(this.owner, this.o.leaseMs));
+    } catch (err) {
+      // Meanwhile the leases decide alone: still one process per camera, only not spread.
+      if (this.o.bus.isReady()) this.o.log.warn({ err: (err as Error).message }, 'cannot register among the capture processes in Redis');
+    }
+  }
+
   /** Starts the camera if it is still wanted, not running and its lease is ours. */
   private tryStart(id: string): Promise<void> {
     if (this.busy.has(id) || this.running.has(id)) return Promise.resolve();
     return this.whileBusy(id, async () => {
       if (!(await this.lease(id))) return;
       const entry = this.wanted.get(id);
-      if (entry && !this.stopped && !this.running.has(id)) this.startCamera(entry);
-      else await this.o.bus.releaseLease(id, this.owner).catch(() => undefined);
+      if (entry && !this.stopped && !this.running.has(id)) {
+        this.freeSince.delete(id);
+        this.startCamera(entry);
+      } else await this.o.bus.releaseLease(id, this.owner).catch(() => undefined);
     });
   }
 
@@ -179,17 +212,31 @@ export class CameraFleet {
     if (this.ticking || this.stopped) return;
     this.ticking = true;
     try {
+      await this.register();
       const renewals = [...this.running].map(async ([id, run]) => {
         if (this.busy.has(id)) return;
         // null (Redis did not answer): keep capturing; a publish fails anyway while Redis is away.
         if ((await this.lease(id)) === false && this.running.get(id) === run && !this.busy.has(id))
           await this.whileBusy(id, () => this.stopCamera(id, run, 'another capture process holds its lease', false));
       });
-      const starts = [...this.wanted.keys()].filter((id) => !this.running.has(id)).map((id) => this.tryStart(id));
-      await Promise.all([...renewals, ...starts]);
+      const starts = [...this.wanted.keys()].filter((id) => !this.running.has(id) && this.mayAsk(id)).map((id) => this.tryStart(id));
+      await Promise.all([...renewals, ...starts, ...this.handBack()]);
     } finally {
       this.ticking = false;
     }
+  }
+
+  /** Stops and releases a few cameras whose home is another process, for it to take at its next tick. */
+  private handBack(): Promise<void>[] {
+    if (!this.spread.settled || this.spread.size < 2) return [];
+    const now = Date.now();
+    const away = [...this.running].filter(([id, run]) => !this.busy.has(id) && now - run.since >= 2 * this.o.leaseMs && !this.spread.isMine(id));
+    return away.slice(0, Math.max(1, Math.ceil(this.running.size / 10))).map(([id, run]) =>
+      this.whileBusy(id, async () => {
+        await this.stopCamera(id, run, `handed to the capture process it belongs to (${this.spread.home(id)})`, true);
+        this.freeSince.set(id, Date.now());
+      }),
+    );
   }
 
   private startCamera(entry: CameraEntry): void {
@@ -199,7 +246,7 @@ export class CameraFleet {
     const size = c.width === 'source' && c.height === 'source' ? 'source' : `${c.width}x${c.height}`;
     log.info({ source: describeSpec(entry.spec), size, fps: c.fps, passthrough: c.passthrough }, 'starting camera');
     const runner = new CameraRunner(entry.config, entry.spec, this.o.bus, log);
-    this.running.set(entry.id, { key: entry.key, runner });
+    this.running.set(entry.id, { key: entry.key, runner, since: Date.now() });
     runner.start();
   }
 
@@ -225,5 +272,6 @@ export class CameraFleet {
     clearInterval(this.report);
     await this.applying;
     await Promise.all([...this.running].map(([id, run]) => this.stopCamera(id, run, 'shutting down', true)));
+    await this.o.bus.unregisterCapture(this.owner).catch(() => undefined);
   }
 }

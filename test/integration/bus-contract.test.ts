@@ -189,6 +189,16 @@ function contract(name: string, make: () => Promise<Harness>): void {
       assert.equal(await h.bus.holdLease('l', 'p1', 300), true, 'not renewed in time: free again');
     });
 
+    test('capture processes register for a while, are listed sorted until then, and leave', async () => {
+      assert.deepEqual(await h.bus.registerCapture('q2', 300), ['q2']);
+      assert.deepEqual(await h.bus.registerCapture('q1', 1500), ['q1', 'q2']);
+      await sleep(400);
+      assert.deepEqual(await h.bus.registerCapture('q1', 1500), ['q1'], 'q2 did not renew: gone');
+      await h.bus.unregisterCapture('q1');
+      assert.deepEqual(await h.bus.registerCapture('q3', 300), ['q3']);
+      await h.bus.unregisterCapture('q3');
+    });
+
     test('close is idempotent and the bus is no longer ready', async () => {
       const extra = await make();
       assert.equal(await waitFor('ready', () => extra.bus.isReady(), 3000), true);

@@ -1,6 +1,6 @@
 /**
  * Two capture processes carry the same CAMERAS_FILE against one Redis: each camera is captured by exactly
- * one of them (the holder of its lease), and when one is killed (SIGKILL: no clean hand-over) the other
+ * one of them (the holder of its lease), the cameras are spread over both, and when one is killed (SIGKILL: no clean hand-over) the other
  * takes its cameras and their viewers get frames again within 5 s. Real redis-server, captures, gateway,
  * viewers; the cameras are HTTP MJPEG streams served by the test (passed through).
  */
@@ -15,7 +15,7 @@ import { makeJpegs, startCamera, type FakeCamera } from '../helpers/mjpeg-camera
 import { withStack } from '../helpers/stack.js';
 
 const isLive = (p: Part): boolean => !p.jpeg.toString('latin1', 6, 120).includes(' nosignal');
-const IDS = ['n1', 'n2', 'n3', 'n4', 'n5', 'n6'];
+const IDS = Array.from({ length: 12 }, (_, i) => `n${String(i + 1).padStart(2, '0')}`);
 
 describe('cameras shared by lease between capture processes', () => {
   let camera: FakeCamera;
@@ -59,9 +59,32 @@ describe('cameras shared by lease between capture processes', () => {
       CAMERA_LEASE_MS: '2000',
     };
     // Both at once: they race for the leases.
+    const started = Date.now();
     captures.push(startCapture(env), startCapture(env));
     stack.captures.push(...captures);
     await Promise.all(IDS.map((id) => waitForFrames(stack.redis, id)));
+    // Both alive: each camera goes to its home process (those taken by the other in the first race are handed back).
+    let last = '';
+    let steadySince = Date.now();
+    await waitFor(
+      'the cameras spread over both processes, and staying put for 2 s',
+      () => {
+        const [a, b] = captures.map(carried) as [Set<string>, Set<string>];
+        const now = `${[...a].sort()}|${[...b].sort()}`;
+        if (now !== last) [last, steadySince] = [now, Date.now()];
+        return a.size > 0 && b.size > 0 && a.size + b.size === IDS.length && Date.now() - steadySince >= 2000;
+      },
+      20000,
+      100,
+    );
+    const handed = captures.map(
+      (p) =>
+        p
+          .output()
+          .split('\n')
+          .filter((l) => l.includes('handed to the capture process')).length,
+    );
+    console.log(`# spread settled ${steadySince - started} ms after the start; cameras handed back: ${handed.join(' and ')}`);
     for (const id of IDS) viewers.set(id, openStream(`${stack.gateway.base}/stream/${id}`));
     await waitFor('every viewer streaming', () => [...viewers.values()].every((v) => v.parts.filter(isLive).length >= 3), 8000);
   });
@@ -71,7 +94,7 @@ describe('cameras shared by lease between capture processes', () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  test('each camera is captured by exactly one process, the holder of its lease', async () => {
+  test('each camera is captured by exactly one process, the holder of its lease, and both carry some', async () => {
     // Two lease periods: long enough for a second holder to show up if the leases let one in.
     await new Promise((r) => setTimeout(r, 4000));
     const [a, b] = captures.map(carried) as [Set<string>, Set<string>];

@@ -89,7 +89,7 @@ describe('Redis ACL users (deploy/redis-acl.conf)', () => {
     for (const p of [capture, gateway]) assert.doesNotMatch(p.output(), /NOPERM|NOAUTH|WRONGPASS/);
   });
 
-  test("a capture takes, renews and gives up its cameras' leases as its user (CAMERAS_FILE)", async () => {
+  test("a capture takes, renews and gives up its cameras' leases and registers as its user (CAMERAS_FILE)", async () => {
     const bus = new RedisBus({ target: { kind: 'standalone', url: url('camfan-capture', CAPTURE_PASSWORD) }, log: createLogger('capture', 'silent') });
     try {
       await waitFor('the bus connected', () => bus.isReady(), 5000);
@@ -98,6 +98,8 @@ describe('Redis ACL users (deploy/redis-acl.conf)', () => {
       assert.equal(await bus.holdLease('door', 'other', 2000), false, 'held');
       await bus.releaseLease('door', 'me');
       assert.equal(await bus.holdLease('door', 'other', 2000), true, 'released');
+      assert.deepEqual(await bus.registerCapture('me', 2000), ['me'], 'registered among the capture processes');
+      await bus.unregisterCapture('me');
     } finally {
       await bus.close();
     }
