@@ -9,9 +9,11 @@
  *   process. host:port may itself be a replica (a second tier of the tree).
  * - camfan-capture-<camera>: one capture per camera of CAMERAS (see scripts/cameras.js), or the one camera CAMERA_ID on
  *   CAPTURE_SOURCE, fork mode.
- * - camfan-capture: with CAMERAS_FILE instead, one capture process that carries every camera of the file and watches
- *   it: an entry added, changed or removed starts, restarts or stops that camera alone (capture/cameras/fleet.ts), with
- *   no pm2 command. The file is checked here first, so npm start refuses a bad one as it always did.
+ * - camfan-capture: with CAMERAS_FILE instead, CAPTURE_INSTANCES (default 1) capture processes that carry the cameras of
+ *   the file between them (a lease per camera in Redis: each camera captured once, a dead process's cameras taken over)
+ *   and watch it: an entry added, changed or removed starts, restarts or stops that camera alone
+ *   (capture/cameras/fleet.ts), with no pm2 command. The file is checked here first, so npm start refuses a bad one as
+ *   it always did.
  * - camfan-gateway: GATEWAY_INSTANCES processes (default: the number of cores) in fork mode, all on PORT.
  *   uWebSockets.js listens with SO_REUSEPORT, so the kernel spreads connections over them; pm2's
  *   cluster mode would not help uWS. Each process says 'ready' once it listens (wait_ready).
@@ -108,7 +110,7 @@ if (env.CAMERAS_FILE) {
     ...common,
     name: 'camfan-capture',
     script: path.join(__dirname, 'dist/capture/main.js'),
-    instances: 1,
+    instances: Number(env.CAPTURE_INSTANCES || 1),
     wait_ready: true,
     listen_timeout: 15000,
     // Every camera of the file lives in this one process: a restart for memory would take them all off the air,
