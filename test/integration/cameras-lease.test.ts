@@ -11,7 +11,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { openStream, type Part, type StreamClient } from '../../harness/mjpeg-client.js';
 import { startCapture, waitFor, waitForFrames, type Proc } from '../../harness/procs.js';
-import { makeJpegs, startCamera, type FakeCamera } from '../helpers/mjpeg-camera.js';
+import { makeJpegs, startCamera, type FakeCamera } from '../../harness/mjpeg-camera.js';
 import { withStack } from '../helpers/stack.js';
 
 const isLive = (p: Part): boolean => !p.jpeg.toString('latin1', 6, 120).includes(' nosignal');

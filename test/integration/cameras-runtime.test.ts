@@ -1,7 +1,7 @@
 /**
  * Cameras changed at run time: one capture process carries the cameras of a CAMERAS_FILE and follows its
  * edits. Real parts: redis-server, the capture and a gateway as processes, HTTP MJPEG cameras served by
- * test/helpers/mjpeg-camera.ts (passed through: no source process), viewers reading the gateway's streams.
+ * harness/mjpeg-camera.ts (passed through: no source process), viewers reading the gateway's streams.
  * Adding, changing, removing an entry and writing invalid ones touch only the camera named, while the
  * viewers of the others never wait more than 200 ms for a frame. Last, an OpenCV camera (the test pattern)
  * in the same process: its source process killed, it is replaced and the other cameras go on.
@@ -14,7 +14,7 @@ import { after, before, describe, test } from 'node:test';
 import type { CameraInfo } from '../../bus/bus.js';
 import { fetchJson, openStream, type Part, type StreamClient } from '../../harness/mjpeg-client.js';
 import { childPids, startCapture, waitFor, waitForFrames, type Proc } from '../../harness/procs.js';
-import { makeJpegs, startCamera, type FakeCamera } from '../helpers/mjpeg-camera.js';
+import { makeJpegs, startCamera, type FakeCamera } from '../../harness/mjpeg-camera.js';
 import { withStack } from '../helpers/stack.js';
 
 const isLive = (p: Part): boolean => !p.jpeg.toString('latin1', 6, 120).includes(' nosignal');
