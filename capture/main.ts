@@ -48,11 +48,18 @@ function main(): void {
       await bus.close();
     },
   });
-  run.start();
-  bus.connected(config.redisStartupTimeoutMs).catch((err: Error) => {
+  const connected = bus.connected(config.redisStartupTimeoutMs);
+  connected.catch((err: Error) => {
     log.fatal(err.message);
     shutdown('Redis unreachable', 2);
   });
+  // A fleet asks Redis for its cameras' leases first: it starts once Redis answers. One camera starts at once.
+  if (camerasFile)
+    connected.then(
+      () => run.start(),
+      () => undefined,
+    );
+  else run.start();
   process.send?.('ready');
 }
 

@@ -67,10 +67,13 @@ export class CameraFleet {
   private applying: Promise<void> = Promise.resolve();
   private ticking = false;
   private stopped = false;
+  /** Leases renewed, free cameras asked for and the processes alive read this often: a quarter lease. */
+  private readonly tickMs: number;
   private readonly leaseTimer: NodeJS.Timeout;
   private readonly report: NodeJS.Timeout;
 
   constructor(private readonly o: CameraFleetOptions) {
+    this.tickMs = Math.max(100, Math.floor(o.leaseMs / 4));
     this.spread = new Spread(this.owner);
     this.watch = new FileWatch({
       file: o.file,
@@ -79,7 +82,7 @@ export class CameraFleet {
       },
       onError: (err) => this.fileError(`cannot read CAMERAS_FILE ${o.file}: ${err.message}`),
     });
-    this.leaseTimer = setInterval(() => void this.tick(), Math.max(100, Math.floor(o.leaseMs / 4)));
+    this.leaseTimer = setInterval(() => void this.tick(), this.tickMs);
     this.leaseTimer.unref();
     this.report = setInterval(() => this.logStats(), 10_000);
     this.report.unref();
@@ -87,15 +90,14 @@ export class CameraFleet {
 
   start(): void {
     this.o.log.info({ owner: this.owner, leaseMs: this.o.leaseMs }, 'cameras are taken by lease: one capture process per camera');
-    // Registered first, so that the first list read already spreads over the processes alive.
-    void this.register().finally(() => {
+    // Registered first, and read again a tick later, so that processes started together (pm2 instances) see
+    // each other before the first list is read: each then takes its own cameras, with none to hand back.
+    void (async () => {
+      await this.register();
+      await new Promise((resolve) => setTimeout(resolve, this.tickMs));
+      await this.register();
       if (!this.stopped) this.watch.start();
-    });
-  }
-
-  /** The ids of the cameras running here now. */
-  cameras(): string[] {
-    return [...this.running.keys()];
+    })();
   }
 
   private fileError(message: string): void {

@@ -1,8 +1,9 @@
 /**
  * Two capture processes carry the same CAMERAS_FILE against one Redis: each camera is captured by exactly
- * one of them (the holder of its lease), the cameras are spread over both, and when one is killed (SIGKILL: no clean hand-over) the other
- * takes its cameras and their viewers get frames again within 5 s. Real redis-server, captures, gateway,
- * viewers; the cameras are HTTP MJPEG streams served by the test (passed through).
+ * one of them (the holder of its lease), the cameras are spread over both, and when one is killed (SIGKILL:
+ * no clean hand-over) the other takes its cameras and their viewers get frames again within 5 s; a process
+ * started later is handed its share. Real redis-server, captures, gateway, viewers; the cameras are HTTP
+ * MJPEG streams served by the test (passed through).
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,6 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import { openStream, type Part, type StreamClient } from '../../harness/mjpeg-client.js';
 import { startCapture, waitFor, waitForFrames, type Proc } from '../../harness/procs.js';
 import { makeJpegs, startCamera, type FakeCamera } from '../../harness/mjpeg-camera.js';
+import { Spread } from '../../capture/cameras/spread.js';
 import { withStack } from '../helpers/stack.js';
 
 const isLive = (p: Part): boolean => !p.jpeg.toString('latin1', 6, 120).includes(' nosignal');
@@ -21,6 +23,8 @@ describe('cameras shared by lease between capture processes', () => {
   let camera: FakeCamera;
   let dir: string;
   const captures: Proc[] = [];
+  let env: Record<string, string>;
+  let survivor: Proc;
   const viewers = new Map<string, StreamClient>();
   const stack = withStack(() => ({ gateways: [{ LIVE_TIMEOUT_MS: '1000' }] }));
 
@@ -49,7 +53,7 @@ describe('cameras shared by lease between capture processes', () => {
     dir = mkdtempSync(path.join(tmpdir(), 'camfan-cameras-lease-'));
     const file = path.join(dir, 'cameras.json');
     writeFileSync(file, JSON.stringify(IDS.map((id) => ({ id, source: `http://127.0.0.1:${camera.port}/${id}` }))));
-    const env = {
+    env = {
       REDIS_URL: stack.redis.url,
       CAMERAS_FILE: file,
       CAPTURE_WIDTH: 'source',
@@ -140,5 +144,34 @@ describe('cameras shared by lease between capture processes', () => {
     console.log(`# ${taken.length} camera(s) taken over; frames again after ${back.map((ms) => ms.toFixed(0)).join(', ')} ms`);
     for (const ms of back) assert.ok(ms < 5000, `frames again after ${ms.toFixed(0)} ms`);
     assert.deepEqual([...carried(captures[1 - victim]!)].sort(), IDS, 'the survivor carries every camera');
+    survivor = captures[1 - victim]!;
+  });
+
+  test('a process started later gets its share: the one that carries every camera hands those cameras back', async () => {
+    const late = startCapture(env);
+    stack.captures.push(late);
+    const t0 = Date.now();
+    // Where every camera belongs, computed as the processes compute it, from the ids they log.
+    const owner = (p: Proc): string => (/"owner":"([^"]+)"/.exec(p.output()) ?? [])[1] ?? '';
+    await waitFor('the newcomer registered', () => owner(late), 5000);
+    const spread = new Spread(owner(survivor));
+    spread.update([owner(survivor), owner(late)].sort());
+    const homes = IDS.filter((id) => spread.home(id) === owner(late));
+    await waitFor(
+      `the newcomer carrying the ${homes.length} cameras that belong to it, and the survivor the others`,
+      () => {
+        const [a, b] = [carried(survivor), carried(late)];
+        return [...b].sort().join() === homes.join() && a.size + b.size === IDS.length && [...a].every((id) => !b.has(id));
+      },
+      20000,
+      100,
+    );
+    const handed = survivor
+      .output()
+      .split('\n')
+      .filter((l) => l.includes('handed to the capture process')).length;
+    console.log(`# newcomer: ${carried(late).size} cameras after ${Date.now() - t0} ms (${handed} handed back)`);
+    assert.equal(handed, homes.length, 'each of them handed back once');
+    await waitFor('every camera live again', () => Promise.all(IDS.map((id) => waitForFrames(stack.redis, id, 3000))).then(() => true), 8000);
   });
 });
