@@ -69,6 +69,8 @@ export interface CameraLeases {
   registerCapture(owner: string, ttlMs: number): Promise<string[]>;
   /** `owner` is gone (a clean stop). */
   unregisterCapture(owner: string): Promise<void>;
+  /** A camera taken off the list: its entry leaves the camera list (gateways keep it for CAMERA_GONE_MS). */
+  retireCamera(camera: string): Promise<void>;
 }
 
 export function newStats(): BusStats {

@@ -109,6 +109,10 @@ export class MemoryBus implements FrameBus, CameraLeases {
     this.captures.delete(owner);
   }
 
+  async retireCamera(camera: string): Promise<void> {
+    this.infos.delete(camera);
+  }
+
   isReady(): boolean {
     return !this.closed;
   }

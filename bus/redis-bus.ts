@@ -201,6 +201,10 @@ export class RedisBus implements FrameBus, CameraLeases {
     await this.commands.zrem(channels.captures, owner);
   }
 
+  async retireCamera(camera: string): Promise<void> {
+    await this.commands.hdel(channels.cameras, camera);
+  }
+
   async latest(camera: string, rendition: Rendition = null): Promise<Frame | null> {
     const message = await (this.tree?.commands ?? this.commands).getBuffer(channels.latest(camera, rendition));
     if (!message) return null;

@@ -128,7 +128,14 @@ export class CameraFleet {
     const changes: Promise<void>[] = [];
     for (const [id, run] of this.running) {
       const next = wanted.get(id);
-      if (next === undefined) changes.push(this.whileBusy(id, () => this.stopCamera(id, run, 'removed from CAMERAS_FILE', true)));
+      if (next === undefined)
+        changes.push(
+          this.whileBusy(id, async () => {
+            await this.stopCamera(id, run, 'removed from CAMERAS_FILE', true);
+            // After its last announcement (one connection, in order): the camera list does not keep it forever.
+            await this.o.bus.retireCamera(id).catch(() => undefined);
+          }),
+        );
       else if (next.key !== run.key)
         changes.push(this.whileBusy(id, () => this.stopCamera(id, run, 'changed in CAMERAS_FILE', false).then(() => this.startCamera(next))));
     }

@@ -189,6 +189,26 @@ function contract(name: string, make: () => Promise<Harness>): void {
       assert.equal(await h.bus.holdLease('l', 'p1', 300), true, 'not renewed in time: free again');
     });
 
+    test('a retired camera leaves the camera list', async () => {
+      const info = {
+        camera: 'r',
+        source: 'test pattern',
+        width: 4,
+        height: 3,
+        targetFps: 30,
+        fps: 0,
+        lastFrameAt: 0,
+        lastFrameBytes: 0,
+        idle: false,
+        encodeMsP50: null,
+        updatedAt: 1,
+      };
+      await h.bus.announce(info);
+      assert.ok((await h.bus.cameras()).some((c) => c.camera === 'r'));
+      await h.bus.retireCamera('r');
+      assert.ok(!(await h.bus.cameras()).some((c) => c.camera === 'r'));
+    });
+
     test('capture processes register for a while, are listed sorted until then, and leave', async () => {
       assert.deepEqual(await h.bus.registerCapture('q2', 300), ['q2']);
       assert.deepEqual(await h.bus.registerCapture('q1', 1500), ['q1', 'q2']);

@@ -147,6 +147,13 @@ describe('cameras added, changed and removed at run time', () => {
     await waitFor('c offline at the gateway', async () => (await listed('c'))?.live === false, 4000);
     console.log(`# removed camera: offline at the gateway ${Date.now() - t0} ms after the file was written`);
     assert.equal(stopsOf('c'), 2, 'c stopped (its restart, then its removal)');
+    const r = stack.redis.client();
+    try {
+      await waitFor('c out of the camera list in Redis', async () => (await r.hexists('camfan:cameras', 'c')) === 0, 2000);
+      assert.equal(await r.hexists('camfan:cameras', 'a'), 1);
+    } finally {
+      r.disconnect();
+    }
     assert.equal(stopsOf('a') + stopsOf('b'), 0, 'a and b never stopped');
   });
 

@@ -100,6 +100,7 @@ describe('Redis ACL users (deploy/redis-acl.conf)', () => {
       assert.equal(await bus.holdLease('door', 'other', 2000), true, 'released');
       assert.deepEqual(await bus.registerCapture('me', 2000), ['me'], 'registered among the capture processes');
       await bus.unregisterCapture('me');
+      await bus.retireCamera('door');
     } finally {
       await bus.close();
     }
