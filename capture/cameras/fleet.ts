@@ -56,6 +56,8 @@ export class CameraFleet {
   private readonly running = new Map<string, Running>();
   /** Cameras being started, restarted or stopped: the lease clock leaves them alone meanwhile. */
   private readonly busy = new Set<string>();
+  /** Their starts and stops, for stop() to wait for. */
+  private readonly inFlight = new Set<Promise<void>>();
   /** Since when a wanted camera has not run here: a process not its home waits a lease before asking. */
   private readonly freeSince = new Map<string, number>();
   private readonly spread: Spread;
@@ -160,13 +162,14 @@ export class CameraFleet {
     this.refusedNow = now;
   }
 
-  private async whileBusy(id: string, work: () => Promise<void>): Promise<void> {
+  private whileBusy(id: string, work: () => Promise<void>): Promise<void> {
     this.busy.add(id);
-    try {
-      await work();
-    } finally {
+    const done = work().finally(() => {
       this.busy.delete(id);
-    }
+      this.inFlight.delete(done);
+    });
+    this.inFlight.add(done);
+    return done;
   }
 
   /** Its home process asks at once; another once the camera has not run here for a whole lease. */
@@ -199,7 +202,7 @@ export class CameraFleet {
     });
   }
 
-  /** Holds the camera's lease; false when another process holds it or Redis cannot say (then nothing changes). */
+  /** Holds the camera's lease: true, ours; false, another process holds it; null, Redis did not answer. */
   private async lease(id: string): Promise<boolean | null> {
     try {
       const ok = await this.o.bus.holdLease(id, this.owner, this.o.leaseMs);
@@ -225,27 +228,28 @@ export class CameraFleet {
       const renewals = [...this.running].map(async ([id, run]) => {
         if (this.busy.has(id)) return;
         // null (Redis did not answer): keep capturing; a publish fails anyway while Redis is away.
+        // Not awaited: the next tick's renewals must not wait for a source process to stop (up to 1.5 s).
         if ((await this.lease(id)) === false && this.running.get(id) === run && !this.busy.has(id))
-          await this.whileBusy(id, () => this.stopCamera(id, run, 'another capture process holds its lease', false));
+          void this.whileBusy(id, () => this.stopCamera(id, run, 'another capture process holds its lease', false));
       });
       const starts = [...this.wanted.keys()].filter((id) => !this.running.has(id) && this.mayAsk(id)).map((id) => this.tryStart(id));
-      await Promise.all([...renewals, ...starts, ...this.handBack()]);
+      this.handBack();
+      await Promise.all([...renewals, ...starts]);
     } finally {
       this.ticking = false;
     }
   }
 
-  /** Stops and releases a few cameras whose home is another process, for it to take at its next tick. */
-  private handBack(): Promise<void>[] {
-    if (!this.spread.settled || this.spread.size < 2) return [];
+  /** Stops and releases a few cameras whose home is another process, for it to take at its next tick (not awaited, as above). */
+  private handBack(): void {
+    if (!this.spread.settled || this.spread.size < 2) return;
     const now = Date.now();
     const away = [...this.running].filter(([id, run]) => !this.busy.has(id) && now - run.since >= 2 * this.o.leaseMs && !this.spread.isMine(id));
-    return away.slice(0, Math.max(1, Math.ceil(this.running.size / 10))).map(([id, run]) =>
-      this.whileBusy(id, async () => {
+    for (const [id, run] of away.slice(0, Math.max(1, Math.ceil(this.running.size / 10))))
+      void this.whileBusy(id, async () => {
         await this.stopCamera(id, run, `handed to the capture process it belongs to (${this.spread.home(id)})`, true);
         this.freeSince.set(id, Date.now());
-      }),
-    );
+      });
   }
 
   private startCamera(entry: CameraEntry): void {
@@ -280,6 +284,7 @@ export class CameraFleet {
     clearInterval(this.leaseTimer);
     clearInterval(this.report);
     await this.applying;
+    await Promise.all([...this.inFlight].map((p) => p.catch(() => undefined)));
     await Promise.all([...this.running].map(([id, run]) => this.stopCamera(id, run, 'shutting down', true)));
     await this.o.bus.unregisterCapture(this.owner).catch(() => undefined);
   }
