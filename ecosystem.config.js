@@ -7,7 +7,13 @@
  *   6380, bound to REDIS_REPLICA_BIND, default 127.0.0.1). The gateways read frames from it (REDIS_SUBSCRIBE_URL) and write
  *   to REDIS_URL (default: redis://REDIS_REPLICA_OF): the primary sends each frame once per host, not once per gateway
  *   process. host:port may itself be a replica (a second tier of the tree).
- * - camfan-capture-<camera>: one capture per camera (CAMERAS / CAMERAS_FILE, see scripts/cameras.js), fork mode.
+ * - camfan-capture-<camera>: one capture per camera of CAMERAS (see scripts/cameras.js), or the one camera CAMERA_ID on
+ *   CAPTURE_SOURCE, fork mode.
+ * - camfan-capture: with CAMERAS_FILE instead, CAPTURE_INSTANCES (default 1) capture processes that carry the cameras of
+ *   the file between them (a lease per camera in Redis: each camera captured once, a dead process's cameras taken over)
+ *   and watch it: an entry added, changed or removed starts, restarts or stops that camera alone
+ *   (capture/cameras/fleet.ts), with no pm2 command. The file is checked here first, so npm start refuses a bad one as
+ *   it always did.
  * - camfan-gateway: GATEWAY_INSTANCES processes (default: the number of cores) in fork mode, all on PORT.
  *   uWebSockets.js listens with SO_REUSEPORT, so the kernel spreads connections over them; pm2's
  *   cluster mode would not help uWS. Each process says 'ready' once it listens (wait_ready).
@@ -99,7 +105,22 @@ if (replicaOf) {
   });
 }
 
-for (const cam of cameras) {
+if (env.CAMERAS_FILE) {
+  apps.push({
+    ...common,
+    name: 'camfan-capture',
+    script: path.join(__dirname, 'dist/capture/main.js'),
+    instances: Number(env.CAPTURE_INSTANCES || 1),
+    wait_ready: true,
+    listen_timeout: 15000,
+    // Every camera of the file lives in this one process: a restart for memory would take them all off the air,
+    // so the limit only guards against a leak (a passed-through camera costs a few MB; OpenCV sources are children).
+    max_memory_restart: '2G',
+    env: { CAMERAS_FILE: path.resolve(env.CAMERAS_FILE), REDIS_URL: redisUrl },
+  });
+}
+
+for (const cam of env.CAMERAS_FILE ? [] : cameras) {
   apps.push({
     ...common,
     name: `camfan-capture-${cam.id}`,
@@ -115,6 +136,8 @@ for (const cam of cameras) {
       ...(cam.height ? { CAPTURE_HEIGHT: String(cam.height) } : {}),
       ...(cam.fps ? { CAPTURE_FPS: String(cam.fps) } : {}),
       ...(cam.quality ? { JPEG_QUALITY: String(cam.quality) } : {}),
+      // pm2 passes its own environment on: a CAMERAS_FILE there would make this capture carry a whole list.
+      CAMERAS_FILE: '',
       REDIS_URL: redisUrl,
     },
   });

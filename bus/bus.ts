@@ -59,6 +59,23 @@ export interface FrameBus {
   close(): Promise<void>;
 }
 
+/**
+ * Which capture process captures a camera when several carry the same list (capture/cameras/fleet.ts): a
+ * lease per camera that expires unless its holder renews it, so a dead holder's cameras are free again.
+ */
+export interface CameraLeases {
+  /** Takes the camera's lease for `owner` if nobody holds it, or renews it if `owner` does: true; false while another owner holds it. */
+  holdLease(camera: string, owner: string, ttlMs: number): Promise<boolean>;
+  /** Gives the lease up, only if `owner` holds it. */
+  releaseLease(camera: string, owner: string): Promise<void>;
+  /** Says `owner` is alive for ttlMs more (by the server's clock); resolves with every owner alive now, sorted. */
+  registerCapture(owner: string, ttlMs: number): Promise<string[]>;
+  /** `owner` is gone (a clean stop). */
+  unregisterCapture(owner: string): Promise<void>;
+  /** A camera taken off the list: its entry leaves the camera list (gateways keep it for CAMERA_GONE_MS). */
+  retireCamera(camera: string): Promise<void>;
+}
+
 export function newStats(): BusStats {
   return { published: 0, publishFailed: 0, received: 0, malformed: 0, invalidCameraEntries: 0, reconnects: 0 };
 }

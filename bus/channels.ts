@@ -16,6 +16,10 @@ export const channels = {
    * its first viewer, so an idle capture speeds up, or starts encoding that rendition, at once.
    */
   wake: (camera: string): string => `camfan:{${camera}}:wake`,
+  /** The id of the capture process that captures the camera, while it renews it (bus.ts CameraLeases). */
+  lease: (camera: string): string => `camfan:{${camera}}:lease`,
+  /** Sorted set: the capture processes sharing cameras by lease, each scored with the time its registration ends. */
+  captures: 'camfan:captures',
   /** Hash: camera id -> CameraInfo JSON, refreshed by each capture about once a second. */
   cameras: 'camfan:cameras',
 } as const;

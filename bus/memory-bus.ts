@@ -1,18 +1,20 @@
 /** The bus in-process, for unit tests: same wire format and semantics as RedisBus, no network. */
-import type { CameraInfo, FrameBus, FrameHandler, Rendition, Unsubscribe } from './bus.js';
+import type { CameraInfo, CameraLeases, FrameBus, FrameHandler, Rendition, Unsubscribe } from './bus.js';
 import { parseCameraList } from './camera-info.js';
 import { checkRendition, newStats } from './bus.js';
 import { channels } from './channels.js';
 import { decodeFrame, encodeFrame, type Frame } from './frame.js';
 import { getOrCreate } from '../lib/maps.js';
 
-export class MemoryBus implements FrameBus {
+export class MemoryBus implements FrameBus, CameraLeases {
   readonly stats = newStats();
   private readonly handlers = new Map<string, Set<FrameHandler>>();
   private readonly latestFrames = new Map<string, { message: Buffer; expiresAt: number }>();
   /** Camera list entries as JSON, like the Redis hash, so the same checks apply. */
   private readonly infos = new Map<string, string>();
   private readonly wakeHandlers = new Map<string, Set<(rendition: Rendition) => void>>();
+  private readonly leases = new Map<string, { owner: string; expiresAt: number }>();
+  private readonly captures = new Map<string, number>();
   private closed = false;
 
   async publish(frame: Frame, latestTtlMs: number | null, rendition: Rendition = null): Promise<void> {
@@ -83,6 +85,32 @@ export class MemoryBus implements FrameBus {
     return async () => {
       set.delete(onRequest);
     };
+  }
+
+  async holdLease(camera: string, owner: string, ttlMs: number): Promise<boolean> {
+    const held = this.leases.get(camera);
+    if (held && held.owner !== owner && held.expiresAt > Date.now()) return false;
+    this.leases.set(camera, { owner, expiresAt: Date.now() + ttlMs });
+    return true;
+  }
+
+  async releaseLease(camera: string, owner: string): Promise<void> {
+    if (this.leases.get(camera)?.owner === owner) this.leases.delete(camera);
+  }
+
+  async registerCapture(owner: string, ttlMs: number): Promise<string[]> {
+    const now = Date.now();
+    this.captures.set(owner, now + ttlMs);
+    for (const [o, until] of this.captures) if (until <= now) this.captures.delete(o);
+    return [...this.captures.keys()].sort();
+  }
+
+  async unregisterCapture(owner: string): Promise<void> {
+    this.captures.delete(owner);
+  }
+
+  async retireCamera(camera: string): Promise<void> {
+    this.infos.delete(camera);
   }
 
   isReady(): boolean {

@@ -7,7 +7,7 @@
  * piling frames up in memory.
  */
 import type { Logger } from '../lib/log.js';
-import type { CameraInfo, FrameBus, FrameHandler, Rendition, Unsubscribe } from './bus.js';
+import type { CameraInfo, CameraLeases, FrameBus, FrameHandler, Rendition, Unsubscribe } from './bus.js';
 import { checkRendition, newStats } from './bus.js';
 import { parseCameraList } from './camera-info.js';
 import { channels, parseWakeMessage, wakeMessage } from './channels.js';
@@ -24,7 +24,20 @@ export interface RedisBusOptions {
   log: Logger;
 }
 
-export class RedisBus implements FrameBus {
+/** Take or renew a lease in one step: nobody can take it between the read and the write. */
+const HOLD_LEASE = `local v = redis.call('get', KEYS[1])
+if v == false then redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end
+if v == ARGV[1] then redis.call('pexpire', KEYS[1], ARGV[2]) return 1 end
+return 0`;
+/** The server's clock for everyone: capture hosts whose clocks differ still agree on who is alive. */
+const REGISTER_CAPTURE = `local t = redis.call('time')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('zadd', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+redis.call('zremrangebyscore', KEYS[1], '-inf', now)
+return redis.call('zrange', KEYS[1], 0, -1)`;
+const RELEASE_LEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then redis.call('del', KEYS[1]) end return 0`;
+
+export class RedisBus implements FrameBus, CameraLeases {
   readonly stats = newStats();
   private readonly commands: Connection;
   private subscriber: Subscriber | null = null;
@@ -170,6 +183,27 @@ export class RedisBus implements FrameBus {
       if (rendition !== undefined) onRequest(rendition);
     });
     return () => this.unlisten(channel);
+  }
+
+  async holdLease(camera: string, owner: string, ttlMs: number): Promise<boolean> {
+    return (await this.commands.eval(HOLD_LEASE, 1, channels.lease(camera), owner, String(ttlMs))) === 1;
+  }
+
+  async releaseLease(camera: string, owner: string): Promise<void> {
+    await this.commands.eval(RELEASE_LEASE, 1, channels.lease(camera), owner);
+  }
+
+  async registerCapture(owner: string, ttlMs: number): Promise<string[]> {
+    const owners = (await this.commands.eval(REGISTER_CAPTURE, 1, channels.captures, owner, String(ttlMs))) as string[];
+    return [...owners].sort();
+  }
+
+  async unregisterCapture(owner: string): Promise<void> {
+    await this.commands.zrem(channels.captures, owner);
+  }
+
+  async retireCamera(camera: string): Promise<void> {
+    await this.commands.hdel(channels.cameras, camera);
   }
 
   async latest(camera: string, rendition: Rendition = null): Promise<Frame | null> {

@@ -2,10 +2,22 @@
 import { DEFAULT_JPEG_QUALITY, sizeSetting } from './output.js';
 import type { PassthroughMode, SizeSetting } from './source/kinds/source.js';
 import { LIMITS } from '../lib/ids.js';
-import { cameraId, commonSettings, loadOrExit, integer, loadSettings, oneOf, text, type Settings } from '../lib/settings.js';
+import { cameraId, commonSettings, loadOrExit, integer, loadSettings, oneOf, readableFile, text, type Settings } from '../lib/settings.js';
 
 export const captureSettings = {
   cameraId: { env: 'CAMERA_ID', doc: 'camera id used in URLs and Redis keys', default: 'cam0', parse: cameraId },
+  camerasFile: {
+    env: 'CAMERAS_FILE',
+    doc: 'a file listing the cameras this process captures (as for npm start: a JSON array of {id, source, width, height, fps, quality}, or id=source pairs); it is watched: an entry added, changed or removed starts, restarts or stops only that camera; CAMERA_ID and CAPTURE_SOURCE are then unused',
+    default: null as string | null,
+    parse: readableFile as (raw: string) => string | null,
+  },
+  cameraLeaseMs: {
+    env: 'CAMERA_LEASE_MS',
+    doc: "with CAMERAS_FILE: each camera is captured by the one process holding its lease in Redis, renewed every quarter of this; a dead process's cameras are taken over by another once it runs out",
+    default: 2000,
+    parse: integer(400, 60000),
+  },
   source: {
     env: 'CAPTURE_SOURCE',
     doc: 'auto | test | device index | /dev/videoN | file path (looped) | rtsp://, http(s)://, rtmp:// URL | gst:<GStreamer pipeline ending in appsink>',
@@ -80,4 +92,5 @@ export function loadCaptureConfig(env = process.env, argv = process.argv.slice(2
 }
 
 /** For main.ts: --help prints the settings; a bad one exits 2 with a message naming it. */
-export const loadCaptureConfigOrExit = (): CaptureConfig => loadOrExit('capture', 'camfan capture: one camera -> JPEG frames -> Redis', captureSettings);
+export const loadCaptureConfigOrExit = (): CaptureConfig =>
+  loadOrExit('capture', 'camfan capture: one camera, or the cameras of CAMERAS_FILE -> JPEG frames -> Redis', captureSettings);

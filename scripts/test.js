@@ -54,6 +54,8 @@ const PAIRED = [
   'integration/pm2.test.js',
   'integration/ws-move.test.js',
   'integration/faults.test.js',
+  'integration/cameras-runtime.test.js',
+  'integration/cameras-lease.test.js',
 ];
 
 function files(dir) {

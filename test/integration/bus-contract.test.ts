@@ -2,9 +2,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import pino from 'pino';
-import type { FrameBus } from '../../bus/bus.js';
+import type { CameraLeases, FrameBus } from '../../bus/bus.js';
 import { channels } from '../../bus/channels.js';
 import type { Frame } from '../../bus/frame.js';
+import { cameraInfo, frame } from '../helpers/bus-fixtures.js';
 import { MemoryBus } from '../../bus/memory-bus.js';
 import { RedisBus } from '../../bus/redis-bus.js';
 import { Cluster } from 'ioredis';
@@ -13,13 +14,8 @@ import { startRedisCluster, type ClusterHandle } from '../../harness/redis-clust
 
 const log = pino({ level: 'silent' });
 
-function frame(camera: string, seq: number): Frame {
-  const jpeg = Buffer.from([0xff, 0xd8, seq % 256, 0xff, 0xd9]);
-  return { camera, seq, timestamp: Date.now(), width: 4, height: 3, jpeg };
-}
-
 interface Harness {
-  bus: FrameBus;
+  bus: FrameBus & CameraLeases;
   /** Puts raw bytes on a camera's channel, as a foreign or broken publisher would. */
   injectRaw(camera: string, message: Buffer): Promise<void>;
   /** Lets in-flight messages arrive. */
@@ -103,19 +99,7 @@ function contract(name: string, make: () => Promise<Harness>): void {
     });
 
     test('cameras are announced and listed', async () => {
-      const info = {
-        camera: 'f',
-        source: 'test pattern',
-        width: 4,
-        height: 3,
-        fps: 30,
-        targetFps: 30,
-        lastFrameAt: 1,
-        lastFrameBytes: 5,
-        idle: false,
-        encodeMsP50: 1.5,
-        updatedAt: 2,
-      };
+      const info = cameraInfo('f', 1.5);
       await h.bus.announce(info);
       assert.deepEqual(
         (await h.bus.cameras()).find((c) => c.camera === 'f'),
@@ -124,19 +108,7 @@ function contract(name: string, make: () => Promise<Harness>): void {
     });
 
     test('camera-list entries are checked one by one: bad ones are skipped and counted, the rest listed', async () => {
-      const good = {
-        camera: 'h',
-        source: 'test pattern',
-        width: 4,
-        height: 3,
-        fps: 30,
-        targetFps: 30,
-        lastFrameAt: 1,
-        lastFrameBytes: 5,
-        idle: false,
-        encodeMsP50: null,
-        updatedAt: 2,
-      };
+      const good = cameraInfo('h', null);
       await h.bus.announce(good);
       const before = h.bus.stats.invalidCameraEntries;
       const bad: Array<[string, string]> = [
@@ -190,6 +162,48 @@ function contract(name: string, make: () => Promise<Harness>): void {
       await stop();
       await unsubscribe();
       assert.equal(await h.bus.watchers('g'), 0);
+    });
+
+    test('a camera lease has one holder: renewed by it, refused to others, free once released or run out', async () => {
+      assert.equal(await h.bus.holdLease('l', 'p1', 300), true, 'free: taken');
+      assert.equal(await h.bus.holdLease('l', 'p2', 300), false, 'held by p1');
+      assert.equal(await h.bus.holdLease('l', 'p1', 300), true, 'renewed by its holder');
+      await h.bus.releaseLease('l', 'p2');
+      assert.equal(await h.bus.holdLease('l', 'p2', 300), false, 'only the holder can release it');
+      await h.bus.releaseLease('l', 'p1');
+      assert.equal(await h.bus.holdLease('l', 'p2', 300), true, 'released: taken by another');
+      await sleep(400);
+      assert.equal(await h.bus.holdLease('l', 'p1', 300), true, 'not renewed in time: free again');
+    });
+
+    test('a retired camera leaves the camera list', async () => {
+      const info = {
+        camera: 'r',
+        source: 'test pattern',
+        width: 4,
+        height: 3,
+        targetFps: 30,
+        fps: 0,
+        lastFrameAt: 0,
+        lastFrameBytes: 0,
+        idle: false,
+        encodeMsP50: null,
+        updatedAt: 1,
+      };
+      await h.bus.announce(info);
+      assert.ok((await h.bus.cameras()).some((c) => c.camera === 'r'));
+      await h.bus.retireCamera('r');
+      assert.ok(!(await h.bus.cameras()).some((c) => c.camera === 'r'));
+    });
+
+    test('capture processes register for a while, are listed sorted until then, and leave', async () => {
+      assert.deepEqual(await h.bus.registerCapture('q2', 300), ['q2']);
+      assert.deepEqual(await h.bus.registerCapture('q1', 1500), ['q1', 'q2']);
+      await sleep(400);
+      assert.deepEqual(await h.bus.registerCapture('q1', 1500), ['q1'], 'q2 did not renew: gone');
+      await h.bus.unregisterCapture('q1');
+      assert.deepEqual(await h.bus.registerCapture('q3', 300), ['q3']);
+      await h.bus.unregisterCapture('q3');
     });
 
     test('close is idempotent and the bus is no longer ready', async () => {

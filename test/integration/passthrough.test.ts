@@ -1,6 +1,6 @@
 /**
  * Zero-transcode capture and secrets that stay in the capture (a source's credentials), with real
- * parts: an HTTP MJPEG camera (test/helpers/mjpeg-camera.ts) that wants Basic auth and a query-string
+ * parts: an HTTP MJPEG camera (harness/mjpeg-camera.ts) that wants Basic auth and a query-string
  * password, redis-server, capture processes and a gateway read by a real HTTP client.
  */
 import assert from 'node:assert/strict';
@@ -12,7 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import type { CameraInfo } from '../../bus/bus.js';
 import { inspectJpeg } from '../../capture/source/kinds/jpeg.js';
 import { fetchJson, openStream, type Part } from '../../harness/mjpeg-client.js';
-import { makeJpegs, startCamera, withoutCamfanComment, type FakeCamera } from '../helpers/mjpeg-camera.js';
+import { makeJpegs, startCamera, withoutCamfanComment, type FakeCamera } from '../../harness/mjpeg-camera.js';
 import { childPids, makeClip, startCapture, waitFor, waitForFrames, type Proc } from '../../harness/procs.js';
 import { withStack, type GatewayHandle, type RedisHandle } from '../helpers/stack.js';
 

@@ -10,7 +10,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
+import { RedisBus } from '../../bus/redis-bus.js';
 import { openStream } from '../../harness/mjpeg-client.js';
+import { createLogger } from '../../lib/log.js';
 import { freePort, requireTool, ROOT, run, startCapture, startGateway, waitFor, type GatewayHandle, type Proc } from '../../harness/procs.js';
 
 const CAPTURE_PASSWORD = 'capture-acl-pass';
@@ -87,6 +89,23 @@ describe('Redis ACL users (deploy/redis-acl.conf)', () => {
     for (const p of [capture, gateway]) assert.doesNotMatch(p.output(), /NOPERM|NOAUTH|WRONGPASS/);
   });
 
+  test("a capture takes, renews and gives up its cameras' leases and registers as its user (CAMERAS_FILE)", async () => {
+    const bus = new RedisBus({ target: { kind: 'standalone', url: url('camfan-capture', CAPTURE_PASSWORD) }, log: createLogger('capture', 'silent') });
+    try {
+      await waitFor('the bus connected', () => bus.isReady(), 5000);
+      assert.equal(await bus.holdLease('door', 'me', 2000), true, 'taken');
+      assert.equal(await bus.holdLease('door', 'me', 2000), true, 'renewed');
+      assert.equal(await bus.holdLease('door', 'other', 2000), false, 'held');
+      await bus.releaseLease('door', 'me');
+      assert.equal(await bus.holdLease('door', 'other', 2000), true, 'released');
+      assert.deepEqual(await bus.registerCapture('me', 2000), ['me'], 'registered among the capture processes');
+      await bus.unregisterCapture('me');
+      await bus.retireCamera('door');
+    } finally {
+      await bus.close();
+    }
+  });
+
   test('what each user may not do is refused by Redis', async () => {
     const gw = as('camfan-gateway', GATEWAY_PASSWORD);
     const cap = as('camfan-capture', CAPTURE_PASSWORD);
@@ -102,6 +121,8 @@ describe('Redis ACL users (deploy/redis-acl.conf)', () => {
     await refused('capture reads frames', cap.get('camfan:{cam0}:latest'));
     await refused('capture writes another key', cap.set('other:key', 'x'));
     await refused('capture publishes elsewhere', cap.publish('other', 'x'));
+    await refused('capture deletes a frame', cap.del('camfan:{cam0}:latest'));
+    await refused('capture reads frames through a script', cap.eval("return redis.call('get', KEYS[1])", 1, 'camfan:{cam0}:latest'));
     for (const c of [gw, cap]) {
       await refused('FLUSHALL', c.flushall());
       await refused('CONFIG', c.config('GET', 'dir'));

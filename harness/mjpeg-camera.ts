@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import http from 'node:http';
 import type { Socket } from 'node:net';
-import { requireTool } from '../../harness/procs.js';
+import { requireTool } from './procs.js';
 
 export function makeJpegs(count: number, size = '640x360'): Buffer[] {
   requireTool('ffmpeg', 'sudo apt-get install -y ffmpeg');
