@@ -174,6 +174,22 @@ export function launch(name: BrowserName, opts: LaunchOptions = {}): Promise<Tes
   return name === 'chromium' ? launchChromium(opts) : launchFirefox(opts);
 }
 
+/** Every browser of BROWSERS, launched at the same time; if one fails, the others are closed and its error is thrown. */
+export async function launchAll(opts: LaunchOptions = {}): Promise<Map<BrowserName, TestBrowser>> {
+  const launched = await Promise.allSettled(BROWSERS.map((name) => launch(name, opts)));
+  const ok = launched.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const failed = launched.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
+    await closeAll(ok);
+    throw failed.reason;
+  }
+  return new Map(ok.map((b) => [b.name, b]));
+}
+
+export async function closeAll(browsers: Iterable<TestBrowser> | undefined): Promise<void> {
+  await Promise.all([...(browsers ?? [])].map((b) => b.close()));
+}
+
 /**
  * Launches `name` before the tests of the describe it is called in, with a page of `viewport` when one
  * is given, and closes the browser after them. The fields are set once before() has run.

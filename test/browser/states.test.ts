@@ -12,8 +12,9 @@ import { BROWSERS, type TestPage, withBrowser } from './browsers.js';
 import { cameras, startWall, type Wall } from './wall-fixture.js';
 
 const SPECS = cameras(4);
-// A long live timeout leaves a wide window in which a frozen camera is stale before it is offline.
-const LIVE_TIMEOUT_MS = 8000;
+// A live timeout longer than the default (3 s) leaves a wide window in which a frozen camera is stale (after
+// 2 to 3 s: the page's MIN_STALE_MS and its once-a-second tick) before it is offline (after 6 s).
+const LIVE_TIMEOUT_MS = 6000;
 
 interface TileView {
   state: string;
@@ -66,7 +67,12 @@ describe('tile states', () => {
           assert.match(stale.overlay, /^no new frame for \d+(\.\d)? s$/);
           assert.match(stale.label, /^cam1, stale, last frame \d+(\.\d)? s ago$/);
           await page.waitFor('cam1 offline', stateIs, ['cam1', 'offline'], LIVE_TIMEOUT_MS + 8000);
-          await sleep(2500);
+          await page.waitFor(
+            "the gateway's first NO SIGNAL for cam1",
+            () => (window as unknown as { camfan: { tiles: Map<string, { placeholders: number }> } }).camfan.tiles.get('cam1')!.placeholders > 0,
+            null,
+            5000,
+          );
           const a = await page.evaluate(tileView, 'cam1');
           await sleep(2000);
           const b = await page.evaluate(tileView, 'cam1');

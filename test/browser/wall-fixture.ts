@@ -2,6 +2,7 @@
  * The real parts a page test needs: redis-server, one capture process per camera (the test pattern, small
  * sizes: this machine has 2 cores) and a gateway. Stopped in reverse order.
  */
+import { type BrowserName, closeAll, launchAll, type TestBrowser } from './browsers.js';
 import { startCapture, startGateway, startRedis, waitForFrames, type GatewayHandle, type Proc, type RedisHandle } from '../../harness/procs.js';
 
 export interface CameraSpec {
@@ -60,4 +61,19 @@ export async function startWall(specs: readonly CameraSpec[], gatewayEnv: Record
     },
   };
   return wall;
+}
+
+/**
+ * The wall and every browser, started at the same time: a browser's launch mostly waits on the browser
+ * starting up, which the captures' start need not wait for. Whatever started is stopped if the other fails.
+ */
+export async function startWallAndBrowsers(
+  specs: readonly CameraSpec[],
+  gatewayEnv: Record<string, string> = {},
+): Promise<{ wall: Wall; browsers: Map<BrowserName, TestBrowser> }> {
+  const [wall, browsers] = await Promise.allSettled([startWall(specs, gatewayEnv), launchAll()]);
+  if (wall.status === 'fulfilled' && browsers.status === 'fulfilled') return { wall: wall.value, browsers: browsers.value };
+  if (wall.status === 'fulfilled') await wall.value.stop();
+  if (browsers.status === 'fulfilled') await closeAll(browsers.value.values());
+  throw wall.status === 'rejected' ? wall.reason : (browsers as PromiseRejectedResult).reason;
 }

@@ -9,6 +9,7 @@ import WebSocket from 'ws';
 import { encodeFrame } from '../../bus/frame.js';
 import { fetchJson, openStream, openStuckViewer } from '../../harness/mjpeg-client.js';
 import { sleep, startCapture, waitFor, waitForFrames, type Proc } from '../../harness/procs.js';
+import { within } from '../helpers/within.js';
 import { withStack, type GatewayHandle, type RedisHandle } from '../helpers/stack.js';
 
 /** A minimal valid-looking JPEG (SOI … EOI) with `body` in between. */
@@ -91,7 +92,7 @@ describe('bus trust and limits', () => {
     await waitFor('the gateway to close the stuck viewer', () => /closing stalled viewer/.test(gateway.output()), 40000, 200);
     const ms = Date.now() - t0;
     stuck.resume();
-    await Promise.race([stuck.closed, sleep(15000).then(() => assert.fail('the connection was not closed'))]);
+    await within(stuck.closed, 15000, 'the connection was not closed');
     const stats = await fetchJson<{ stallClosed: number }>(`${gateway.base}/api/stats`);
     console.log(`# stuck viewer closed by camfan after ${ms} ms (STALL_CLOSE_MS 13000 + time to fill kernel buffers)`);
     assert.ok(ms >= 13000, `closed after the setting, not before (${ms} ms)`);
@@ -118,7 +119,7 @@ describe('bus trust and limits', () => {
     await waitFor('frames', () => s.count > 2);
     doomed.child.kill('SIGKILL');
     const killedAt = Date.now();
-    await Promise.race([s.closed, sleep(20000).then(() => assert.fail('the stream of the gone camera did not end'))]);
+    await within(s.closed, 20000, 'the stream of the gone camera did not end');
     const endedAfter = Date.now() - killedAt;
     assert.ok(
       s.parts.some((p) => p.jpeg.includes('nosignal')),
