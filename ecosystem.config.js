@@ -1,7 +1,7 @@
 /**
  * pm2 runs camfan: `npx pm2 start ecosystem.config.js` (npm start / npm stop wrap it).
  *
- * - camfan-redis: a local redis-server, only when neither REDIS_URL nor REDIS_CLUSTER_NODES is set (port LOCAL_REDIS_PORT, default
+ * - camfan-redis: a local redis-server, only when none of REDIS_URL, REDIS_CLUSTER_NODES, REDIS_REPLICA_OF is set (port LOCAL_REDIS_PORT, default
  *   6390, so it never fights a system Redis on 6379).
  * - camfan-redis-replica: with REDIS_REPLICA_OF=host:port, a local replica of that Redis (port REDIS_REPLICA_PORT, default
  *   6380, bound to REDIS_REPLICA_BIND, default 127.0.0.1). The gateways read frames from it (REDIS_SUBSCRIBE_URL) and write

@@ -93,7 +93,7 @@ export function fleetReport(o: BenchOptions, run: RunInfo, r: FleetResults): str
       : []),
     ...(rolling.length
       ? [
-          `Rolling deploy (bench/fleet/rolling.ts, what scripts/rolling-deploy.sh does with \`pm2 reload\` on real hosts): host by host, each gateway process replaced by a new one on the same port, then SIGTERM to the old one (it sends its /ws pages \`{"move"}\` and keeps delivering until they have moved, up to 1.5 s); ${ROLLING_VIEWERS_PER_HOST} viewers per host following the page's rules:`,
+          `Rolling deploy (bench/fleet/rolling.ts, what scripts/rolling-deploy.sh does with \`pm2 reload\` on real hosts): host by host, each gateway process stopped as pm2 reload stops it in fork mode (SIGTERM: it sends its /ws pages \`{"move"}\` and keeps delivering until they have moved, up to 1.5 s, then exits) and a new one started on the same port once it has gone; the host's other process and the other host take the moved pages; ${ROLLING_VIEWERS_PER_HOST} viewers per host following the page's rules:`,
           '',
           rollingTable(rolling),
           '',

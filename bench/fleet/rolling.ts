@@ -1,8 +1,8 @@
 /**
  * A rolling deploy across the fleet under load, as scripts/rolling-deploy.sh does it on real hosts: host by
- * host, each gateway process replaced the way `pm2 reload` replaces it (a new process on the same port
- * first, then SIGTERM to the old one, which tells its /ws pages to move and keeps delivering until they
- * have). Viewers follow the page's rules (bench/fleet/loss-client.ts); measured per viewer: the longest
+ * host, each gateway process replaced the way `pm2 reload` replaces it in fork mode (SIGTERM to the old
+ * one, which tells its /ws pages to move and keeps delivering until they have, then a new process on the
+ * same port once it has exited). Viewers follow the page's rules (bench/fleet/loss-client.ts); measured per viewer: the longest
  * gap between frames while the deploy ran, how often it moved, reconnected without being told, or was refused.
  */
 import { sleep } from '../../harness/procs.js';

@@ -35,8 +35,9 @@ export interface Fleet {
   /** Gateway processes by host, for pids and logs (restartGateway() replaces entries). */
   gatewayProcs: Proc[][];
   /**
-   * What `pm2 reload` does to one gateway process: a new one on the same port (SO_REUSEPORT) first, and
-   * once it listens the old one gets SIGTERM (it moves its /ws pages, ends its streams, exits).
+   * What `pm2 reload` does to one gateway process in fork mode: SIGTERM to the old one (it closes its
+   * listener, moves its /ws pages — to the host's other processes on the port, or through the balancer to
+   * other hosts — ends its streams and exits), then a new one on the same port once it has gone.
    */
   restartGateway(host: number, index: number): Promise<void>;
   stop(): Promise<void>;
@@ -204,11 +205,10 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
     await sleep(200);
     const restartGateway = async (h: number, i: number): Promise<void> => {
       const host = gateways[h]!;
-      const old = gatewayProcs[h]![i]!;
+      await gatewayProcs[h]![i]!.stop();
       const fresh = await startGatewayProc(host, envs.get(host)!);
       procs.push(fresh);
       gatewayProcs[h]![i] = fresh;
-      await old.stop();
     };
     return { net, primary, gateways, balancer, client, entry: { host: balancer.addr, port: 80 }, gatewayProcs, restartGateway, stop };
   } catch (err) {

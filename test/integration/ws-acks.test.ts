@@ -76,8 +76,9 @@ describe('WebSocket acknowledgements on a slow link', () => {
         `# ack age at the gateway: mean ${gatewayMeanMs.toFixed(1)} ms over ${count} acks; the viewer's own: ${viewerMeanMs.toFixed(1)} ms over ${ages.length}`,
       );
       assert.ok(ages.length >= 20, `the viewer got frames: ${ages.length}`);
-      // The window's edges may count one frame on one side and not the other.
-      assert.ok(Math.abs(count - ages.length) <= 2, `one acknowledgement per frame received: ${count} vs ${ages.length}`);
+      // The window's edges may count a frame or two on one side and not the other: a frame received while
+      // the opening scrape is answered is acknowledged after it (more of them on a loaded machine).
+      assert.ok(Math.abs(count - ages.length) <= Math.max(2, 0.05 * ages.length), `one acknowledgement per frame received: ${count} vs ${ages.length}`);
       // One leg on loopback is well under a millisecond; the margin is the event loops' and the edges' (one frame of 20+).
       assert.ok(gatewayMeanMs >= viewerMeanMs - 25, `not younger than the viewer saw it: ${gatewayMeanMs.toFixed(1)} vs ${viewerMeanMs.toFixed(1)} ms`);
       assert.ok(gatewayMeanMs <= viewerMeanMs + 50, `older only by the way back: ${gatewayMeanMs.toFixed(1)} vs ${viewerMeanMs.toFixed(1)} ms`);
