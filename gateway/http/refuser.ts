@@ -40,9 +40,13 @@ export class Refuser {
     send(res, refusal.status, 'text/html; charset=utf-8', loginPage(basic), [...challenge, [REFUSAL_HEADER, refusal.code], ...extra]);
   }
 
-  /** A refused /ws command, as {"error":…,"code":…,"camera":…} (nothing once the socket has closed). */
+  /**
+   * A refused /ws command, as {"error":…,"code":…,"camera":…}: counted always, answered only while the
+   * socket's send buffer is empty. A client that does not read would otherwise have every refusal held for
+   * it in the gateway's memory (uWS buffers up to maxBackpressure per socket), and it reads no answer anyway.
+   */
   ws<T extends { open: boolean }>(socket: WebSocket<T>, refusal: Refusal, camera?: string): void {
     this.counts.count(refusal);
-    if (socket.getUserData().open) socket.send(errorMessage(refusal, camera), false);
+    if (socket.getUserData().open && socket.getBufferedAmount() === 0) socket.send(errorMessage(refusal, camera), false);
   }
 }

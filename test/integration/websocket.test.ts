@@ -1,15 +1,17 @@
 /**
  * WebSocket delivery (/ws) with a real client (the ws package): several cameras on one socket, frames in
- * the bus wire format, bad commands refused, fps caps, and latest frame wins for a reader that stalls.
+ * the bus wire format, bad commands refused, fps caps, latest frame wins for a reader that stalls, and
+ * sockets that flood commands without reading closed while a viewer keeps its rate.
  */
 import assert from 'node:assert/strict';
+import path from 'node:path';
 import { before, describe, test } from 'node:test';
 import WebSocket from 'ws';
-import { rssBytes } from '../../harness/stats.js';
+import { cpuSeconds, rssBytes } from '../../harness/stats.js';
 import { decodeFrame, isJpeg, type Frame } from '../../bus/frame.js';
 import { fetchJson } from '../../harness/mjpeg-client.js';
 import { BEAT_MESSAGE } from '../../lib/wire/liveness.mjs';
-import { sleep, waitFor } from '../../harness/procs.js';
+import { DIST, run, sleep, waitFor } from '../../harness/procs.js';
 import { withStack, type GatewayHandle } from '../helpers/stack.js';
 
 interface Client {
@@ -138,5 +140,56 @@ describe('WebSocket delivery', () => {
     const late = c.frames.filter((f) => f.timestamp > resumedAt - 500);
     assert.ok(late.length > 10, 'fresh frames flow again after the stall');
     assert.ok(c.frames.every((f) => isJpeg(f.jpeg)));
+  });
+
+  test('40 sockets that never read and flood invalid commands are closed; memory stays bounded and a viewer keeps its rate', async () => {
+    const viewer = await connect(gateway.base);
+    viewer.send({ subscribe: 'a' });
+    await waitFor('frames', () => viewer.frames.length >= 5, 5000);
+    const pid = gateway.child.pid!;
+    const rss0 = rssBytes(pid);
+    // Arrival (ms) and capture time of each frame: a gap the camera itself had (a late frame from a capture
+    // that did not get the CPU) is not the gateway's.
+    const arrivals: number[] = [];
+    const captured: number[] = [];
+    viewer.ws.on('message', (data: Buffer, binary) => {
+      if (!binary) return;
+      arrivals.push(Date.now());
+      captured.push(decodeFrame(Buffer.from(data)).timestamp);
+    });
+    const cpu0 = cpuSeconds(pid);
+    const until = Date.now() + 4000;
+    const flooder = run(process.execPath, [path.join(DIST, 'test', 'helpers', 'ws-flood.js'), String(gateway.port), '40', '4000']);
+    let rssMax = rss0;
+    while (Date.now() < until + 200) {
+      rssMax = Math.max(rssMax, rssBytes(pid));
+      await sleep(100);
+    }
+    const cpuShare = (cpuSeconds(pid) - cpu0) / 4.2;
+    viewer.ws.close();
+    await waitFor("the flood's count", () => flooder.output().includes('closed'), 3000);
+    await flooder.stop();
+    const closed = { n: (JSON.parse(flooder.output().trim()) as { closed: number }).closed };
+    const grewMb = (rssMax - rss0) / 2 ** 20;
+    const gaps = arrivals.slice(1).map((t, i) => t - arrivals[i]!);
+    const worstGap = Math.max(...gaps);
+    const period = 1000 / 15;
+    const cameraLate = (i: number): number => Math.max(0, captured[i + 1]! - captured[i]! - period);
+    const worstGatewayGap = Math.max(...gaps.map((g, i) => g - cameraLate(i)));
+    const fps = (arrivals.length - 1) / ((arrivals.at(-1)! - arrivals[0]!) / 1000);
+    const metrics = await (await fetch(`${gateway.base}/metrics`)).text();
+    const refused = Number(/camfan_requests_refused_total\{reason="command_rate"\} (\d+)/.exec(metrics)?.[1] ?? 0);
+    console.log(
+      `flood: ${closed.n} sockets closed, ${refused} counted, RSS +${grewMb.toFixed(1)} MB, viewer ${fps.toFixed(1)} fps, worst gap ${worstGap.toFixed(0)} ms (${worstGatewayGap.toFixed(0)} ms without the camera's own lateness), gateway ${(cpuShare * 100).toFixed(0)} % of a core`,
+    );
+    assert.ok(closed.n >= 40 && refused >= 40, `every flooding socket closed (${closed.n} closed, ${refused} counted as command_rate)`);
+    assert.ok(grewMb < 64, `gateway RSS grew ${grewMb.toFixed(1)} MB under the flood`);
+    assert.ok(fps > 12, `the viewer got ${fps.toFixed(1)} fps of 15 during the flood`);
+    assert.ok(
+      worstGatewayGap < 250,
+      `the viewer's longest gap between frames was ${worstGap.toFixed(0)} ms, ${worstGatewayGap.toFixed(0)} ms not the camera's`,
+    );
+    assert.ok(cpuShare < 0.7, `the flood took ${(cpuShare * 100).toFixed(0)} % of a core of the gateway`);
+    assert.match(gateway.output(), /websocket closed: too many commands/);
   });
 });
