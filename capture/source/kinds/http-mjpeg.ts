@@ -18,7 +18,7 @@ import https from 'node:https';
 import type { Logger } from '../../../lib/log.js';
 import { describeUrl } from './describe.js';
 import { jpegFrame } from './frames.js';
-import { inspectJpeg, type JpegInfo } from './jpeg.js';
+import { inspectJpeg, tooLargeToDecode, type JpegInfo } from './jpeg.js';
 import { boundaryOf, MultipartParser, sniffBoundary } from './multipart.js';
 import type { OpenCvSource } from './opencv.js';
 import { HandOffError, SourceError, type FrameSource, type SourceFrame } from './source.js';
@@ -124,6 +124,9 @@ export class HttpMjpegSource implements FrameSource {
       this.reportBroken(`part of ${jpeg.length} bytes is not a whole JPEG: ${(err as Error).message}`);
       return;
     }
+    // Before the frame can be published, passed on or decided about (a hand-off to a source process decodes it).
+    const tooLarge = tooLargeToDecode(info);
+    if (tooLarge) return this.reportBroken(tooLarge);
     const frame = jpegFrame(jpeg, info.width, info.height, info.hasHuffmanTables);
     if (this.waiter) {
       const w = this.waiter;
