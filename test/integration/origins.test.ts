@@ -157,7 +157,7 @@ describe('hosts, origins, operator data, client addresses, token cookie', () => 
   test('the page trades ?token= for an HttpOnly SameSite cookie that opens the API and /ws', async () => {
     const page = await probe(`${op.base}/?token=${VIEWER_TOKEN}`);
     assert.equal(page.status, 200);
-    assert.equal(page.headers['referrer-policy'], 'same-origin');
+    assert.equal(page.headers['referrer-policy'], 'no-referrer');
     const setCookie = page.headers['set-cookie']?.[0] ?? '';
     assert.equal(setCookie, `camfan_token=${VIEWER_TOKEN}; Path=/; HttpOnly; SameSite=Strict`);
     // The page's script is served apart (gateway/page/client, as /page/*.js): it strips the token from the address bar and builds no URL with it.
