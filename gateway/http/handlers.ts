@@ -40,7 +40,8 @@ export const snapshot: Handler = async (res, req, ctx, o) => {
   const width = parseWhole(req.getQuery('width'), LIMITS.renditionWidth.min, LIMITS.renditionWidth.max);
   if (width === null) return o.refuser.http(res, REFUSALS.badWidth, ctx.cors);
   if (!(await o.hub.isKnown(ctx.camera))) {
-    const redisDown = !(await o.bus.checkReady());
+    // A listing that just timed out already says Redis is down: asking it again would be a second timeout.
+    const redisDown = o.hub.listUnreachable || !(await o.bus.checkReady());
     if (ctx.aborted) return;
     return o.refuser.http(res, redisDown ? REFUSALS.redisDown : REFUSALS.noSuchCamera(ctx.camera), ctx.cors);
   }
