@@ -96,10 +96,11 @@ export function installWebSocket(app: TemplatedApp, o: WebSocketOptions): OpenSo
     maxPayloadLength: 4096,
     idleTimeout: 60,
     sendPingsAutomatically: true,
-    // Frames go out only on an empty send buffer (ws-viewer.ts), as do refusals (refuser.ts), so a socket
-    // holds one frame and a few small notices (move, beat, camera gone) whatever this is; uWS still takes a
-    // message while less than this waits. It was 16 MB, which only a bug could fill; 1 MB keeps the move
-    // notice behind any ordinary frame (a notice dropped past it leaves that page to reconnect on close).
+    // Frames go out only on an empty send buffer (ws-viewer.ts), as do answers to malformed commands
+    // (refuser.ts), so a socket holds one frame and small notices (refusals about a camera, which the command
+    // budget paces, move, beat, camera gone); uWS still takes a message while less than this waits. It was
+    // 16 MB; 1 MB keeps the move notice behind any ordinary frame (one dropped past it leaves that page to
+    // reconnect when the socket closes).
     maxBackpressure: 1024 * 1024,
     upgrade: (res, req, context) => {
       const creds = readCredentials(req);
