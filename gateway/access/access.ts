@@ -68,7 +68,13 @@ export function readCredentials(req: HttpRequest): Credentials {
 /** The client's address (behind TRUSTED_PROXIES: the forwarded one), read synchronously like credentials. */
 export function readClient(res: HttpResponse, req: HttpRequest, trusted: BlockList | null): ClientAddress {
   const peer = Buffer.from(res.getRemoteAddressAsText()).toString();
-  return resolveClient(peer, { forwardedFor: req.getHeader('x-forwarded-for'), realIp: req.getHeader('x-real-ip') }, trusted);
+  const headers = {
+    forwardedFor: req.getHeader('x-forwarded-for'),
+    realIp: req.getHeader('x-real-ip'),
+    forwarded: req.getHeader('forwarded'),
+    via: req.getHeader('via'),
+  };
+  return resolveClient(peer, headers, trusted);
 }
 
 export class Access {

@@ -2,8 +2,8 @@
  * Who is really on the other end. Behind a proxy (nginx) every connection comes from the proxy, so limits
  * (MAX_VIEWERS_PER_IP), logs and /api/stats would all see one address. From the peers listed in
  * TRUSTED_PROXIES, and only from them, the client address is taken from X-Forwarded-For (the right-most
- * entry that is not itself a trusted proxy: the left-most ones are whatever the client chose to send) or
- * else X-Real-IP. Anyone else's forwarding headers are ignored.
+ * entry that is not itself a trusted proxy: the left-most ones are whatever the client chose to send) or,
+ * without it, X-Real-IP. Anyone else's forwarding headers are ignored, and make the client unknown.
  */
 import { BlockList, isIP } from 'node:net';
 
@@ -63,7 +63,10 @@ export interface ClientAddress {
   address: string;
   /** The TCP peer (the proxy, when there is one). */
   peer: string;
-  /** The request carries forwarding headers its peer is not trusted to set: the real client is unknown. */
+  /**
+   * The real client is unknown: the request carries forwarding headers (X-Forwarded-For, X-Real-IP,
+   * Forwarded, Via) from a peer not trusted to set them, or a trusted proxy's own entry is not an address.
+   */
   untrustedForward: boolean;
   /** The peer is in TRUSTED_PROXIES: its X-Forwarded-* headers count. */
   viaTrustedProxy: boolean;
@@ -72,22 +75,45 @@ export interface ClientAddress {
 export interface ForwardingHeaders {
   forwardedFor: string;
   realIp: string;
+  /** RFC 7239 Forwarded and Via: never read for an address, but they say the request was relayed. */
+  forwarded?: string;
+  via?: string;
 }
 
+/** A bare IPv4 or IPv6 address (no port, no brackets, no "unknown" or obfuscated name), normalized; or null. */
+function bareAddress(raw: string): string | null {
+  const a = normalizeAddress(raw);
+  return familyOf(a) === null ? null : a;
+}
+
+/**
+ * From a trusted peer, X-Forwarded-For is read from the right: each entry was appended by the hop to its
+ * right, so an entry is believed only while every hop to its right is a trusted proxy; the first that is
+ * not is the client. An entry that is not a bare address (203.0.113.9:5555, [2001:db8::9]:443, unknown)
+ * stops the walk: what lies left of it is the client's own say, so the request is taken as the last
+ * trusted hop's (the proxy's) with its client unknown. X-Real-IP counts only without X-Forwarded-For.
+ */
 export function resolveClient(peerRaw: string, h: ForwardingHeaders, trusted: BlockList | null): ClientAddress {
   const peer = normalizeAddress(peerRaw);
-  const forwarded = h.forwardedFor !== '' || h.realIp !== '';
+  const forwarded = h.forwardedFor !== '' || h.realIp !== '' || (h.forwarded ?? '') !== '' || (h.via ?? '') !== '';
   if (!trusted || !inList(trusted, peer)) return { address: peer, peer, untrustedForward: forwarded, viaTrustedProxy: false };
   const hops = h.forwardedFor
     .split(',')
-    .map(normalizeAddress)
-    .filter((a) => a !== '');
-  for (let i = hops.length - 1; i >= 0; i--) {
-    const hop = hops[i]!;
-    if (familyOf(hop) === null) break; // garbage: do not look further left than what we can read
-    if (!inList(trusted, hop)) return { address: hop, peer, untrustedForward: false, viaTrustedProxy: true };
+    .map((e) => e.trim())
+    .filter((e) => e !== '');
+  if (hops.length === 0) {
+    // Forwarded or Via alone, or an X-Real-IP that is no address: relayed, from a client we cannot name.
+    const realIp = bareAddress(h.realIp);
+    const unnamed = realIp === null && (h.realIp.trim() !== '' || (h.forwarded ?? '') !== '' || (h.via ?? '') !== '');
+    return { address: realIp ?? peer, peer, untrustedForward: unnamed, viaTrustedProxy: true };
   }
-  const realIp = normalizeAddress(h.realIp);
-  if (familyOf(realIp) !== null && !inList(trusted, realIp)) return { address: realIp, peer, untrustedForward: false, viaTrustedProxy: true };
-  return { address: hops.length > 0 && familyOf(hops[0]!) !== null ? hops[0]! : peer, peer, untrustedForward: false, viaTrustedProxy: true };
+  let last = peer;
+  for (let i = hops.length - 1; i >= 0; i--) {
+    const hop = bareAddress(hops[i]!);
+    if (hop === null) return { address: last, peer, untrustedForward: true, viaTrustedProxy: true };
+    if (!inList(trusted, hop)) return { address: hop, peer, untrustedForward: false, viaTrustedProxy: true };
+    last = hop;
+  }
+  // Every entry is a trusted proxy: the request came from the farthest of them.
+  return { address: last, peer, untrustedForward: false, viaTrustedProxy: true };
 }

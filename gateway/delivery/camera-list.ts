@@ -22,6 +22,8 @@ export class CameraList {
   private known = new Map<string, CameraInfo>();
   private listing: Promise<void> | null = null;
   private listedAt = 0;
+  /** The last listing failed (Redis did not answer in time): an unknown camera may be only unlisted. */
+  private failed = false;
 
   constructor(private readonly o: CameraListOptions) {}
 
@@ -43,6 +45,11 @@ export class CameraList {
     return this.known.get(camera);
   }
 
+  /** Whether the last attempt to read the list from Redis failed. */
+  get lastListingFailed(): boolean {
+    return this.failed;
+  }
+
   /** When the list was last read from Redis (ms since the epoch), 0 before. */
   get listedAtMs(): number {
     return this.listedAt;
@@ -61,8 +68,12 @@ export class CameraList {
         for (const [id, info] of this.known) if (!next.has(id) && now - info.updatedAt <= this.o.goneMs) next.set(id, info);
         this.known = next;
         this.listedAt = now;
+        this.failed = false;
       })
-      .catch((err: Error) => this.o.log.warn({ err: err.message }, 'cannot list cameras'))
+      .catch((err: Error) => {
+        this.failed = true;
+        this.o.log.warn({ err: err.message }, 'cannot list cameras');
+      })
       .finally(() => {
         this.listing = null;
       });

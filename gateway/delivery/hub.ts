@@ -109,6 +109,11 @@ export class CameraHub {
     return this.list.has(camera);
   }
 
+  /** The camera list could not be read the last time it was asked for (Redis did not answer in time). */
+  get listUnreachable(): boolean {
+    return this.list.lastListingFailed;
+  }
+
   /** A frame captured at this time (ms since the epoch) still counts as live. */
   isFresh(timestamp: number): boolean {
     return Date.now() - timestamp < this.o.liveTimeoutMs;

@@ -14,6 +14,7 @@ import type { Adaptation, LinkSample } from '../adaptation/adapt.js';
 import { frameBytes, ladder } from '../adaptation/renditions.js';
 import type { FramePacket } from './packet.js';
 import type { WebSocket } from '../http/uws.js';
+import type { CommandBudget } from '../http/ws-budget.js';
 import { REFUSALS } from '../http/refusals.js';
 import { errorMessage } from '../http/ws-protocol.js';
 import { type ShownBy, Viewer, type ViewerOptions } from './viewer.js';
@@ -38,6 +39,8 @@ export interface SocketState {
   beats: boolean;
   /** When this socket was last given a message (performance.now()): the heartbeat fills only silences. */
   sentAt: number;
+  /** The commands it may still send (ws-budget.ts). */
+  budget: CommandBudget;
 }
 
 export interface WsViewerOptions extends ViewerOptions {

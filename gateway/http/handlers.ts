@@ -12,11 +12,17 @@ import { REFUSALS } from './refusals.js';
 import { send, sendJson } from './respond.js';
 import { decodeParam, parseWhole } from './query.js';
 
+/**
+ * No Referer from the page at all: opened as /?token=…, its own address holds the token until its script
+ * takes it out, and the browser asks for /page/main.js (and anything else) before that script has run.
+ */
+const NO_REFERRER: [string, string] = ['Referrer-Policy', 'no-referrer'];
+
 /** The viewer page; trades ?token= for the page's cookie (access.ts). Without credentials: a 401 page to enter a token. */
 export const page: Handler = (res, req, ctx, o) => {
-  if (!o.access.allows(ctx.creds)) return o.refuser.unauthorized(res, ctx.cors, renderLogin);
+  if (!o.access.allows(ctx.creds)) return o.refuser.unauthorized(res, [...ctx.cors, NO_REFERRER], renderLogin);
   const cookie = o.access.tokenCookie(ctx.creds, ctx.client, req.getHeader('x-forwarded-proto'));
-  send(res, '200 OK', 'text/html; charset=utf-8', renderPage(o.defaultCamera), [['Referrer-Policy', 'same-origin'], ...cookie]);
+  send(res, '200 OK', 'text/html; charset=utf-8', renderPage(o.defaultCamera), [NO_REFERRER, ...cookie]);
 };
 
 /** The page's favicon. */
@@ -34,7 +40,8 @@ export const snapshot: Handler = async (res, req, ctx, o) => {
   const width = parseWhole(req.getQuery('width'), LIMITS.renditionWidth.min, LIMITS.renditionWidth.max);
   if (width === null) return o.refuser.http(res, REFUSALS.badWidth, ctx.cors);
   if (!(await o.hub.isKnown(ctx.camera))) {
-    const redisDown = !(await o.bus.checkReady());
+    // A listing that just timed out already says Redis is down: asking it again would be a second timeout.
+    const redisDown = o.hub.listUnreachable || !(await o.bus.checkReady());
     if (ctx.aborted) return;
     return o.refuser.http(res, redisDown ? REFUSALS.redisDown : REFUSALS.noSuchCamera(ctx.camera), ctx.cors);
   }

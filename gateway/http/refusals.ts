@@ -9,6 +9,7 @@
  * max_viewers_per_ip) kept their names.
  */
 import { LIMITS } from '../../lib/ids.js';
+import { WS_COMMANDS_PER_SECOND } from './ws-budget.js';
 
 /** A refusal on an open /ws: its code and its text. */
 export interface Refusal {
@@ -65,6 +66,7 @@ export const REFUSALS = {
   cameraNotAllowed: ws('camera_not_allowed', 'not allowed'),
   unknownCamera: ws('no_such_camera', 'no such camera'),
   nothingToAck: ws('nothing_to_ack', 'nothing to acknowledge (subscribe with "ack":true)'),
+  commandRate: ws('command_rate', `more than ${WS_COMMANDS_PER_SECOND} commands a second; socket closed`),
   /** Not a refused command: the camera's capture has gone for good (counted in camfan_cameras_gone_total). */
   cameraGone: ws('camera_gone', 'camera gone'),
 } as const;

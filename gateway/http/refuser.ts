@@ -40,9 +40,16 @@ export class Refuser {
     send(res, refusal.status, 'text/html; charset=utf-8', loginPage(basic), [...challenge, [REFUSAL_HEADER, refusal.code], ...extra]);
   }
 
-  /** A refused /ws command, as {"error":…,"code":…,"camera":…} (nothing once the socket has closed). */
+  /**
+   * A refused /ws command, as {"error":…,"code":…,"camera":…}, counted always. A malformed one (no camera
+   * named) is answered only while the socket's send buffer is empty: a client that does not read would
+   * have every such answer held for it in the gateway's memory, and it reads none anyway. A refusal about a
+   * camera is always sent, since the page acts on it (it asks again later); the command budget (ws-budget.ts)
+   * and maxBackpressure (ws.ts) bound those.
+   */
   ws<T extends { open: boolean }>(socket: WebSocket<T>, refusal: Refusal, camera?: string): void {
     this.counts.count(refusal);
-    if (socket.getUserData().open) socket.send(errorMessage(refusal, camera), false);
+    if (!socket.getUserData().open || (camera === undefined && socket.getBufferedAmount() > 0)) return;
+    socket.send(errorMessage(refusal, camera), false);
   }
 }

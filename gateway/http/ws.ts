@@ -21,6 +21,7 @@ import { snapRendition } from '../adaptation/renditions.js';
 import { WsViewer, type SocketState } from '../delivery/ws-viewer.js';
 import { MOVE_MESSAGE, parseCommand, type Subscribe } from './ws-protocol.js';
 import { startHeartbeat } from './ws-heartbeat.js';
+import { CommandBudget } from './ws-budget.js';
 
 const MAX_CAMERAS_PER_SOCKET = 64;
 export interface WebSocketOptions {
@@ -80,12 +81,27 @@ export function installWebSocket(app: TemplatedApp, o: WebSocketOptions): OpenSo
     hub.unwatch(viewer);
   };
 
+  /** A socket past its command budget is closed, counted and logged (at the first and every 100th). */
+  const overBudget = (ws: WebSocket<SocketState>): void => {
+    const state = ws.getUserData();
+    refuser.counts.count(REFUSALS.commandRate);
+    const n = refuser.counts.get(REFUSALS.commandRate.code);
+    if (n === 1 || n % 100 === 0) log.info({ remote: state.remote, cameras: state.viewers.size, refused: n }, 'websocket closed: too many commands');
+    // Cut at once, not end(): after a close frame uWS keeps reading (and parsing) whatever the client still
+    // sends until the close handshake times out, which a client that floods never completes.
+    ws.close();
+  };
+
   app.ws<SocketState>('/ws', {
     maxPayloadLength: 4096,
     idleTimeout: 60,
     sendPingsAutomatically: true,
-    // We never queue more than one frame per camera ourselves; this only bounds the worst case.
-    maxBackpressure: 16 * 1024 * 1024,
+    // Frames go out only on an empty send buffer (ws-viewer.ts), as do answers to malformed commands
+    // (refuser.ts), so a socket holds one frame and small notices (refusals about a camera, which the command
+    // budget paces, move, beat, camera gone); uWS still takes a message while less than this waits. It was
+    // 16 MB; 1 MB keeps the move notice behind any ordinary frame (one dropped past it leaves that page to
+    // reconnect when the socket closes).
+    maxBackpressure: 1024 * 1024,
     upgrade: (res, req, context) => {
       const creds = readCredentials(req);
       const remote = readClient(res, req, access.trusted).address;
@@ -105,7 +121,8 @@ export function installWebSocket(app: TemplatedApp, o: WebSocketOptions): OpenSo
       const refusal = admit(o, { remote });
       if (refusal) return refuser.http(res, refusal);
       const beats = req.getQuery('beat') === '1';
-      const state: SocketState = { viewers: new Map(), open: true, remote, creds, beats, sentAt: performance.now() };
+      const now = performance.now();
+      const state: SocketState = { viewers: new Map(), open: true, remote, creds, beats, sentAt: now, budget: new CommandBudget(now) };
       res.upgrade(state, req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context);
     },
     open: (ws) => {
@@ -113,12 +130,15 @@ export function installWebSocket(app: TemplatedApp, o: WebSocketOptions): OpenSo
     },
     message: (ws, message, isBinary) => {
       const cmd = isBinary ? REFUSALS.binary : parseCommand(message);
+      // An acknowledgement of a frame in flight is free: frames are what limits those.
+      if ('ack' in cmd && !('subscribe' in cmd) && ws.getUserData().viewers.get(cmd.ack)?.ack() === true) return;
+      if (!ws.getUserData().budget.take(performance.now())) return overBudget(ws);
       if ('code' in cmd) return refuser.ws(ws, cmd);
       if ('subscribe' in cmd) {
         subscribe(ws, cmd).catch((err: Error) => log.error({ err: err.message }, 'websocket subscribe failed'));
       } else if ('unsubscribe' in cmd) {
         unsubscribe(ws.getUserData(), cmd.unsubscribe);
-      } else if (ws.getUserData().viewers.get(cmd.ack)?.ack() !== true) {
+      } else {
         refuser.ws(ws, REFUSALS.nothingToAck, cmd.ack);
       }
     },

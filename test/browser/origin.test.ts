@@ -2,7 +2,8 @@
  * In a real browser (Debian's Chromium): a page on another origin cannot open a gateway's /ws (cross-site
  * WebSocket hijacking), while the gateway's own page can; and the page opened as
  * /?token=… keeps working on the HttpOnly cookie it got in exchange, with the token gone from the
- * address bar, from page script (document.cookie) and from every URL the page requests.
+ * address bar, from page script (document.cookie), from every URL the page requests and from every
+ * Referer (the page's script is asked for while the token is still in the address bar).
  */
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -72,7 +73,11 @@ describe('browser: /ws origins and the token cookie', () => {
     const context = await browser.newContext();
     const page = await context.newPage();
     const requested: string[] = [];
-    page.on('request', (r) => requested.push(r.url()));
+    const referers: Array<Promise<string | null>> = [];
+    page.on('request', (r) => {
+      requested.push(r.url());
+      referers.push(r.headerValue('referer'));
+    });
     await page.goto(`${authed.base}/?token=${TOKEN}&view=canvas`);
     await page.waitForFunction(() => [...document.querySelectorAll('figure canvas')].some((c) => (c as HTMLCanvasElement).width > 0), undefined, {
       timeout: 10000,
@@ -90,6 +95,12 @@ describe('browser: /ws origins and the token cookie', () => {
     });
     const withToken = requested.filter((u) => u.includes('token='));
     assert.deepEqual(withToken, [`${authed.base}/?token=${TOKEN}&view=canvas`], 'only the URL the user opened carried the token');
+    const sent = (await Promise.all(referers)).filter((r) => r !== null);
+    assert.ok(
+      requested.some((u) => u.endsWith('/page/main.js')),
+      'the page asked for its script',
+    );
+    assert.deepEqual(sent, [], `Referer headers sent by the page (Referrer-Policy: no-referrer): ${sent.join(', ')}`);
     await context.close();
   });
 });

@@ -1,6 +1,7 @@
 /**
  * A camera that misbehaves, for real: a stream that accepts the connection and never answers (OpenCV's
- * open hangs), and a video file that is deleted or emptied while it plays. The capture stays in
+ * open hangs), a video file that is deleted or emptied while it plays, and an HTTP MJPEG camera whose
+ * JPEGs declare a picture far past the limits. The capture stays in
  * control (OpenCV runs in its source process): it keeps talking to Redis and answering signals, says
  * what is wrong, and recovers without a restart.
  */
@@ -13,6 +14,9 @@ import { after, before, describe, test } from 'node:test';
 import { openStream } from '../../harness/mjpeg-client.js';
 import { childPids, makeClip, sleep, startCapture, startGateway, waitFor, waitForFrames } from '../../harness/procs.js';
 import { withStack, type GatewayHandle, type RedisHandle } from '../helpers/stack.js';
+import { makeJpegs, startCamera } from '../helpers/mjpeg-camera.js';
+import { inspectJpeg } from '../../capture/source/kinds/jpeg.js';
+import { rssBytes } from '../../harness/stats.js';
 
 describe('capture faults', () => {
   let redis: RedisHandle;
@@ -224,6 +228,49 @@ describe('capture faults', () => {
     } finally {
       s.close();
       await capture.stop();
+    }
+  });
+  test('a camera whose JPEGs declare 20000x20000 is refused before any decode: logged with its size, nothing handed to a source process', async () => {
+    const giant = Buffer.from(makeJpegs(1)[0]!);
+    // The SOF's height and width fields, rewritten: 13 kB on the wire that a decoder would take for 1.2 GB.
+    let at = 2;
+    while (giant[at + 1] !== 0xc0) at += 2 + giant.readUInt16BE(at + 2);
+    giant.writeUInt16BE(20000, at + 5);
+    giant.writeUInt16BE(20000, at + 7);
+    assert.deepEqual([inspectJpeg(giant).width, inspectJpeg(giant).height], [20000, 20000]);
+    const liar = await startCamera({ jpegs: [giant], fps: 15 });
+    // A size other than the camera's: a frame that passed would be handed to a source process to decode.
+    const cap = startCapture({
+      REDIS_URL: redis.url,
+      CAMERA_ID: 'giant',
+      CAPTURE_SOURCE: `http://127.0.0.1:${liar.port}/`,
+      CAPTURE_WIDTH: '320',
+      CAPTURE_HEIGHT: '180',
+    });
+    try {
+      const t0 = Date.now();
+      await waitFor('the refusal logged', () => /declares 20000x20000, larger than 7680x4320: refused before any decode/.test(cap.output()), 8000);
+      const loggedMs = Date.now() - t0;
+      const sentBefore = liar.sent;
+      await sleep(1500);
+      const sentSince = liar.sent - sentBefore;
+      const line = cap
+        .output()
+        .split('\n')
+        .find((l) => l.includes('declares 20000x20000'))!;
+      assert.match(line, /"camera":"giant"/, 'the log line names the camera');
+      assert.deepEqual(childPids(cap.child.pid!), [], 'no source process was started for it');
+      const rssMb = rssBytes(cap.child.pid!) / 2 ** 20;
+      console.log(
+        `# 20000x20000 camera: refused ${loggedMs} ms after start, ${sentSince} more parts sent (none published) in 1.5 s, capture RSS ${rssMb.toFixed(0)} MB`,
+      );
+      assert.ok(sentSince >= 15, `the camera kept sending (${sentSince} parts in 1.5 s)`);
+      assert.ok(rssMb < 200, `capture RSS ${rssMb.toFixed(0)} MB`);
+      assert.equal(await redis.client().exists('camfan:{giant}:latest'), 0, 'no frame of it was published');
+      assert.equal(cap.child.exitCode, null, 'the capture keeps running');
+    } finally {
+      await cap.stop();
+      await liar.close();
     }
   });
 });

@@ -26,7 +26,7 @@ describe('hosts, origins, operator data, client addresses, token cookie', () => 
     await waitForFrames(redis, 'cam0');
     hosts = await startGateway({ REDIS_URL: redis.url, ALLOWED_HOSTS: 'camfan.test,127.0.0.1', CORS_ORIGINS: 'https://allowed.example' });
     op = await startGateway({ REDIS_URL: redis.url, AUTH_TOKEN: VIEWER_TOKEN, OPERATOR_TOKEN });
-    proxied = await startGateway({ REDIS_URL: redis.url, TRUSTED_PROXIES: '127.0.0.1' });
+    proxied = await startGateway({ REDIS_URL: redis.url, TRUSTED_PROXIES: '127.0.0.1', MAX_VIEWERS_PER_IP: '2' });
   });
 
   after(async () => {
@@ -122,10 +122,42 @@ describe('hosts, origins, operator data, client addresses, token cookie', () => 
     }
   });
 
+  test("TRUSTED_PROXIES: a proxy's own entry that is no bare address names no client; Forwarded or Via from others is relayed", async () => {
+    // The left-most entries are the client's own say: 127.0.0.1 there would make it local.
+    for (const bad of ['203.0.113.9:5555', '[2001:db8::9]:443', 'unknown']) {
+      const r = await probe(`${proxied.base}/api/stats`, { headers: { 'x-forwarded-for': `127.0.0.1, ${bad}` } });
+      assert.equal(r.status, 403, `right-most entry ${bad}: the client is unknown, not local`);
+    }
+    // Four clients naming four addresses on the left: all taken as the proxy's, so MAX_VIEWERS_PER_IP=2 holds.
+    const held = await Promise.all(
+      [1, 2, 3, 4].map((i) => holdStream(`${proxied.base}/stream/cam0`, { headers: { 'x-forwarded-for': `198.51.100.${i}, 203.0.113.9:5555` } })),
+    );
+    try {
+      const statuses = held.map((h) => h.status).sort();
+      assert.deepEqual(statuses, [200, 200, 429, 429], `streams admitted: ${statuses.join(', ')}`);
+    } finally {
+      for (const h of held) h.close();
+    }
+    for (const headers of [{ forwarded: 'for=192.168.1.5' }, { via: '1.1 proxy.example' }] as Record<string, string>[]) {
+      const r = await probe(`${hosts.base}/api/stats`, { headers });
+      assert.equal(r.status, 403, `${JSON.stringify(headers)} from an untrusted peer counts as relayed`);
+      assert.equal(
+        (await probe(`${proxied.base}/api/stats`, { headers })).status,
+        403,
+        `${JSON.stringify(headers)} alone from a trusted proxy names no client`,
+      );
+    }
+    assert.equal(
+      (await probe(`${proxied.base}/api/stats`, { headers: { 'x-forwarded-for': '203.0.113.9, 192.168.1.5' } })).status,
+      200,
+      'the right-most entry decides',
+    );
+  });
+
   test('the page trades ?token= for an HttpOnly SameSite cookie that opens the API and /ws', async () => {
     const page = await probe(`${op.base}/?token=${VIEWER_TOKEN}`);
     assert.equal(page.status, 200);
-    assert.equal(page.headers['referrer-policy'], 'same-origin');
+    assert.equal(page.headers['referrer-policy'], 'no-referrer');
     const setCookie = page.headers['set-cookie']?.[0] ?? '';
     assert.equal(setCookie, `camfan_token=${VIEWER_TOKEN}; Path=/; HttpOnly; SameSite=Strict`);
     // The page's script is served apart (gateway/page/client, as /page/*.js): it strips the token from the address bar and builds no URL with it.

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -130,6 +131,26 @@ describe('passthrough of an HTTP MJPEG camera', () => {
     } finally {
       await cap.stop();
       await still.close();
+    }
+  });
+
+  test('a camera that redirects: not followed, logged with its target (redacted), nothing published', async () => {
+    const redirector = http.createServer((_req, res) =>
+      res.writeHead(302, { location: 'http://admin:RedirPw99@198.51.100.7:8081/elsewhere.mjpg?pwd=RedirQs42' }).end(),
+    );
+    await new Promise<void>((r) => redirector.listen(0, '127.0.0.1', r));
+    const cap = capture({ CAMERA_ID: 'moved', CAPTURE_SOURCE: `http://127.0.0.1:${(redirector.address() as { port: number }).port}/` });
+    try {
+      await waitFor(
+        'the redirect logged',
+        () => /answered HTTP 302 \(a redirect to http:\/\/198\.51\.100\.7:8081\/elsewhere\.mjpg\?…, not followed\)/.test(cap.output()),
+        8000,
+      );
+      assert.equal(await redis.client().exists('camfan:{moved}:latest'), 0, 'nothing published');
+      for (const secret of ['RedirPw99', 'RedirQs42']) assert.ok(!cap.output().includes(secret), `${secret} leaked`);
+    } finally {
+      await cap.stop();
+      redirector.close();
     }
   });
 

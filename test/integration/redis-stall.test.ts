@@ -3,8 +3,8 @@
  * against a real redis-server, capture and gateways:
  * - bad entries in the camera list (`HSET camfan:cameras evil 1` and friends) are skipped and counted; a
  *   gateway started afterwards lists the good cameras, and a running one still learns new cameras;
- * - Redis frozen with SIGSTOP: /readyz, /api/cameras and /snapshot answer 503 within about the command
- *   timeout instead of hanging, /metrics answers in about the same time, and everything is back once
+ * - Redis frozen with SIGSTOP: /readyz, /api/cameras and /snapshot (of a camera listed or not) answer 503
+ *   within one command timeout (+ 300 ms) instead of hanging, /metrics answers in about the same time, and everything is back once
  *   Redis runs again.
  */
 import assert from 'node:assert/strict';
@@ -73,15 +73,19 @@ describe('a bus not trusted blindly, a Redis that stalls', () => {
   test('Redis frozen (SIGSTOP): /readyz, /api/cameras and /snapshot answer 503 at once, and recover', async () => {
     assert.equal((await timed(`${first.base}/readyz`)).status, 200);
     redis.child.kill('SIGSTOP');
+    const answered: string[] = [];
     try {
       for (const path of ['/readyz', '/api/cameras', '/snapshot/cam0', '/snapshot/not-listed-yet']) {
         const r = await timed(first.base + path);
         assert.equal(r.status, 503, `${path}: ${r.status} ${r.body}`);
-        assert.ok(r.ms < TIMEOUT_MS * 2 + 500, `${path} answered after ${r.ms} ms`);
+        // One command timeout per request, never two in a row.
+        assert.ok(r.ms < TIMEOUT_MS + 300, `${path} answered after ${r.ms} ms (REDIS_COMMAND_TIMEOUT_MS ${TIMEOUT_MS})`);
+        answered.push(`${path} ${r.ms} ms`);
       }
       const metrics = await timed(`${first.base}/metrics`);
       assert.equal(metrics.status, 200, 'metrics still answer (capture figures from the last camera list)');
-      assert.ok(metrics.ms < TIMEOUT_MS * 2 + 500, `/metrics answered after ${metrics.ms} ms`);
+      assert.ok(metrics.ms < TIMEOUT_MS + 300, `/metrics answered after ${metrics.ms} ms`);
+      console.log(`# Redis frozen, timeout ${TIMEOUT_MS} ms: ${answered.join(', ')}, /metrics ${metrics.ms} ms`);
       const health = await timed(`${first.base}/healthz`);
       assert.equal(health.status, 200, 'the process itself is fine');
       assert.ok(health.ms < 200);

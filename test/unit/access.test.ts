@@ -26,6 +26,16 @@ test('TRUSTED_PROXIES: forwarded addresses count only from trusted peers, right-
   );
   assert.equal(resolveClient('::ffff:127.0.0.1', { forwardedFor: '', realIp: '192.0.2.1' }, trusted).address, '192.0.2.1');
   assert.equal(resolveClient('127.0.0.1', { forwardedFor: 'garbage', realIp: '' }, trusted).address, '127.0.0.1');
+  for (const bad of ['203.0.113.9:5555', '[2001:db8::9]:443', 'unknown', '_hidden']) {
+    const c = resolveClient('127.0.0.1', { forwardedFor: `8.8.8.8, ${bad}`, realIp: '9.9.9.9' }, trusted);
+    assert.deepEqual([c.address, c.untrustedForward], ['127.0.0.1', true], `${bad}: the proxy's, client unknown; never the left-most`);
+  }
+  const behindTwo = resolveClient('127.0.0.1', { forwardedFor: '8.8.8.8, unknown, 10.0.0.2', realIp: '' }, trusted);
+  assert.deepEqual([behindTwo.address, behindTwo.untrustedForward], ['10.0.0.2', true], 'the last trusted hop before the unreadable entry');
+  assert.deepEqual(resolveClient('127.0.0.1', { forwardedFor: '10.0.0.2, 10.0.0.3', realIp: '' }, trusted).address, '10.0.0.2', 'all trusted: the farthest');
+  assert.equal(resolveClient('127.0.0.1', { forwardedFor: '', realIp: '', forwarded: 'for=8.8.8.8' }, trusted).untrustedForward, true);
+  assert.equal(resolveClient('203.0.113.9', { forwardedFor: '', realIp: '', forwarded: 'for=127.0.0.1' }, trusted).untrustedForward, true);
+  assert.equal(resolveClient('203.0.113.9', { forwardedFor: '', realIp: '', via: '1.1 proxy' }, null).untrustedForward, true);
   assert.equal(resolveClient('127.0.0.1', none, null).untrustedForward, false);
   assert.equal(resolveClient('127.0.0.1', { forwardedFor: '192.0.2.1', realIp: '' }, null).untrustedForward, true);
   assert.throws(() => addressRangeList('10.0.0.0/33'), /expected IP addresses or CIDRs/);

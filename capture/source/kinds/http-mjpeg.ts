@@ -18,7 +18,7 @@ import https from 'node:https';
 import type { Logger } from '../../../lib/log.js';
 import { describeUrl } from './describe.js';
 import { jpegFrame } from './frames.js';
-import { inspectJpeg, type JpegInfo } from './jpeg.js';
+import { inspectJpeg, tooLargeToDecode, type JpegInfo } from './jpeg.js';
 import { boundaryOf, MultipartParser, sniffBoundary } from './multipart.js';
 import type { OpenCvSource } from './opencv.js';
 import { HandOffError, SourceError, type FrameSource, type SourceFrame } from './source.js';
@@ -73,7 +73,9 @@ export class HttpMjpegSource implements FrameSource {
     const status = res.statusCode ?? 0;
     const digest = status === 401 && /^\s*digest/i.test(String(res.headers['www-authenticate'] ?? ''));
     if (status !== 200 && !digest)
-      throw new SourceError(`${this.description} answered HTTP ${status}${status === 401 ? ' (check the user and password in CAPTURE_SOURCE)' : ''}`);
+      throw new SourceError(
+        `${this.description} answered HTTP ${status}${status === 401 ? ' (check the user and password in CAPTURE_SOURCE)' : redirectNote(res, this.url)}`,
+      );
     const why = digest
       ? 'the camera asks for Digest auth'
       : `the server sends ${String(res.headers['content-type'] ?? 'no Content-Type')}, not multipart MJPEG`;
@@ -124,6 +126,9 @@ export class HttpMjpegSource implements FrameSource {
       this.reportBroken(`part of ${jpeg.length} bytes is not a whole JPEG: ${(err as Error).message}`);
       return;
     }
+    // Before the frame can be published, passed on or decided about (a hand-off to a source process decodes it).
+    const tooLarge = tooLargeToDecode(info);
+    if (tooLarge) return this.reportBroken(tooLarge);
     const frame = jpegFrame(jpeg, info.width, info.height, info.hasHuffmanTables);
     if (this.waiter) {
       const w = this.waiter;
@@ -192,6 +197,24 @@ export class HttpMjpegSource implements FrameSource {
     this.waiter?.(null);
     this.waiter = null;
   }
+}
+
+/**
+ * A redirect is never followed (a camera sent elsewhere could be made to publish another origin's
+ * pictures); its target is logged, redacted as the source is, so the operator can point CAPTURE_SOURCE at it.
+ */
+function redirectNote(res: http.IncomingMessage, from: string): string {
+  const status = res.statusCode ?? 0;
+  if (status < 300 || status > 399) return '';
+  const location = res.headers.location;
+  if (!location) return ' (a redirect without Location, not followed)';
+  let target: string;
+  try {
+    target = new URL(location, from).href;
+  } catch {
+    return ' (a redirect to an unreadable Location, not followed)';
+  }
+  return ` (a redirect to ${describeUrl(target)}, not followed)`;
 }
 
 /** The body's first bytes, up to the end of a first part header (or 1 KB); null if it ends first. The response is left paused. */

@@ -5,6 +5,8 @@
  * the start of scan; never looks at the compressed data.
  */
 
+import { LIMITS } from '../../../lib/ids.js';
+
 export interface JpegInfo {
   width: number;
   height: number;
@@ -71,4 +73,14 @@ export function jpegInfoOrNull(buf: Buffer): JpegInfo | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * Why a camera's JPEG must not be decoded, from the size its SOF declares, or null when it is within
+ * lib/limits.json's width and height. A frame header costs the sender two bytes per side but a decoder
+ * width × height × 3 bytes: a 13 kB JPEG that claims 20000×20000 took a source process to 11 GB.
+ */
+export function tooLargeToDecode(info: JpegInfo): string | null {
+  if (info.width <= LIMITS.width.max && info.height <= LIMITS.height.max) return null;
+  return `the JPEG declares ${info.width}x${info.height}, larger than ${LIMITS.width.max}x${LIMITS.height.max}: refused before any decode`;
 }

@@ -48,7 +48,8 @@ type State =
   | { kind: 'seek' }
   | { kind: 'head' }
   | { kind: 'sized'; headers: Record<string, string>; body: Buffer; filled: number }
-  | { kind: 'open'; headers: Record<string, string> }
+  /** A part without Content-Length: its bytes so far (no delimiter in them), kept as they came. */
+  | { kind: 'open'; headers: Record<string, string>; chunks: Buffer[]; bytes: number }
   | { kind: 'skip'; left: number };
 
 export class MultipartParser {
@@ -80,7 +81,7 @@ export class MultipartParser {
       case 'sized':
         return this.fillSized(s);
       case 'open':
-        return this.readOpen(s.headers);
+        return this.readOpen(s);
       case 'skip': {
         const n = Math.min(s.left, this.buf.length);
         this.buf = this.buf.subarray(n);
@@ -116,7 +117,7 @@ export class MultipartParser {
     if (type !== undefined && !/^\s*image\/jpeg\b/i.test(type)) return this.skipBroken(`part of type ${JSON.stringify(type.slice(0, 40))}, not image/jpeg`);
     const length = headers['content-length'];
     if (length === undefined) {
-      this.state = { kind: 'open', headers };
+      this.state = { kind: 'open', headers, chunks: [], bytes: 0 };
       return true;
     }
     const n = /^\d{1,12}$/.test(length.trim()) ? Number(length) : NaN;
@@ -141,17 +142,31 @@ export class MultipartParser {
     return true;
   }
 
-  private readOpen(headers: Record<string, string>): boolean {
-    const end = this.buf.indexOf(this.token);
-    if (end < 0) {
-      if (this.buf.length <= this.maxPartBytes + this.token.length) return false;
-      return this.skipBroken(`part without Content-Length and no boundary within MAX_FRAME_BYTES (${this.maxPartBytes})`);
+  /**
+   * Looks for the delimiter only in the bytes that came since the last look (and the few before them that
+   * could hold its start), and joins the part once, at its end: the work is linear in the part's bytes,
+   * where joining and searching the whole part at every chunk was quadratic in it.
+   */
+  private readOpen(s: Extract<State, { kind: 'open' }>): boolean {
+    if (this.buf.length === 0) return false;
+    const seam = tailOf(s.chunks, this.token.length - 1);
+    const hay = seam.length > 0 ? Buffer.concat([seam, this.buf]) : this.buf;
+    const at = hay.indexOf(this.token);
+    if (at >= 0) {
+      const end = s.bytes - seam.length + at;
+      const body = Buffer.concat([...s.chunks, this.buf]).subarray(0, end);
+      this.buf = hay.subarray(at);
+      this.emit(s.headers, body);
+      this.state = { kind: 'seek' };
+      return true;
     }
-    const body = this.buf.subarray(0, end);
-    this.buf = this.buf.subarray(end);
-    this.emit(headers, body);
-    this.state = { kind: 'seek' };
-    return true;
+    s.chunks.push(this.buf);
+    s.bytes += this.buf.length;
+    this.buf = EMPTY;
+    if (s.bytes <= this.maxPartBytes + this.token.length) return false;
+    // What is left may hold the start of the next delimiter: the seek keeps it.
+    this.buf = tailOf(s.chunks, this.token.length);
+    return this.skipBroken(`part without Content-Length and no boundary within MAX_FRAME_BYTES (${this.maxPartBytes})`);
   }
 
   private skipBroken(reason: string): boolean {
@@ -163,6 +178,18 @@ export class MultipartParser {
   private emit(headers: Record<string, string>, body: Buffer): void {
     this.events.part({ headers, body: trimPadding(body) });
   }
+}
+
+/** The last n bytes of the chunks (fewer if they hold fewer). */
+function tailOf(chunks: readonly Buffer[], n: number): Buffer {
+  const parts: Buffer[] = [];
+  let need = n;
+  for (let i = chunks.length - 1; i >= 0 && need > 0; i--) {
+    const c = chunks[i]!;
+    parts.unshift(c.length > need ? c.subarray(c.length - need) : c);
+    need -= Math.min(need, c.length);
+  }
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
 }
 
 function parseHeaders(block: string): Record<string, string> {

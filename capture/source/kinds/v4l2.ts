@@ -9,7 +9,7 @@
  *    and encoded again rather than sent to browsers that cannot decode them.
  * Not tested on real hardware: no camera exists where this was written (see README).
  */
-import { inspectJpeg, type JpegInfo } from './jpeg.js';
+import { inspectJpeg, tooLargeToDecode, type JpegInfo } from './jpeg.js';
 
 export function fourccCode(code: string): number {
   if (code.length !== 4) throw new Error(`a fourcc has 4 characters, got ${JSON.stringify(code)}`);
@@ -69,6 +69,8 @@ export function classifyDeviceFrame(shape: MatShape, bytes: () => Buffer): Devic
   } catch (err) {
     return { kind: 'broken', reason: `camera buffer of ${jpeg.length} bytes is not a whole JPEG: ${(err as Error).message}` };
   }
+  const tooLarge = tooLargeToDecode(info);
+  if (tooLarge) return { kind: 'broken', reason: tooLarge };
   if (!info.hasHuffmanTables) return { kind: 'jpeg-to-decode', jpeg, reason: 'the camera sends MJPEG without Huffman tables, which browsers cannot decode' };
   return { kind: 'jpeg', jpeg, info };
 }
