@@ -73,7 +73,7 @@ export const gatewaySettings = {
   },
   authToken: {
     env: 'AUTH_TOKEN',
-    doc: 'require this token (8 to 256 visible characters; Authorization: Bearer …, ?token= or the page cookie) for everything but /healthz, /readyz, the page's own files (/page/*) and /favicon.ico',
+    doc: 'require this token (8 to 256 visible characters; Authorization: Bearer …, ?token= or the page cookie) for everything but /healthz, /readyz, the page files (/page/*) and /favicon.ico',
     default: '',
     parse: secret('a token of 8 to 256 visible characters'),
     redact: redactToken,

@@ -14,7 +14,7 @@ import { after, before, describe, test } from 'node:test';
 import { openStream } from '../../harness/mjpeg-client.js';
 import { childPids, makeClip, sleep, startCapture, startGateway, waitFor, waitForFrames } from '../../harness/procs.js';
 import { withStack, type GatewayHandle, type RedisHandle } from '../helpers/stack.js';
-import { makeJpegs, startCamera } from '../helpers/mjpeg-camera.js';
+import { makeJpegs, startCamera } from '../../harness/mjpeg-camera.js';
 import { inspectJpeg } from '../../capture/source/kinds/jpeg.js';
 import { rssBytes } from '../../harness/stats.js';
 
