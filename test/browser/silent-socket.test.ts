@@ -125,4 +125,47 @@ describe('browser: a /ws socket that goes silent is replaced', () => {
     assert.ok(backMs < 3000, `frames again after ${backMs} ms`);
     await page.close();
   });
+  // The page acknowledges a frame once it has drawn it, so the gateway's age at acknowledgement
+  // (camfan_viewer_ack_age_seconds) is what the page showed, plus one network leg (here loopback).
+  test("the gateway's age at acknowledgement is the age the page measured when it drew the frame", async () => {
+    const page = await browser.newPage();
+    await page.goto(`${gateway.base}/`);
+    await waitFor('frames of the fast camera', async () => (await pageStats(page)).frames >= 10, 10000, 100);
+    const ackAge = async (): Promise<{ sum: number; count: number }> => {
+      const text = await (await fetch(`${gateway.base}/metrics`)).text();
+      const read = (name: string): number => Number(new RegExp(`^${name}\\{camera="fast"\\} ([\\d.e+-]+)$`, 'm').exec(text)?.[1] ?? 0);
+      return { sum: read('camfan_viewer_ack_age_seconds_sum'), count: read('camfan_viewer_ack_age_seconds_count') };
+    };
+    const before = await ackAge();
+    // What the page measured at each draw: the tile's latency (now − capture time), once per new frame.
+    const pageAges = await page.evaluate(
+      () =>
+        new Promise<number[]>((resolve) => {
+          const tile = (window as unknown as { camfan: { tiles: Map<string, { framesTotal: number; latencyMs: number | null }> } }).camfan.tiles.get('fast')!;
+          const ages: number[] = [];
+          let seen = tile.framesTotal;
+          const until = performance.now() + 4000;
+          const poll = (): void => {
+            if (tile.framesTotal !== seen && tile.latencyMs !== null) ages.push(tile.latencyMs);
+            seen = tile.framesTotal;
+            if (performance.now() < until) requestAnimationFrame(poll);
+            else resolve(ages);
+          };
+          requestAnimationFrame(poll);
+        }),
+      undefined,
+    );
+    await sleep(200);
+    const after = await ackAge();
+    const count = after.count - before.count;
+    const gatewayMs = ((after.sum - before.sum) / count) * 1000;
+    const pageMs = pageAges.reduce((a, b) => a + b, 0) / pageAges.length;
+    console.log(
+      `# age at acknowledgement: gateway ${gatewayMs.toFixed(1)} ms over ${count} acks; the page at drawing: ${pageMs.toFixed(1)} ms over ${pageAges.length} frames`,
+    );
+    assert.ok(pageAges.length >= 20 && count >= 20, `frames drawn ${pageAges.length}, acks ${count}`);
+    // The acknowledgement leaves after the draw, so the gateway's figure is the page's plus the way back.
+    assert.ok(gatewayMs >= pageMs - 5 && gatewayMs <= pageMs + 30, `gateway ${gatewayMs.toFixed(1)} ms, page ${pageMs.toFixed(1)} ms`);
+    await page.close();
+  });
 });
