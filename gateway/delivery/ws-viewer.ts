@@ -107,10 +107,10 @@ export class WsViewer extends Viewer {
       this.backedUpAt = performance.now();
       return;
     }
-    this.ws.getUserData().sentAt = performance.now();
+    const now = performance.now();
+    this.ws.getUserData().sentAt = now;
     if (!packet.placeholder) this.link.realFrames++;
     if (this.acks) {
-      const now = performance.now();
       if (this.unacked.length === 0) this.link.busySince = now;
       this.unacked.push({ bytes: msg.length, at: now, capture: packet.placeholder ? 0 : packet.frame.timestamp });
     }
