@@ -229,6 +229,7 @@ describe('Redis down under load', () => {
       const mid = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
       const base = pids.map((_, k) => mid(calm.map((s) => s[k]!)));
 
+      const killedAt = Date.now();
       redis.child.kill('SIGKILL');
       await redis.exited;
       const outageMs = 20_000;
@@ -249,6 +250,7 @@ describe('Redis down under load', () => {
       again = run('redis-server', ['--port', String(redis.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
       const before = viewers.map((v) => v.count);
       await waitFor('frames again at every viewer', () => viewers.every((v, k) => v.count > before[k]! + 2), 5000, 20);
+      const awayMs = Date.now() - killedAt;
       for (const v of viewers) {
         v.close();
         assert.deepEqual(v.invalid, []);
@@ -263,8 +265,13 @@ describe('Redis down under load', () => {
         12000,
         200,
       );
-      console.log(`# frames dropped while Redis was down: ${dropped} (${((fps * outageMs) / 1000).toFixed(0)} made)`);
-      assert.ok(dropped >= 0.6 * fps * (outageMs / 1000), `${dropped} frames counted as dropped`);
+      // The source makes at most CAPTURE_FPS; how many fewer depends on what else the machine runs (alone
+      // here it makes 54 of 60 a second, under the full suite on CI about 34), so the bounds are wide but
+      // both can fail: no count at all, or more frames counted than the outage could have made.
+      const most = Math.round((fps * awayMs) / 1000);
+      console.log(`# frames dropped while Redis was down: ${dropped} (at most ${most} made)`);
+      assert.ok(dropped >= 0.25 * most, `${dropped} frames counted as dropped of at most ${most} made`);
+      assert.ok(dropped <= 1.15 * most, `${dropped} frames counted as dropped, more than the ${most} that ${awayMs} ms away could make`);
       assert.equal(capture.child.exitCode, null);
       assert.equal(gateway.child.exitCode, null);
     } finally {
