@@ -58,6 +58,7 @@ const PAIRED = [
   'integration/ws-move.test.js',
   'integration/faults.test.js',
   'integration/cameras-runtime.test.js',
+  'integration/evil-camera.test.js',
 ];
 
 function files(dir) {

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { openStream } from '../../harness/mjpeg-client.js';
-import { freePort, requireTool, ROOT, waitFor } from '../../harness/procs.js';
+import { freePort, requireTool, ROOT, sleep, waitFor } from '../../harness/procs.js';
 import { openWsViewer } from '../../harness/ws-client.js';
 import { withStack } from '../helpers/stack.js';
 
@@ -118,6 +118,50 @@ describe('operator rules and dashboard', () => {
         ws.close();
         mjpeg.close();
       }
+    });
+
+    test('label cardinality is bounded whatever the input: 600 made-up cameras, widths, paths and /ws commands add no series', async () => {
+      const { gateway } = stack;
+      const series = async (): Promise<string[]> =>
+        (await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text())
+          .split('\n')
+          .filter((l) => l !== '' && !l.startsWith('#'))
+          .map((l) => l.replace(/ [^ ]+$/, ''));
+      // Every refusal below once first, so that its reason's series exists; then the same again, made up.
+      const attack = async (n: number): Promise<void> => {
+        const ws = await openWsViewer(gateway.base, { subscribe: { subscribe: `ghost${n}` } });
+        const statuses = await Promise.all(
+          Array.from({ length: 100 }, async (_, i) => {
+            const id = `${n}x${i}`;
+            const urls = [
+              `/stream/cam${id}`,
+              `/snapshot/c${id}?width=${i * 7 + n}`,
+              `/snapshot/cam0?width=${17 + i + n}`,
+              `/stream/cam${id}?fps=${i + 1}`,
+              `/nope/${id}`,
+              `/page/${id}.js`,
+              `/api/${id}`,
+            ];
+            return Promise.all(urls.map(async (u) => (await fetch(gateway.base + u)).arrayBuffer()));
+          }),
+        );
+        assert.equal(statuses.length, 100);
+        ws.close();
+      };
+      await attack(0);
+      await sleep(1200); // the width requests may ask for renditions: let them be listed (snapped to RENDITION_WIDTHS)
+      const before = await series();
+      await attack(1);
+      await sleep(1200);
+      const after = await series();
+      // Node's own metrics gain a series per kind of garbage collection as the collector first runs one.
+      const added = after.filter((l) => !before.includes(l) && !l.includes('_nodejs_gc_'));
+      console.log(`# /metrics series: ${before.length} before, ${after.length} after 600 made-up requests and a /ws socket (${added.length} new)`);
+      assert.deepEqual(added, [], 'series added by made-up input');
+      assert.ok(
+        after.every((l) => !/ghost|x\d|nope/.test(l)),
+        'no client-chosen text in a label',
+      );
     });
   });
 });

@@ -10,6 +10,7 @@ import WebSocket from 'ws';
 import { cpuSeconds, rssBytes } from '../../harness/stats.js';
 import { decodeFrame, isJpeg, type Frame } from '../../bus/frame.js';
 import { fetchJson } from '../../harness/mjpeg-client.js';
+import { ACK_WINDOW } from '../../gateway/delivery/ws-viewer.js';
 import { BEAT_MESSAGE } from '../../lib/wire/liveness.mjs';
 import { DIST, run, sleep, waitFor } from '../../harness/procs.js';
 import { withStack, type GatewayHandle } from '../helpers/stack.js';
@@ -118,6 +119,37 @@ describe('WebSocket delivery', () => {
     const got = c.frames.length;
     assert.ok(got >= 9 && got <= 13, `fps 5 for 2 s gave ${got} frames`);
     c.ws.close();
+  });
+
+  test('acknowledgements before any frame, repeated or flooded never unlock more than the window; a flood closes the socket', async () => {
+    const c = await connect(gateway.base);
+    c.send({ subscribe: 'a', ack: true });
+    c.send({ ack: 'a' }); // before any frame: nothing waits for it
+    await waitFor('the first frames', () => c.frames.length >= ACK_WINDOW, 3000);
+    // Unacknowledged, the socket holds at most the window, whatever the camera's rate (15 fps: 7 frames in 500 ms).
+    await sleep(500);
+    const early = c.errors.filter((e) => e.code === 'nothing_to_ack').length;
+    assert.equal(c.frames.length, ACK_WINDOW, `frames without an acknowledgement: ${c.frames.length}`);
+    // Ten acknowledgements at once for the two frames in flight: each one the gateway accepts (one for a
+    // frame it sent) lets one more frame through, and the rest are refused; the window is never exceeded.
+    // (An ack may meet a frame sent a moment before it arrived: a blind client gets frames as a fast one.)
+    const accepted = (): number => 11 - c.errors.filter((e) => e.code === 'nothing_to_ack').length;
+    for (let i = 0; i < 10; i++) c.send({ ack: 'a' });
+    await sleep(600);
+    console.log(
+      `# acks: ${early} refused before any frame; of 10 acks for ${ACK_WINDOW} frames ${accepted()} accepted, ${c.frames.length - ACK_WINDOW} more frames`,
+    );
+    assert.ok(early >= 1, 'an acknowledgement before any frame is refused');
+    assert.ok(accepted() >= ACK_WINDOW && accepted() < 10, `acknowledgements accepted: ${accepted()} of 10`);
+    assert.equal(c.frames.length, accepted() + ACK_WINDOW, `frames after ${accepted()} accepted acknowledgements: ${c.frames.length}`);
+    const closed = new Promise<number>((resolve) => c.ws.once('close', (code) => resolve(code)));
+    const t0 = Date.now();
+    let sent = 0;
+    for (; sent < 2000 && c.ws.readyState === WebSocket.OPEN; sent++) c.send({ ack: 'a' });
+    const code = await closed;
+    console.log(`# ${sent} acknowledgements at once: socket closed (code ${code}) after ${Date.now() - t0} ms, ${c.frames.length} frames in all`);
+    assert.ok(c.frames.length <= accepted() + ACK_WINDOW + 10, `the ack flood let ${c.frames.length} frames through`);
+    assert.match(gateway.output(), /websocket closed: too many commands/);
   });
 
   test('a reader that stalls gets the newest frame when it reads again, never a queue; memory stays bounded', async () => {

@@ -114,3 +114,12 @@ test('a part without Content-Length costs about what a sized one does: linear in
   console.log(`# a 16 MB part: ${withLength.toFixed(1)} ms with Content-Length, ${without.toFixed(1)} ms without`);
   assert.ok(without < 5 * withLength + 5, `without Content-Length ${without.toFixed(1)} ms, with ${withLength.toFixed(1)} ms`);
 });
+
+test('bytes that never hold a boundary are reported once per MAX_FRAME_BYTES, and the first part after them arrives', () => {
+  const junk = Buffer.alloc(35_000, 0x41);
+  const { parts, broken } = parse('cam', Buffer.concat([junk, open(a), Buffer.from('--cam\r\n')]), 4096, 10_000);
+  assert.equal(broken.length, 3, broken.join('; '));
+  assert.match(broken[0]!, /^no boundary within MAX_FRAME_BYTES \(10000\)$/);
+  assert.equal(parts.length, 1);
+  assert.ok(parts[0]!.body.equals(a));
+});

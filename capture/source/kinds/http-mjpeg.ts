@@ -95,8 +95,19 @@ export class HttpMjpegSource implements FrameSource {
     return new Promise((resolve, reject) => {
       const req = (u.protocol === 'https:' ? https : http).get(options);
       this.request = req;
-      req.setTimeout(this.o.stallTimeoutMs, () => req.destroy(new Error(`no data from the server for ${this.o.stallTimeoutMs} ms`)));
-      req.once('response', resolve);
+      const silence = `no data from the server for ${this.o.stallTimeoutMs} ms`;
+      req.setTimeout(this.o.stallTimeoutMs, () => req.destroy(new Error(silence)));
+      // The idle timeout above restarts with every byte: a server that sends its head a byte a second would
+      // hold the camera "opening" for ever. The whole head gets one stall interval, as a frame does.
+      const headDeadline = setTimeout(() => {
+        const slow = `no complete response head within ${this.o.stallTimeoutMs} ms (STALL_TIMEOUT_MS)`;
+        req.destroy(new Error(req.socket?.bytesRead ? slow : silence));
+      }, this.o.stallTimeoutMs);
+      req.once('close', () => clearTimeout(headDeadline));
+      req.once('response', (res) => {
+        clearTimeout(headDeadline);
+        resolve(res);
+      });
       // Node's messages name the host at most (ECONNREFUSED 127.0.0.1:80), never the path or query.
       req.on('error', (err) => {
         reject(new SourceError(`cannot read ${this.description}: ${err.message}`));

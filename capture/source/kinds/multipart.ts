@@ -56,6 +56,8 @@ export class MultipartParser {
   private readonly token: Buffer;
   private buf: Buffer = EMPTY;
   private state: State = { kind: 'seek' };
+  /** Bytes discarded since the last boundary while looking for one. */
+  private sought = 0;
 
   constructor(
     boundary: string,
@@ -97,9 +99,18 @@ export class MultipartParser {
     const at = this.buf.indexOf(this.token);
     if (at < 0) {
       // Keep a tail that might be the start of a boundary cut in two.
-      this.buf = this.buf.subarray(Math.max(0, this.buf.length - this.token.length));
+      const kept = Math.min(this.buf.length, this.token.length);
+      this.sought += this.buf.length - kept;
+      this.buf = this.buf.subarray(this.buf.length - kept);
+      // Bytes that never hold a boundary are discarded as they come, but a camera sending only those
+      // must be reported, or its viewers see "no signal" with nothing in the log to say why.
+      if (this.sought > this.maxPartBytes) {
+        this.sought -= this.maxPartBytes;
+        this.events.broken(`no boundary within MAX_FRAME_BYTES (${this.maxPartBytes})`);
+      }
       return false;
     }
+    this.sought = 0;
     this.buf = this.buf.subarray(at + this.token.length);
     this.state = { kind: 'head' };
     return true;
