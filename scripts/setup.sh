@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets up camfan on a fresh Debian/Ubuntu machine; safe to run again (it skips what is already there).
 #   system packages: libopencv-dev (capture), redis-server (the bus), and for tests chromium, firefox-esr, ffmpeg, nginx,
-#   iproute2 (ip and tc for the fleet on network namespaces), prometheus (promtool checks deploy/prometheus)
+#   iproute2 (ip and tc for the fleet on network namespaces), prometheus (promtool checks deploy/prometheus; its server is disabled)
 #   npm ci with @u4/opencv4nodejs built against the system OpenCV (never downloads OpenCV)
 #   TypeScript build into dist/
 set -euo pipefail
@@ -19,6 +19,22 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # Debian ships promtool only in the prometheus package, which also installs the Prometheus server and
+  # enables (and, where services may start, starts) it on :9090. camfan needs the tool, not a server: one
+  # that this run installed is stopped and disabled (a Prometheus that was there before is left alone).
+  if [[ " ${missing[*]} " == *" prometheus "* ]]; then
+    echo "setup: prometheus was installed for promtool: stopping and disabling its server"
+    if [ -d /run/systemd/system ]; then
+      $SUDO systemctl disable --now prometheus.service >/dev/null 2>&1
+    else
+      $SUDO service prometheus stop >/dev/null 2>&1 || true # not running: nothing to stop
+      if command -v systemctl >/dev/null; then
+        $SUDO systemctl disable prometheus.service >/dev/null 2>&1 # also the SysV links, without a running systemd
+      else
+        $SUDO update-rc.d prometheus disable >/dev/null 2>&1
+      fi
+    fi
+  fi
 else
   echo "setup: system packages present"
 fi

@@ -3,7 +3,9 @@
  * playwright-core (CDP) and Debian's firefox-esr driven by puppeteer-core (WebDriver BiDi). Tests written
  * against TestPage run unchanged in both. Never downloads a browser: a missing one fails with its install line.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { after, before } from 'node:test';
 import { type Browser, chromium } from 'playwright-core';
 
@@ -65,12 +67,39 @@ export interface LaunchOptions {
   insecureCerts?: boolean;
 }
 
-/** Debian's Chromium under playwright-core itself, for tests that need more of Playwright than TestPage offers. */
-export function launchPlaywrightChromium(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: executable('chromium'),
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+/**
+ * Debian's Chromium under playwright-core itself, for tests that need more of Playwright than TestPage
+ * offers; with `netns`, inside that network namespace (a host of harness/fleet/netns.ts), so that the
+ * page's traffic crosses that host's link.
+ */
+export async function launchPlaywrightChromium(netns?: string): Promise<Browser> {
+  const file = executable('chromium');
+  // Playwright starts one executable (and talks to it over inherited pipes): a script that execs it in the namespace.
+  const dir = netns ? mkdtempSync(path.join(tmpdir(), 'camfan-netns-')) : null;
+  const executablePath = dir ? path.join(dir, 'chromium') : file;
+  if (dir) writeFileSync(executablePath, `#!/bin/sh\nexec ip netns exec ${netns} ${file} "$@"\n`, { mode: 0o755 });
+  const removeDir = (): void => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  };
+  const browser = await chromium
+    .launch({
+      executablePath,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
+    })
+    .catch((err: unknown) => {
+      removeDir();
+      throw err;
+    });
+  browser.on('disconnected', removeDir);
+  return browser;
 }
 
 interface Tab {
