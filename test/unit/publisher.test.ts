@@ -18,6 +18,7 @@ function newPublisher(bus: TestBus, o: Partial<PublisherOptions> & { log?: Logge
     maxFrameBytes: 1024,
     info: { camera: 'cam', source: 'test pattern', width: 0, height: 0, targetFps: 30 },
     idleFps: 1,
+    cameraGoneMs: 60_000,
     ...o,
   });
   publishers.push(p);
