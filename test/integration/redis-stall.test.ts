@@ -60,7 +60,8 @@ describe('a bus not trusted blindly, a Redis that stalls', () => {
     for (const gw of [first, late]) await waitFor(`${gw.base} learns cam1`, async () => (await cameraIds(gw.base)).join() === 'cam0,cam1', 5000, 100);
     const stats = (await (await fetch(`${late.base}/api/stats`)).json()) as { bus: { invalidCameraEntries: number; reconnects: number } };
     assert.ok(stats.bus.invalidCameraEntries >= 4, `invalidCameraEntries ${stats.bus.invalidCameraEntries}`);
-    for (const reason of ['not a JSON object', 'not a string']) assert.match(late.output(), new RegExp(`"reason":"${reason}".*skipped an invalid camera-list entry`));
+    for (const reason of ['not a JSON object', 'not a string'])
+      assert.match(late.output(), new RegExp(`"reason":"${reason}".*skipped an invalid camera-list entry`));
     assert.equal(stats.bus.reconnects, 0, 'a WRONGTYPE reply did not cost the connection');
     const logged = late
       .output()
