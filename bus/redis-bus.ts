@@ -222,7 +222,8 @@ export class RedisBus implements FrameBus, CameraLeases {
   }
 
   cameras(): Promise<CameraInfo[]> {
-    return this.cameraList.list(this.commands);
+    // Read where the latest frames are read (a replica, with REDIS_SUBSCRIBE_URL): the primary only takes writes.
+    return this.cameraList.list(this.tree?.commands ?? this.commands);
   }
 
   /** Where frames are read from, with REDIS_SUBSCRIBE_URL; null without. */

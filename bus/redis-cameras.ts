@@ -2,7 +2,8 @@
  * The camera list over Redis. Each camera's entry is its own key (channels.camera, in the camera's hash
  * slot), SET by its capture with an expiry, so a capture user can be granted its cameras' entries and no
  * others (deploy/redis-acl.conf) and a dead capture's entry goes away by itself. Gateways find the entries
- * with SCAN on every primary (each master of a Cluster) and read them with one pipeline of GETs each.
+ * with SCAN where they read (the server, its replica with REDIS_SUBSCRIBE_URL, or each master of a Cluster)
+ * and read them with one pipeline of GETs per server.
  * Whatever sits under those keys is checked (camera-info.ts): not a string (WRONGTYPE), not JSON, or
  * another camera's entry is skipped, counted and logged once; a key that expired between SCAN and GET is
  * simply gone. An error reply costs the listing, never the connection (redis-connection.ts).
