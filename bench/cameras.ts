@@ -20,7 +20,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { makeJpegs, startCamera } from '../harness/mjpeg-camera.js';
 import { openStream } from '../harness/mjpeg-client.js';
-import { childPids, ROOT, sleep, startCapture, startGateway, startRedis, waitFor, waitForFrames, type RedisHandle } from '../harness/procs.js';
+import { cameraEntry, childPids, ROOT, sleep, startCapture, startGateway, startRedis, waitFor, waitForFrames, type RedisHandle } from '../harness/procs.js';
 import { writeSection } from './report.js';
 
 interface Row {
@@ -56,9 +56,8 @@ async function announced(redis: RedisHandle, n: number): Promise<{ live: number;
   const c = redis.client();
   try {
     const now = Date.now();
-    const infos = Object.values(await c.hgetall('camfan:cameras'))
-      .map((j) => JSON.parse(j) as { camera: string; fps: number; updatedAt: number; lastFrameAt: number })
-      .filter((i) => Number(i.camera.slice(1)) < n && now - i.updatedAt < 2500 && now - i.lastFrameAt < 2500);
+    const entries = await Promise.all(Array.from({ length: n }, (_, i) => cameraEntry(c, `c${i}`)));
+    const infos = entries.filter((i) => i !== null && now - i.updatedAt! < 2500 && now - i.lastFrameAt! < 2500) as Array<{ fps: number }>;
     const connections = String(await c.client('LIST'))
       .split('\n')
       .filter((l) => / name=camfan-/.test(l)).length;

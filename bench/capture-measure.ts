@@ -2,7 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { CameraInfo } from '../bus/bus.js';
 import { fetchJson, openStream } from '../harness/mjpeg-client.js';
-import { childPids, freePort, sleep, startCapture, waitFor, waitForFrames, type GatewayHandle, type RedisHandle } from '../harness/procs.js';
+import { cameraEntry, childPids, freePort, sleep, startCapture, waitFor, waitForFrames, type GatewayHandle, type RedisHandle } from '../harness/procs.js';
 import { cpuSeconds, fmt, median, percentile } from '../harness/stats.js';
 
 type Mode = 'passthrough' | 'transcode';
@@ -137,7 +137,7 @@ export async function measure(o: MeasureOptions): Promise<CaptureBenchRow> {
       throw new Error(`${camera}: the capture's child processes changed during the measurement (${children0} -> ${childPids(pid).join()})`);
     const frames = viewer.count - n0;
     const elapsed = (performance.now() - t0) / 1000;
-    const info = JSON.parse((await o.redis.client().hget('camfan:cameras', camera)) ?? '{}') as Partial<CameraInfo>;
+    const info = (await cameraEntry(o.redis.client(), camera)) ?? {};
     return {
       size: o.size,
       mode: o.mode,

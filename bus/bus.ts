@@ -40,7 +40,9 @@ export interface FrameBus {
   subscribe(camera: string, onFrame: FrameHandler, rendition?: Rendition): Promise<Unsubscribe>;
   /** The camera's latest frame if it is younger than its TTL, else null. */
   latest(camera: string, rendition?: Rendition): Promise<Frame | null>;
-  announce(info: CameraInfo): Promise<void>;
+  /** Writes the camera's entry in the camera list; it vanishes after ttlMs unless announced again. */
+  announce(info: CameraInfo, ttlMs: number): Promise<void>;
+  /** Every camera's entry, checked (camera-info.ts): bad ones skipped and counted in stats.invalidCameraEntries. */
   cameras(): Promise<CameraInfo[]>;
   /** How many gateway processes are subscribed to the camera's frames, across the whole deployment. */
   watchers(camera: string, rendition?: Rendition): Promise<number>;
@@ -72,7 +74,7 @@ export interface CameraLeases {
   registerCapture(owner: string, ttlMs: number): Promise<string[]>;
   /** `owner` is gone (a clean stop). */
   unregisterCapture(owner: string): Promise<void>;
-  /** A camera taken off the list: its entry leaves the camera list (gateways keep it for CAMERA_GONE_MS). */
+  /** A camera taken off the list: its entry leaves the camera list (gateways that know it keep it for CAMERA_GONE_MS). */
   retireCamera(camera: string): Promise<void>;
 }
 

@@ -1,7 +1,7 @@
 /**
- * One entry of the camera list (the camfan:cameras hash), checked before anyone uses it. Anyone who can
- * write to Redis can write this hash: one bad entry (`HSET camfan:cameras evil 1`) must cost that entry
- * only, not the whole list (it used to throw in the sort and empty /api/cameras for every camera).
+ * One entry of the camera list (a camera's camfan:{id}:camera key), checked before anyone uses it. Anyone
+ * who can write those keys can write garbage there: one bad entry (`SET camfan:{evil}:camera 1`) must cost
+ * that entry only, not the whole list (it used to throw in the sort and empty /api/cameras for every camera).
  */
 import { CAMERA_ID_RE } from '../lib/ids.js';
 import type { CameraInfo } from './bus.js';
@@ -35,7 +35,7 @@ function isRendition(v: unknown): boolean {
 }
 
 /** The entry as CameraInfo (only the known fields), or a one-line reason it was skipped. */
-export function parseCameraEntry(field: string, json: string): CameraInfo | string {
+export function parseCameraEntry(camera: string, json: string): CameraInfo | string {
   let value: unknown;
   try {
     value = JSON.parse(json);
@@ -49,16 +49,16 @@ export function parseCameraEntry(field: string, json: string): CameraInfo | stri
     if (!ok(v[name])) return `field ${name} missing or of the wrong type`;
     if (v[name] !== undefined) out[name] = v[name];
   }
-  if (out.camera !== field) return 'camera id does not match its hash field';
+  if (out.camera !== camera) return 'camera id does not match its key';
   return out as unknown as CameraInfo;
 }
 
-/** Valid entries sorted by camera id; skipped ones reported to onInvalid. */
-export function parseCameraList(entries: Record<string, string>, onInvalid: (field: string, reason: string) => void): CameraInfo[] {
+/** Valid entries (camera id from the key, JSON) sorted by camera id; skipped ones reported to onInvalid. */
+export function parseCameraList(entries: Iterable<[string, string]>, onInvalid: (camera: string, reason: string) => void): CameraInfo[] {
   const out: CameraInfo[] = [];
-  for (const [field, json] of Object.entries(entries)) {
-    const info = parseCameraEntry(field, json);
-    if (typeof info === 'string') onInvalid(field, info);
+  for (const [camera, json] of entries) {
+    const info = parseCameraEntry(camera, json);
+    if (typeof info === 'string') onInvalid(camera, info);
     else out.push(info);
   }
   return out.sort((a, b) => (a.camera < b.camera ? -1 : a.camera > b.camera ? 1 : 0));

@@ -20,9 +20,21 @@ export const channels = {
   lease: (camera: string): string => `camfan:{${camera}}:lease`,
   /** Sorted set: the capture processes sharing cameras by lease, each scored with the time its registration ends. */
   captures: 'camfan:captures',
-  /** Hash: camera id -> CameraInfo JSON, refreshed by each capture about once a second. */
-  cameras: 'camfan:cameras',
+  /**
+   * The camera's entry in the camera list (CameraInfo JSON), refreshed by its capture about once a second.
+   * One key per camera, in the camera's slot, not one hash for all: Redis ACL grants keys, not hash fields,
+   * so only this way can a capture user be allowed its own cameras' entries and no others.
+   */
+  camera: (camera: string): string => `camfan:{${camera}}:camera`,
+  /** SCAN MATCH pattern of every camera's entry (gateways list cameras with it). */
+  cameraPattern: 'camfan:{*}:camera',
 } as const;
+
+/** The camera id in a camera-entry key (the text between the braces), or null for another key. */
+export function cameraOfKey(key: string): string | null {
+  const m = /^camfan:\{(.*)\}:camera$/s.exec(key);
+  return m ? m[1]! : null;
+}
 
 /** The wake channel's message: "1" for the camera's own picture, "w<width>" for a rendition. */
 export function wakeMessage(rendition: number | null): string {

@@ -10,8 +10,8 @@ export class MemoryBus implements FrameBus, CameraLeases {
   readonly stats = newStats();
   private readonly handlers = new Map<string, Set<FrameHandler>>();
   private readonly latestFrames = new Map<string, { message: Buffer; expiresAt: number }>();
-  /** Camera list entries as JSON, like the Redis hash, so the same checks apply. */
-  private readonly infos = new Map<string, string>();
+  /** Camera-list entries as JSON, like the Redis keys, so the same checks apply; a Map stands for a key of another type. */
+  private readonly infos = new Map<string, { value: string | Map<string, string>; expiresAt: number }>();
   private readonly wakeHandlers = new Map<string, Set<(rendition: Rendition) => void>>();
   private readonly leases = new Map<string, { owner: string; expiresAt: number }>();
   private readonly captures = new Map<string, number>();
@@ -58,17 +58,24 @@ export class MemoryBus implements FrameBus, CameraLeases {
     return decodeFrame(entry.message);
   }
 
-  async announce(info: CameraInfo): Promise<void> {
-    this.infos.set(info.camera, JSON.stringify(info));
+  async announce(info: CameraInfo, ttlMs: number): Promise<void> {
+    this.infos.set(info.camera, { value: JSON.stringify(info), expiresAt: Date.now() + ttlMs });
   }
 
-  /** Writes a raw camera-list entry, as a foreign or broken writer would (tests). */
-  announceRaw(field: string, json: string): void {
-    this.infos.set(field, json);
+  /** Writes a raw camera-list entry (a Map: a hash where a string belongs), as a foreign or broken writer would (tests). */
+  announceRaw(camera: string, value: string | Map<string, string>): void {
+    this.infos.set(camera, { value, expiresAt: Infinity });
   }
 
   async cameras(): Promise<CameraInfo[]> {
-    return parseCameraList(Object.fromEntries(this.infos), () => this.stats.invalidCameraEntries++);
+    const now = Date.now();
+    const entries: Array<[string, string]> = [];
+    for (const [camera, { value, expiresAt }] of this.infos) {
+      if (expiresAt <= now) this.infos.delete(camera);
+      else if (typeof value !== 'string') this.stats.invalidCameraEntries++;
+      else entries.push([camera, value]);
+    }
+    return parseCameraList(entries, () => this.stats.invalidCameraEntries++);
   }
 
   async watchers(camera: string, rendition: Rendition = null): Promise<number> {

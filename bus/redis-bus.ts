@@ -9,10 +9,10 @@
 import type { Logger } from '../lib/log.js';
 import type { CameraInfo, CameraLeases, FrameBus, FrameHandler, Rendition, Unsubscribe } from './bus.js';
 import { checkRendition, newStats } from './bus.js';
-import { parseCameraList } from './camera-info.js';
 import { channels, parseWakeMessage, wakeMessage } from './channels.js';
 import { decodeFrame, encodeFrame, type Frame } from './frame.js';
 import type { Redis } from 'ioredis';
+import { RedisCameraList } from './redis-cameras.js';
 import { connect, describeTarget, firstReady, logEvents, retry, type ConnectOptions, type Connection, type RedisTarget } from './redis-connection.js';
 import { dialectFor, type PubSubDialect } from './redis-dialect.js';
 import { RespSubscriber } from './resp-subscriber.js';
@@ -50,11 +50,11 @@ export class RedisBus implements FrameBus, CameraLeases {
   private readonly channelHandlers = new Map<string, (message: Buffer) => void>();
   private readonly frameHandlers = new Map<string, Set<FrameHandler>>();
   private closing: Promise<void> | null = null;
-  /** Invalid camera-list entries already logged (field and reason). */
-  private readonly reportedEntries = new Set<string>();
+  private readonly cameraList: RedisCameraList;
 
   constructor(private readonly options: RedisBusOptions) {
     this.dialect = dialectFor(options.target);
+    this.cameraList = new RedisCameraList(options.log, this.stats);
     this.commands = this.connect('camfan-commands', false);
     if (options.target.kind === 'standalone' && options.target.subscribeUrls) this.ensureSubscriber();
   }
@@ -202,8 +202,8 @@ export class RedisBus implements FrameBus, CameraLeases {
     await this.commands.zrem(channels.captures, owner);
   }
 
-  async retireCamera(camera: string): Promise<void> {
-    await this.commands.hdel(channels.cameras, camera);
+  retireCamera(camera: string): Promise<void> {
+    return this.cameraList.retire(this.commands, camera);
   }
 
   async latest(camera: string, rendition: Rendition = null): Promise<Frame | null> {
@@ -217,21 +217,13 @@ export class RedisBus implements FrameBus, CameraLeases {
     }
   }
 
-  async announce(info: CameraInfo): Promise<void> {
-    await this.commands.hset(channels.cameras, info.camera, JSON.stringify(info));
+  announce(info: CameraInfo, ttlMs: number): Promise<void> {
+    return this.cameraList.announce(this.commands, info, ttlMs);
   }
 
-  async cameras(): Promise<CameraInfo[]> {
-    const all = await this.commands.hgetall(channels.cameras);
-    return parseCameraList(all, (field, reason) => {
-      this.stats.invalidCameraEntries++;
-      // Listed every 250 ms or so: say once per bad entry and reason, not at every listing.
-      const key = `${field}\0${reason}`;
-      if (this.reportedEntries.has(key)) return;
-      if (this.reportedEntries.size > 1000) this.reportedEntries.clear();
-      this.reportedEntries.add(key);
-      this.options.log.warn({ field: field.slice(0, 80), reason, skipped: this.stats.invalidCameraEntries }, `skipped an invalid entry of ${channels.cameras}`);
-    });
+  cameras(): Promise<CameraInfo[]> {
+    // Read where the latest frames are read (a replica, with REDIS_SUBSCRIBE_URL): the primary only takes writes.
+    return this.cameraList.list(this.tree?.commands ?? this.commands);
   }
 
   /** Where frames are read from, with REDIS_SUBSCRIBE_URL; null without. */

@@ -74,6 +74,16 @@ export function describeTarget(t: RedisTarget): string {
   return t.kind === 'standalone' ? redactUrl(t.url) : `cluster ${t.nodes.map((n) => `${n.host}:${n.port}`).join(',')}`;
 }
 
+/**
+ * ioredis's reconnectOnError: whether an error reply should cost the connection. Only READONLY does: the
+ * server we talk to became a replica (a failover), and a new connection finds the new primary. Every other
+ * refusal (NOPERM from the ACL, WRONGTYPE from a foreign key, a script error) says nothing about the
+ * connection, and reconnecting on it let anyone who can write a key make every process reconnect.
+ */
+export function reconnectOnError(err: Error): boolean {
+  return err.message.startsWith('READONLY');
+}
+
 export interface ConnectOptions {
   name: string;
   /** Subscribers queue SUBSCRIBE while (re)connecting; command connections fail fast instead. */
@@ -89,7 +99,7 @@ export function connect(target: RedisTarget, o: ConnectOptions): Connection {
   // A frozen Redis (SIGSTOP, a full host) keeps its TCP connections open: without a timeout every command
   // would wait for it. Subscribers are exempt: SUBSCRIBE is queued until Redis answers, then delivery resumes.
   const timeout = !o.subscriber && target.commandTimeoutMs ? { commandTimeout: target.commandTimeoutMs } : {};
-  const base: RedisOptions = { connectionName: o.name, reconnectOnError: () => true, ...tls, ...timeout };
+  const base: RedisOptions = { connectionName: o.name, reconnectOnError, ...tls, ...timeout };
   let conn: Connection;
   if (target.kind === 'standalone') {
     conn = new Redis(target.url, {

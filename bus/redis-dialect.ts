@@ -3,7 +3,7 @@
  * (SPUBLISH/SSUBSCRIBE, Redis >= 7) on a Redis Cluster, where a camera's channel lives on the shard that
  * owns its hash slot, so a gateway only receives the cameras it subscribed to.
  */
-import { Cluster, type ChainableCommander } from 'ioredis';
+import { Cluster, type ChainableCommander, type Redis } from 'ioredis';
 import type { Connection, RedisTarget } from './redis-connection.js';
 
 export interface PubSubDialect {
@@ -38,11 +38,15 @@ const sharded: PubSubDialect = {
   unsubscribe: (sub, channel) => sub.sunsubscribe(channel),
   subscribers: async (conn, ...channels) => {
     // Shard subscribers live on the node that owns the slot; the others answer 0.
-    const nodes = conn instanceof Cluster ? conn.nodes('master') : [conn];
-    const counts = await Promise.all(nodes.map((n) => n.call('PUBSUB', 'SHARDNUMSUB', ...channels) as Promise<Array<string | number>>));
+    const counts = await Promise.all(primaries(conn).map((n) => n.call('PUBSUB', 'SHARDNUMSUB', ...channels) as Promise<Array<string | number>>));
     return counts.flat().reduce<number>((sum, v, i) => (i % 2 ? sum + Number(v) : sum), 0);
   },
 };
+
+/** The servers that hold the data: the one server, or every master of a Redis Cluster (each owns its slots' keys). */
+export function primaries(conn: Connection): Redis[] {
+  return conn instanceof Cluster ? conn.nodes('master') : [conn];
+}
 
 /** Sharded on a Redis Cluster (REDIS_CLUSTER_NODES), classic on one server (REDIS_URL). */
 export function dialectFor(target: RedisTarget): PubSubDialect {

@@ -70,6 +70,7 @@ export class CameraRunner {
       keepAliveMs: config.keepAliveMs,
       maxFrameBytes: config.maxFrameBytes,
       idleFps: config.idleFps,
+      cameraGoneMs: config.cameraGoneMs,
       // 0 until the first frame when the size is the source's own.
       info: { camera: config.cameraId, source: description, width: Number(config.width) || 0, height: Number(config.height) || 0, targetFps: config.fps },
     });

@@ -65,12 +65,6 @@ export const gatewaySettings = {
     default: 500,
     parse: integer(0, 60000),
   },
-  cameraGoneMs: {
-    env: 'CAMERA_GONE_MS',
-    doc: 'a camera whose capture has not announced itself for this long is dropped from the list and its streams end',
-    default: 60000,
-    parse: integer(3000, 86_400_000),
-  },
   authToken: {
     env: 'AUTH_TOKEN',
     doc: 'require this token (8 to 256 visible characters; Authorization: Bearer …, ?token= or the page cookie) for everything but /healthz, /readyz, the page files (/page/*) and /favicon.ico',

@@ -9,6 +9,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { Redis } from 'ioredis';
+import type { CameraInfo } from '../bus/bus.js';
+import { channels } from '../bus/channels.js';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 export const DIST = path.join(ROOT, 'dist');
@@ -174,13 +176,19 @@ export async function startGateway(env: Record<string, string>): Promise<Gateway
   return { ...proc, host, port, base };
 }
 
+/** A camera's entry in the camera list as its capture wrote it (parsed, unchecked), or null if it has none. */
+export async function cameraEntry(c: Redis, camera: string): Promise<Partial<CameraInfo> | null> {
+  const json = await c.get(channels.camera(camera));
+  return json === null ? null : (JSON.parse(json) as Partial<CameraInfo>);
+}
+
 /** Waits until the capture has published a frame (its latest-frame key exists) and announced itself. */
 export async function waitForFrames(redis: { client(): Redis }, camera: string, timeoutMs = 15000): Promise<void> {
   const c = redis.client();
   try {
     await waitFor(
       `first frame of ${camera}`,
-      async () => (await c.exists(`camfan:{${camera}}:latest`)) === 1 && JSON.parse((await c.hget('camfan:cameras', camera)) ?? '{}').lastFrameAt > 0,
+      async () => (await c.exists(channels.latest(camera))) === 1 && ((await cameraEntry(c, camera))?.lastFrameAt ?? 0) > 0,
       timeoutMs,
     );
   } finally {

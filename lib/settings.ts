@@ -211,6 +211,13 @@ export const commonSettings = {
     default: 8 * 1024 * 1024,
     parse: integer(1024, 64 * 1024 * 1024),
   },
+  // Both: gateways drop a camera not announced for this long, and captures let their entries expire a bit later.
+  cameraGoneMs: {
+    env: 'CAMERA_GONE_MS',
+    doc: "a camera whose capture has not announced itself for this long is dropped from the list and its streams end; a capture's entry in Redis expires 5 s after that",
+    default: 60000,
+    parse: integer(3000, 86_400_000),
+  },
   redisUrl: {
     env: 'REDIS_URL',
     doc: 'Redis (redis:// or rediss://, with user:password if needed)',

@@ -1,7 +1,8 @@
 /**
  * Hands encoded frames to the bus through a publish lane (lane.ts: at most one publish in flight, a frame
  * dropped and counted rather than queued, so memory stays flat through an outage). Announces the camera
- * (size, measured fps, last frame, the renditions being encoded) about once a second for /api/cameras.
+ * (size, measured fps, last frame, the renditions being encoded) about once a second for /api/cameras, in an
+ * entry that expires unless renewed.
  */
 import type { CameraInfo } from '../../bus/bus.js';
 import type { Frame } from '../../bus/frame.js';
@@ -14,7 +15,15 @@ export interface PublisherOptions extends RenditionPublisherOptions {
   info: Pick<CameraInfo, 'camera' | 'source' | 'width' | 'height' | 'targetFps'>;
   /** IDLE_FPS: with no viewer the camera announces itself idle only when it slows down. */
   idleFps: number;
+  /** CAMERA_GONE_MS: gateways drop the camera after this long without an announcement. */
+  cameraGoneMs: number;
 }
+
+/**
+ * The camera's entry outlives CAMERA_GONE_MS by this much: a gateway drops a silent camera by its updatedAt
+ * first, as before; the expiry then clears the entry of a capture that died, which nobody else may delete.
+ */
+const ENTRY_MARGIN_MS = 5000;
 
 export class Publisher implements PublishCounters {
   published = 0;
@@ -121,7 +130,7 @@ export class Publisher implements PublishCounters {
       updatedAt: Date.now(),
       ...(renditions.length > 0 ? { renditions } : {}),
     };
-    this.opts.bus.announce(info).catch(() => undefined);
+    this.opts.bus.announce(info, this.opts.cameraGoneMs + ENTRY_MARGIN_MS).catch(() => undefined);
   }
 
   /** Median JPEG encode time (ms) of the last 60 frames, null before the first. */

@@ -1,11 +1,11 @@
-/** One contract, two buses: the in-process MemoryBus and RedisBus against a real redis-server. */
+/** One contract, two buses: the in-process MemoryBus and RedisBus against a real redis-server and a real Redis Cluster. */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import pino from 'pino';
-import type { CameraLeases, FrameBus } from '../../bus/bus.js';
 import { channels } from '../../bus/channels.js';
 import type { Frame } from '../../bus/frame.js';
-import { cameraInfo, frame } from '../helpers/bus-fixtures.js';
+import { frame } from '../helpers/bus-fixtures.js';
+import { cameraListContract, type Harness } from '../helpers/bus-contract-cameras.js';
 import { MemoryBus } from '../../bus/memory-bus.js';
 import { RedisBus } from '../../bus/redis-bus.js';
 import { Cluster } from 'ioredis';
@@ -13,18 +13,6 @@ import { sleep, startRedis, waitFor, type RedisHandle } from '../../harness/proc
 import { startRedisCluster, type ClusterHandle } from '../../harness/redis-cluster.js';
 
 const log = pino({ level: 'silent' });
-
-interface Harness {
-  bus: FrameBus & CameraLeases;
-  /** Puts raw bytes on a camera's channel, as a foreign or broken publisher would. */
-  injectRaw(camera: string, message: Buffer): Promise<void>;
-  /** Lets in-flight messages arrive. */
-  settle(): Promise<void>;
-  /** Writes a raw camera-list entry, as a foreign or broken writer would. */
-  injectCameraEntry(field: string, json: string): Promise<void>;
-  /** Freezes the server (SIGSTOP for Redis); resolves with the function that thaws it. */
-  freeze?: () => Promise<() => Promise<void>>;
-}
 
 function contract(name: string, make: () => Promise<Harness>): void {
   describe(`FrameBus contract: ${name}`, () => {
@@ -35,6 +23,8 @@ function contract(name: string, make: () => Promise<Harness>): void {
     after(async () => {
       await h.bus.close();
     });
+
+    cameraListContract(() => h);
 
     test('a subscriber receives each published frame of its camera, and only those', async () => {
       const got: Frame[] = [];
@@ -98,45 +88,6 @@ function contract(name: string, make: () => Promise<Harness>): void {
       await unsubscribe();
     });
 
-    test('cameras are announced and listed', async () => {
-      const info = cameraInfo('f', 1.5);
-      await h.bus.announce(info);
-      assert.deepEqual(
-        (await h.bus.cameras()).find((c) => c.camera === 'f'),
-        info,
-      );
-    });
-
-    test('camera-list entries are checked one by one: bad ones are skipped and counted, the rest listed', async () => {
-      const good = cameraInfo('h', null);
-      await h.bus.announce(good);
-      const before = h.bus.stats.invalidCameraEntries;
-      const bad: Array<[string, string]> = [
-        ['evil', '1'],
-        ['evil2', '{not json'],
-        ['evil3', JSON.stringify({ ...good, camera: 'evil3', width: 'wide' })],
-        ['evil4', JSON.stringify({ ...good, camera: 'evil4', source: undefined })],
-        ['evil5', JSON.stringify({ ...good, camera: 'other' })],
-        ['../x', JSON.stringify({ ...good, camera: '../x' })],
-        ['evil6', 'null'],
-      ];
-      for (const [field, json] of bad) await h.injectCameraEntry(field, json);
-      const list = await h.bus.cameras();
-      assert.deepEqual(
-        list.find((c) => c.camera === 'h'),
-        good,
-      );
-      assert.deepEqual(
-        list.filter((c) => c.camera.startsWith('evil') || c.camera === '../x' || c.camera === 'other'),
-        [],
-      );
-      assert.equal(h.bus.stats.invalidCameraEntries, before + bad.length);
-      assert.deepEqual(
-        list.map((c) => c.camera),
-        [...list.map((c) => c.camera)].sort(),
-      );
-    });
-
     test('checkReady: true while the server answers, false within the command timeout when it is frozen', async (t) => {
       assert.equal(await h.bus.checkReady(), true);
       if (!h.freeze) return t.skip('this harness cannot freeze its server');
@@ -176,26 +127,6 @@ function contract(name: string, make: () => Promise<Harness>): void {
       assert.equal(await h.bus.holdLease('l', 'p1', 300), true, 'not renewed in time: free again');
     });
 
-    test('a retired camera leaves the camera list', async () => {
-      const info = {
-        camera: 'r',
-        source: 'test pattern',
-        width: 4,
-        height: 3,
-        targetFps: 30,
-        fps: 0,
-        lastFrameAt: 0,
-        lastFrameBytes: 0,
-        idle: false,
-        encodeMsP50: null,
-        updatedAt: 1,
-      };
-      await h.bus.announce(info);
-      assert.ok((await h.bus.cameras()).some((c) => c.camera === 'r'));
-      await h.bus.retireCamera('r');
-      assert.ok(!(await h.bus.cameras()).some((c) => c.camera === 'r'));
-    });
-
     test('capture processes register for a while, are listed sorted until then, and leave', async () => {
       assert.deepEqual(await h.bus.registerCapture('q2', 300), ['q2']);
       assert.deepEqual(await h.bus.registerCapture('q1', 1500), ['q1', 'q2']);
@@ -222,7 +153,7 @@ contract('MemoryBus', async () => {
     bus,
     injectRaw: async (camera, msg) => bus.deliverRaw(camera, msg),
     settle: async () => undefined,
-    injectCameraEntry: async (field, json) => bus.announceRaw(field, json),
+    injectCameraEntry: async (camera, value) => bus.announceRaw(camera, value),
     freeze: async () => {
       bus.frozen = true;
       return async () => {
@@ -249,8 +180,8 @@ contract('RedisBus (real redis-server)', async () => {
       await raw.publish(channels.frames(camera), msg);
     },
     settle: () => sleep(100),
-    injectCameraEntry: async (field, json) => {
-      await raw.hset(channels.cameras, field, json);
+    injectCameraEntry: async (camera, value) => {
+      await (typeof value === 'string' ? raw.set(channels.camera(camera), value) : raw.hset(channels.camera(camera), Object.fromEntries(value)));
     },
     freeze: async () => {
       server.child.kill('SIGSTOP');
@@ -280,8 +211,8 @@ contract('RedisBus (3-master Redis Cluster, sharded pub/sub)', async () => {
       await raw.spublish(channels.frames(camera), msg);
     },
     settle: () => sleep(150),
-    injectCameraEntry: async (field, json) => {
-      await raw.hset(channels.cameras, field, json);
+    injectCameraEntry: async (camera, value) => {
+      await (typeof value === 'string' ? raw.set(channels.camera(camera), value) : raw.hset(channels.camera(camera), Object.fromEntries(value)));
     },
   };
 });

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { CameraInfo } from '../../bus/bus.js';
 import { fetchJson, openStream, type Part, type StreamClient } from '../../harness/mjpeg-client.js';
-import { childPids, startCapture, waitFor, waitForFrames, type Proc } from '../../harness/procs.js';
+import { cameraEntry, childPids, startCapture, waitFor, waitForFrames, type Proc } from '../../harness/procs.js';
 import { makeJpegs, startCamera, type FakeCamera } from '../../harness/mjpeg-camera.js';
 import { withStack } from '../helpers/stack.js';
 
@@ -149,8 +149,8 @@ describe('cameras added, changed and removed at run time', () => {
     assert.equal(stopsOf('c'), 2, 'c stopped (its restart, then its removal)');
     const r = stack.redis.client();
     try {
-      await waitFor('c out of the camera list in Redis', async () => (await r.hexists('camfan:cameras', 'c')) === 0, 2000);
-      assert.equal(await r.hexists('camfan:cameras', 'a'), 1);
+      await waitFor('c out of the camera list in Redis', async () => (await cameraEntry(r, 'c')) === null, 2000);
+      assert.notEqual(await cameraEntry(r, 'a'), null);
     } finally {
       r.disconnect();
     }
@@ -190,7 +190,7 @@ describe('cameras added, changed and removed at run time', () => {
     await waitFor('a new source process', () => childPids(capture.child.pid!).some((p) => p !== child), 5000);
     const c = stack.redis.client();
     try {
-      const lastFrameAt = async (): Promise<number> => JSON.parse((await c.hget('camfan:cameras', 'pattern')) ?? '{}').lastFrameAt ?? 0;
+      const lastFrameAt = async (): Promise<number> => (await cameraEntry(c, 'pattern'))?.lastFrameAt ?? 0;
       const killedAt = Date.now();
       await waitFor('frames of the pattern again', async () => (await lastFrameAt()) > killedAt, 10000, 100);
     } finally {

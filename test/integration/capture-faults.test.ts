@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { openStream } from '../../harness/mjpeg-client.js';
-import { childPids, makeClip, sleep, startCapture, startGateway, waitFor, waitForFrames } from '../../harness/procs.js';
+import { cameraEntry, childPids, makeClip, sleep, startCapture, startGateway, waitFor, waitForFrames } from '../../harness/procs.js';
 import { withStack, type GatewayHandle, type RedisHandle } from '../helpers/stack.js';
 import { makeJpegs, startCamera } from '../../harness/mjpeg-camera.js';
 import { inspectJpeg } from '../../capture/source/kinds/jpeg.js';
@@ -69,7 +69,7 @@ describe('capture faults', () => {
     let upstream: GatewayHandle | null = null;
     try {
       const c = redis.client();
-      const announced = async (): Promise<number> => Number(JSON.parse((await c.hget('camfan:cameras', 'hung')) ?? '{"updatedAt":0}').updatedAt);
+      const announced = async (): Promise<number> => Number((await cameraEntry(c, 'hung'))?.updatedAt ?? 0);
       await waitFor('the source connection', () => silent.sockets.length > 0, 10000);
       // While OpenCV is stuck in the open, the capture itself still announces the camera once a second.
       const first = await waitFor('an announcement', async () => (await announced()) || null, 3000);

@@ -11,6 +11,7 @@ import { rssBytes } from '../../harness/stats.js';
 import { isJpeg } from '../../bus/frame.js';
 import { openStream } from '../../harness/mjpeg-client.js';
 import {
+  cameraEntry,
   run,
   sleep,
   startCapture,
@@ -249,8 +250,8 @@ describe('network source', () => {
       assert.match(relay.output(), /stream http:\/\/127\.0\.0\.1:\d+\/stream\/upstream/);
       upstream = await startGateway({ REDIS_URL: redis.url, PORT: String(port) });
       const c = redis.client();
-      const before = Number(JSON.parse((await c.hget('camfan:cameras', 'relay'))!).lastFrameAt);
-      await waitFor('relayed frames again', async () => Number(JSON.parse((await c.hget('camfan:cameras', 'relay'))!).lastFrameAt) > before + 1000, 20000, 200);
+      const before = Number((await cameraEntry(c, 'relay'))!.lastFrameAt);
+      await waitFor('relayed frames again', async () => Number((await cameraEntry(c, 'relay'))!.lastFrameAt) > before + 1000, 20000, 200);
       assert.equal(relay.child.exitCode, null);
     } finally {
       await Promise.all([relay.stop(), upstream.stop(), upstreamCapture.stop()]);

@@ -14,7 +14,7 @@ import type { CameraInfo } from '../../bus/bus.js';
 import { inspectJpeg } from '../../capture/source/kinds/jpeg.js';
 import { fetchJson, openStream, type Part } from '../../harness/mjpeg-client.js';
 import { makeJpegs, startCamera, withoutCamfanComment, type FakeCamera } from '../../harness/mjpeg-camera.js';
-import { childPids, makeClip, startCapture, waitFor, waitForFrames, type Proc } from '../../harness/procs.js';
+import { cameraEntry, childPids, makeClip, startCapture, waitFor, waitForFrames, type Proc } from '../../harness/procs.js';
 import { withStack, type GatewayHandle, type RedisHandle } from '../helpers/stack.js';
 
 const BASIC_PW = 'Sup3rSecretPw';
@@ -79,7 +79,7 @@ describe('passthrough of an HTTP MJPEG camera', () => {
     assert.equal(c.source, `stream http://127.0.0.1:${camera.port}/videostream.cgi?…`);
     assert.equal(camera.requests.at(-1)!.authorization, `Basic ${Buffer.from(`admin:${BASIC_PW}`).toString('base64')}`);
     assert.match(camera.requests.at(-1)!.url, new RegExp(`pwd=${QUERY_PW}`));
-    const everything = cap.output() + JSON.stringify(await redis.client().hgetall('camfan:cameras'));
+    const everything = cap.output() + JSON.stringify(await cameraEntry(redis.client(), 'ipcam'));
     for (const secret of [BASIC_PW, QUERY_PW]) assert.ok(!everything.includes(secret), `${secret} appears in the capture's output or Redis`);
   });
 
@@ -244,7 +244,7 @@ describe('secrets never leave the capture', () => {
     const c = redis.client();
     try {
       await waitFor(`${id}: ${until}`, () => until.test(cap.output()), 15000);
-      const announced = await waitFor(`${id} announced`, () => c.hget('camfan:cameras', id));
+      const announced = JSON.stringify(await waitFor(`${id} announced`, () => cameraEntry(c, id)));
       await cap.stop();
       return { output: cap.output(), announced };
     } finally {

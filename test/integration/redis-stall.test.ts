@@ -1,7 +1,7 @@
 /**
  * The bus is not trusted blindly, and a stalled Redis makes the gateway fail fast,
  * against a real redis-server, capture and gateways:
- * - bad entries in the camera list (`HSET camfan:cameras evil 1` and friends) are skipped and counted; a
+ * - bad entries in the camera list (`SET camfan:{evil}:camera 1`, a hash there, and friends) are skipped and counted; a
  *   gateway started afterwards lists the good cameras, and a running one still learns new cameras;
  * - Redis frozen with SIGSTOP: /readyz, /api/cameras and /snapshot (of a camera listed or not) answer 503
  *   within one command timeout (+ 300 ms) instead of hanging, /metrics answers in about the same time, and everything is back once
@@ -9,6 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { channels } from '../../bus/channels.js';
 import { startCapture, startGateway, waitFor, waitForFrames, type Proc } from '../../harness/procs.js';
 import { withStack, type GatewayHandle, type RedisHandle } from '../helpers/stack.js';
 
@@ -46,9 +47,10 @@ describe('a bus not trusted blindly, a Redis that stalls', () => {
   test('bad camera-list entries are skipped and counted; gateways keep listing and learning cameras', async () => {
     assert.deepEqual(await cameraIds(first.base), ['cam0']);
     const c = redis.client();
-    await c.hset('camfan:cameras', 'evil', '1');
-    await c.hset('camfan:cameras', 'evil2', '{"camera":"evil2"}');
-    await c.hset('camfan:cameras', 'cam9', (await c.hget('camfan:cameras', 'cam0'))!);
+    await c.set(channels.camera('evil'), '1');
+    await c.set(channels.camera('evil2'), '{"camera":"evil2"}');
+    await c.set(channels.camera('cam9'), (await c.get(channels.camera('cam0')))!);
+    await c.hset(channels.camera('evil3'), 'camera', 'evil3');
     const late = await startGateway({ REDIS_URL: redis.url });
     procs.push(late);
     assert.deepEqual(await cameraIds(late.base), ['cam0'], 'a gateway started after the bad entries lists the good camera');
@@ -56,16 +58,15 @@ describe('a bus not trusted blindly, a Redis that stalls', () => {
     procs.push(startCapture({ ...CAPTURE, REDIS_URL: redis.url, CAMERA_ID: 'cam1' }));
     await waitForFrames(redis, 'cam1');
     for (const gw of [first, late]) await waitFor(`${gw.base} learns cam1`, async () => (await cameraIds(gw.base)).join() === 'cam0,cam1', 5000, 100);
-    const stats = (await (await fetch(`${late.base}/api/stats`)).json()) as { bus: { invalidCameraEntries: number } };
-    assert.ok(stats.bus.invalidCameraEntries >= 3, `invalidCameraEntries ${stats.bus.invalidCameraEntries}`);
-    assert.match(
-      late.output(),
-      /skipped an invalid entry of camfan:cameras.*"reason":"not a JSON object"|"reason":"not a JSON object".*skipped an invalid entry/,
-    );
+    const stats = (await (await fetch(`${late.base}/api/stats`)).json()) as { bus: { invalidCameraEntries: number; reconnects: number } };
+    assert.ok(stats.bus.invalidCameraEntries >= 4, `invalidCameraEntries ${stats.bus.invalidCameraEntries}`);
+    for (const reason of ['not a JSON object', 'not a string'])
+      assert.match(late.output(), new RegExp(`"reason":"${reason}".*skipped an invalid camera-list entry`));
+    assert.equal(stats.bus.reconnects, 0, 'a WRONGTYPE reply did not cost the connection');
     const logged = late
       .output()
       .split('\n')
-      .filter((l) => l.includes('"field":"evil"'));
+      .filter((l) => l.includes('"key":"camfan:{evil}:camera"'));
     assert.equal(logged.length, 1, 'each bad entry is logged once, not at every listing');
     c.disconnect();
   });

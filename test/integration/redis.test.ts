@@ -12,6 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import { rssBytes } from '../../harness/stats.js';
 import { openStream } from '../../harness/mjpeg-client.js';
 import {
+  cameraEntry,
   childPids,
   DIST,
   freePort,
@@ -215,7 +216,7 @@ describe('Redis down under load', () => {
       await waitForFrames(redis, 'hd', 20000);
       const viewers = Array.from({ length: 5 }, () => openStream(`${gateway.base}/video_feed`, { keepParts: false }));
       await waitFor('frames at every viewer', () => viewers.every((v) => v.count >= 5), 10000);
-      const frameBytes = (JSON.parse((await redis.client().hget('camfan:cameras', 'hd'))!) as { lastFrameBytes: number }).lastFrameBytes;
+      const frameBytes = Number((await cameraEntry(redis.client(), 'hd'))?.lastFrameBytes);
       // Frames queued in the capture would add their bytes to its RSS for as long as Redis is away (a
       // deliberately large stream, so that would be over 80 MB); unqueued, the frames it drops are garbage
       // that levels off. The gateway receives nothing meanwhile and only sends "no signal" pictures.

@@ -11,7 +11,7 @@ import type { CameraInfo } from '../../bus/bus.js';
 import { inspectJpeg } from '../../capture/source/kinds/jpeg.js';
 import { fetchJson, openStream, type Part, type StreamClient } from '../../harness/mjpeg-client.js';
 import { makeJpegs, startCamera, withoutCamfanComment, type FakeCamera } from '../../harness/mjpeg-camera.js';
-import { childPids, sleep, waitFor, type Proc } from '../../harness/procs.js';
+import { cameraEntry, childPids, sleep, waitFor, type Proc } from '../../harness/procs.js';
 import { withStack, type GatewayHandle, type RedisHandle } from '../helpers/stack.js';
 
 const size = (p: Part | Buffer): [number, number] => {
@@ -66,7 +66,7 @@ describe('renditions', () => {
   const info = async (g: GatewayHandle, id: string): Promise<CameraInfo | undefined> =>
     (await fetchJson<{ cameras: CameraInfo[] }>(`${g.base}/api/cameras`)).body.cameras.find((c) => c.camera === id);
   /** What the capture announced last, straight from Redis (not a gateway's cached list). */
-  const announced = async (id: string): Promise<CameraInfo> => JSON.parse((await redis.client().hget('camfan:cameras', id)) ?? '{}') as CameraInfo;
+  const announced = async (id: string): Promise<CameraInfo> => ((await cameraEntry(redis.client(), id)) ?? {}) as CameraInfo;
   const open = (url: string): StreamClient => {
     const s = openStream(url);
     streams.push(s);

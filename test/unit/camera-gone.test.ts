@@ -33,7 +33,7 @@ function info(camera: string): CameraInfo {
 async function runSeconds(bus: TestBus, seconds: number, each: () => void): Promise<void> {
   for (let s = 0; s < seconds; s++) {
     mock.timers.tick(1000);
-    await bus.announce(info('alive'));
+    await bus.announce(info('alive'), GONE_MS + 5000);
     await bus.publish(testFrame('alive', s), 5000);
     await flush(10); // the hub's camera listing runs on promises
     each();
@@ -56,8 +56,8 @@ test('a camera not announced for CAMERA_GONE_MS has its streams ended, not befor
     renditionWidths: [],
   });
   try {
-    await bus.announce(info('gone'));
-    await bus.announce(info('alive'));
+    await bus.announce(info('gone'), GONE_MS + 5000);
+    await bus.announce(info('alive'), GONE_MS + 5000);
     const doomed = new FakeViewer('gone');
     const alive = new FakeViewer('alive');
     await hub.watch(doomed);

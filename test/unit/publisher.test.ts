@@ -1,6 +1,6 @@
 /** capture/publish/publisher.ts on the in-memory bus: one publish in flight, every drop counted, the camera announced. */
 import assert from 'node:assert/strict';
-import { afterEach, test } from 'node:test';
+import { afterEach, mock, test } from 'node:test';
 import pino from 'pino';
 import type { Logger } from '../../lib/log.js';
 import { Publisher, type PublisherOptions } from '../../capture/publish/publisher.js';
@@ -18,6 +18,7 @@ function newPublisher(bus: TestBus, o: Partial<PublisherOptions> & { log?: Logge
     maxFrameBytes: 1024,
     info: { camera: 'cam', source: 'test pattern', width: 0, height: 0, targetFps: 30 },
     idleFps: 1,
+    cameraGoneMs: 60_000,
     ...o,
   });
   publishers.push(p);
@@ -157,4 +158,18 @@ test('LATEST_EVERY_MS: every frame is published, the latest-frame key is written
     assert.equal((await bus.latest('cam'))?.seq, expected, `the key after frame ${seq}`);
   }
   assert.equal(got.length, 64, 'every frame on the channel');
+});
+
+test("the camera's entry expires CAMERA_GONE_MS + 5 s after its last announcement (a dead capture leaves none behind)", async () => {
+  mock.timers.enable({ apis: ['Date', 'setInterval'], now: 1_000_000 });
+  try {
+    const bus = new TestBus();
+    newPublisher(bus, { cameraGoneMs: 3000 }).close();
+    mock.timers.tick(7999);
+    assert.equal((await bus.cameras()).length, 1, 'still listed 7999 ms after');
+    mock.timers.tick(2);
+    assert.equal((await bus.cameras()).length, 0, 'gone after 8000 ms');
+  } finally {
+    mock.timers.reset();
+  }
 });
