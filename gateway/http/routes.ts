@@ -7,6 +7,7 @@
  */
 import { CAMERA_ID_RE } from '../../lib/ids.js';
 import { readClient, readCredentials } from '../access/access.js';
+import { resourcePolicy } from '../access/fetch-metadata.js';
 import type { HttpRequest, HttpResponse, TemplatedApp } from './uws.js';
 import type { Ctx, Handler, HttpOptions } from './context.js';
 import { cameras, favicon, healthz, metrics, page, pageFile, readyz, snapshot, stats } from './handlers.js';
@@ -50,9 +51,23 @@ export function installRoutes(app: TemplatedApp, o: HttpOptions): void {
     if (guard === 'camera') ctx.camera = path.includes(':camera') ? decodeParam(req.getParameter(0)) : o.defaultCamera;
     const refusal = guardRefusal(guard, ctx);
     if (refusal === null) return true;
-    if (refusal === REFUSALS.credentials) refuser.unauthorized(res, ctx.cors);
+    if (refusal === REFUSALS.credentials && ctx.creds.cookie === 'refused') refuseCookie(res, req, ctx);
+    else if (refusal === REFUSALS.credentials) refuser.unauthorized(res, ctx.cors);
     else refuser.http(res, refusal, ctx.cors);
     return false;
+  };
+
+  /** The token cookie was the only credential, from another origin's page: counted as origin; logged at the first and every 100th. */
+  const refuseCookie = (res: HttpResponse, req: HttpRequest, ctx: Ctx): void => {
+    refuser.http(res, REFUSALS.cookieOrigin, ctx.cors);
+    const n = refuser.counts.get(REFUSALS.cookieOrigin.code);
+    if (n === 1 || n % 100 === 0) {
+      const site = req.getHeader('sec-fetch-site');
+      log.info(
+        { url: req.getUrl().slice(0, 100), site, dest: req.getHeader('sec-fetch-dest'), remote: ctx.client.address, refused: n },
+        'token cookie refused: request from another origin',
+      );
+    }
   };
 
   const guardRefusal = (guard: Guard, ctx: Ctx): HttpRefusal | null => {
@@ -72,9 +87,10 @@ export function installRoutes(app: TemplatedApp, o: HttpOptions): void {
       const hooks: Array<() => void> = [];
       const ctx: Ctx = {
         aborted: false,
-        creds: readCredentials(req),
+        creds: readCredentials(req, access.corsOrigins),
         client: readClient(res, req, access.trusted),
         cors: access.cors(req.getHeader('origin')),
+        corp: [],
         camera: '',
         onAbort: (fn) => hooks.push(fn),
       };
@@ -83,6 +99,7 @@ export function installRoutes(app: TemplatedApp, o: HttpOptions): void {
         for (const fn of hooks) fn();
       });
       if (!admitted(res, req, guard, path, ctx)) return;
+      if (guard === 'viewer' || guard === 'camera' || guard === 'operator') ctx.corp = [resourcePolicy(access.open ? null : ctx.creds.cookie)];
       const fail = (err: unknown): void => {
         log.error({ err }, 'request handler failed');
         if (!ctx.aborted) refuser.http(res, REFUSALS.internal, ctx.cors);
