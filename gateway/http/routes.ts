@@ -1,7 +1,8 @@
 /**
  * The HTTP surface (uWebSockets.js), as a table of contents: every GET route with its guard and its named
  * handler. One pre-step serves them all: the Host (ALLOWED_HOSTS), the request's credentials, client
- * address and CORS headers read at once (uWS invalidates the request after the first await), the guard
+ * address and CORS headers read at once (uWS invalidates the request after the first await; the token cookie
+ * is taken only from the gateway's own pages: access/fetch-metadata.ts), the guard
  * (and for camera routes the camera id), abort tracking, and a thrown error turned into a 500. Every
  * refusal comes from refusals.ts and leaves through refuser.ts. /ws is in ws.ts.
  */
