@@ -76,8 +76,22 @@ export class CameraRunner {
     });
     const publisher = this.publisher;
     // Only what the source process needs: Redis URLs and their passwords stay here.
-    const { width, height, fps, idleFps, jpegQuality, passthrough, maxFrameBytes, stallTimeoutMs, retryMaxMs, logLevel } = config;
-    const init = { camera: config.cameraId, spec, width, height, fps, idleFps, jpegQuality, passthrough, maxFrameBytes, stallTimeoutMs, retryMaxMs, logLevel };
+    const { width, height, fps, idleFps, jpegQuality, passthrough, maxFrameBytes, stallTimeoutMs, redirects, retryMaxMs, logLevel } = config;
+    const init = {
+      camera: config.cameraId,
+      spec,
+      width,
+      height,
+      fps,
+      idleFps,
+      jpegQuality,
+      passthrough,
+      maxFrameBytes,
+      stallTimeoutMs,
+      redirects,
+      retryMaxMs,
+      logLevel,
+    };
     const secrets = secretsOf(config.source);
     const onMode = (mode: 'passthrough' | 'transcode'): void => publisher.setMode(mode);
     const sourceProcess = (startSeq = 0): SourceProcess =>
@@ -93,6 +107,7 @@ export class CameraRunner {
             idleFps,
             maxFrameBytes,
             stallTimeoutMs,
+            redirects,
             retryMaxMs,
             sink: publisher,
             log,

@@ -1,6 +1,7 @@
 /** The capture process's settings: env vars or --flags, each with its default and one line of doc. */
 import { DEFAULT_JPEG_QUALITY, sizeSetting } from './output.js';
 import type { PassthroughMode, SizeSetting } from './source/kinds/source.js';
+import { MAX_REDIRECTS, REDIRECT_POLICIES, type RedirectPolicy } from './source/kinds/http-open.js';
 import { LIMITS } from '../lib/ids.js';
 import { cameraId, commonSettings, loadOrExit, integer, loadSettings, oneOf, readableFile, text, type Settings } from '../lib/settings.js';
 
@@ -41,6 +42,12 @@ export const captureSettings = {
     doc: "auto: publish the camera's own JPEGs untouched when it sends MJPEG (HTTP stream or V4L2 camera) of the size asked for and JPEG_QUALITY is unset; on: always when it sends JPEG; off: always decode and encode",
     default: 'auto' as PassthroughMode,
     parse: oneOf<PassthroughMode>('auto', 'on', 'off'),
+  },
+  redirects: {
+    env: 'CAPTURE_REDIRECTS',
+    doc: `an http(s):// camera that redirects (camfan's reader and OpenCV/FFmpeg alike): refuse: follow none; same-origin: only to the camera's own scheme, host and port; follow: to any http(s) URL (the camera's userinfo is sent to its own origin only). Each redirect followed is logged and each refused is in the error, its target redacted; at most ${MAX_REDIRECTS} in a row`,
+    default: 'same-origin' as RedirectPolicy,
+    parse: oneOf<RedirectPolicy>(...REDIRECT_POLICIES),
   },
   fps: { env: 'CAPTURE_FPS', doc: 'target frame rate, paced without drift', default: 30, parse: integer(LIMITS.fps.min, LIMITS.fps.max) },
   jpegQuality: {

@@ -43,7 +43,7 @@ export const gatewaySettings = {
   },
   stallCloseMs: {
     env: 'STALL_CLOSE_MS',
-    doc: 'close a viewer whose socket has taken no byte for this long (dead or stuck client)',
+    doc: "close a viewer whose connection has taken no byte for this long, counted from the first write its socket refused (closed within a second after; counted in camfan_viewers_stall_closed_total). A client that stops reading is seen only once the kernel's buffers for its connection are full, about 4 MB on Linux (net.ipv4.tcp_wmem and the client's receive buffer): it is closed that much video later (measured on loopback with 5000: a 640×480 30 fps stream of 13 KB frames filled them in 10.4 s, and the viewer was closed 5.5 s after, 15.9 s after it stopped reading). A /ws viewer with acks counts from its oldest unacknowledged frame instead",
     default: 30000,
     parse: integer(500, 600000),
   },

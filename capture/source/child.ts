@@ -17,8 +17,8 @@ function post(msg: FromSource): void {
 
 function run(init: SourceInit): void {
   const log = createLogger('capture', init.logLevel, { camera: init.camera, role: 'source' });
-  const { camera, width, height, fps, passthrough, maxFrameBytes, stallTimeoutMs } = init;
-  const { source, live } = createSource({ camera, spec: init.spec, width, height, fps, passthrough, maxFrameBytes, stallTimeoutMs, log });
+  const { camera, width, height, fps, passthrough, maxFrameBytes, stallTimeoutMs, redirects } = init;
+  const { source, live } = createSource({ camera, spec: init.spec, width, height, fps, passthrough, maxFrameBytes, stallTimeoutMs, redirects, log });
   const renditions = new RenditionEncoder({
     camera,
     quality: init.jpegQuality ?? DEFAULT_JPEG_QUALITY,

@@ -17,6 +17,7 @@ import { CapturePipeline, type FrameSink } from './pipeline.js';
 import type { RenditionSink } from '../renditions/encoder.js';
 import { RenditionWorker } from '../renditions/worker.js';
 import { HttpMjpegSource } from './kinds/http-mjpeg.js';
+import type { RedirectPolicy } from './kinds/http-open.js';
 import type { DemandState } from '../demand.js';
 
 /** What main.ts drives: a source process, or this. */
@@ -35,6 +36,7 @@ export interface InProcessOptions {
   idleFps: number;
   maxFrameBytes: number;
   stallTimeoutMs: number;
+  redirects: RedirectPolicy;
   retryMaxMs: number;
   sink: FrameSink & RenditionSink;
   log: Logger;
@@ -66,6 +68,7 @@ export class InProcessPassthrough implements SourceRunner {
       log: o.log,
       size: { width, height, fps: o.fps },
       openCvFallback: false,
+      redirects: o.redirects,
     });
     this.source = source;
     this.pipeline = new CapturePipeline({

@@ -3,6 +3,7 @@
  * both sides import: the child does not depend on its supervisor.
  */
 import type { OutputMode } from '../output.js';
+import type { RedirectPolicy } from './kinds/http-open.js';
 import type { PassthroughMode, SizeSetting, SourceSpec } from './kinds/source.js';
 import type { PipelinePhase } from './pipeline.js';
 
@@ -19,6 +20,7 @@ export interface SourceInit {
   passthrough: PassthroughMode;
   maxFrameBytes: number;
   stallTimeoutMs: number;
+  redirects: RedirectPolicy;
   retryMaxMs: number;
   logLevel: string;
   watching: boolean;

@@ -4,11 +4,13 @@
  * (user:password), CAMERA_TOKENS that open one camera each, and OPERATOR_TOKEN for /metrics and
  * /api/stats. Secrets are compared in constant time and never logged. Limits: MAX_VIEWERS per gateway
  * process and MAX_VIEWERS_PER_IP, per client address (TRUSTED_PROXIES: client-address.ts). CORS: only
- * origins in CORS_ORIGINS get Access-Control-Allow-Origin. Host names: ALLOWED_HOSTS (origins.ts).
+ * origins in CORS_ORIGINS get Access-Control-Allow-Origin. Host names: ALLOWED_HOSTS (origins.ts). The cookie
+ * from another origin's page: fetch-metadata.ts.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { BlockList } from 'node:net';
 import { blockListOf, isLocalAddress, resolveClient, type AddressRange, type ClientAddress } from './client-address.js';
+import { cookieUse, readFetchMarks, type CookieUse } from './fetch-metadata.js';
 import { hostAllowed, webSocketOriginAllowed } from './origins.js';
 import type { HttpRequest, HttpResponse } from '../http/uws.js';
 
@@ -31,6 +33,11 @@ export interface Credentials {
   token: string;
   /** The token came in the URL: the page trades it for a cookie. */
   tokenInQuery: boolean;
+  /**
+   * Whether the token is the camfan_token cookie and from whose page (fetch-metadata.ts); null: no cookie
+   * taken. 'refused': the cookie came from another origin's page and token is left empty.
+   */
+  cookie: CookieUse | null;
 }
 
 /** The HttpOnly cookie that carries a token once the page has seen it in ?token=. */
@@ -60,9 +67,15 @@ function cookieToken(header: string): string {
   return '';
 }
 
-export function readCredentials(req: HttpRequest): Credentials {
+/** corsOrigins: CORS_ORIGINS, whose pages may use the cookie (fetch-metadata.ts). */
+export function readCredentials(req: HttpRequest, corsOrigins: readonly string[]): Credentials {
+  const authorization = req.getHeader('authorization');
   const query = req.getQuery('token') ?? '';
-  return { authorization: req.getHeader('authorization'), token: query || cookieToken(req.getHeader('cookie')), tokenInQuery: query !== '' };
+  if (query !== '') return { authorization, token: query, tokenInQuery: true, cookie: null };
+  const token = cookieToken(req.getHeader('cookie'));
+  if (token === '') return { authorization, token, tokenInQuery: false, cookie: null };
+  const cookie = cookieUse(readFetchMarks(req), corsOrigins);
+  return { authorization, token: cookie === 'refused' ? '' : token, tokenInQuery: false, cookie };
 }
 
 /** The client's address (behind TRUSTED_PROXIES: the forwarded one), read synchronously like credentials. */
@@ -96,6 +109,11 @@ export class Access {
     this.trusted = o.trustedProxies.length > 0 ? blockListOf(o.trustedProxies) : null;
     this.cameraTokens = new Map([...o.cameraTokens].map(([cam, t]) => [cam, digest(t)]));
     this.open = !this.token && !this.basic && this.cameraTokens.size === 0;
+  }
+
+  /** CORS_ORIGINS, for readCredentials. */
+  get corsOrigins(): readonly string[] {
+    return this.o.corsOrigins;
   }
 
   describe(): string {

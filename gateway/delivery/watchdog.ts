@@ -1,6 +1,9 @@
 /**
  * The hub's once-a-second duties towards the viewers it serves, none of them per frame:
- *   - stalled viewers: a socket that has taken nothing for STALL_CLOSE_MS is closed (counted, logged);
+ *   - stalled viewers: a socket that has taken nothing for STALL_CLOSE_MS is closed (counted, logged). That
+ *     clock starts at the first write the socket refuses: a client that stops reading is not seen by the
+ *     gateway until the kernel's buffers for its connection are full (MBs: seconds of video, config.ts);
+ *     a /ws viewer with acknowledgements, from the oldest frame it has not acknowledged;
  *   - NO SIGNAL: viewers of a camera without a live frame get a placeholder about once a second;
  *   - gone cameras: a watched camera whose capture stopped announcing itself ends its streams.
  * Adaptation, the fourth, lives with the rest of it (adaptation/adapter.ts).
@@ -82,7 +85,8 @@ export class Watchdog {
           continue;
         }
         this.stallClosed++;
-        this.o.log.info({ camera: v.camera, blockedMs: Math.round(blocked), delivered: v.delivered }, 'closing stalled viewer');
+        // bytes: what its connection took, most of it into kernel buffers before the first write it refused.
+        this.o.log.info({ camera: v.camera, blockedMs: Math.round(blocked), delivered: v.delivered, bytes: v.bytes }, 'closing stalled viewer');
         v.close();
       }
     }

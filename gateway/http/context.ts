@@ -31,6 +31,11 @@ export interface Ctx {
   client: ClientAddress;
   /** CORS headers for the request's Origin (none unless CORS_ORIGINS allows it). */
   cors: Headers;
+  /**
+   * Cross-Origin-Resource-Policy for what a route behind credentials answers (access/fetch-metadata.ts:
+   * same-origin when the token cookie opened it); none on public and health routes.
+   */
+  corp: Headers;
   /** The camera a camera route names (checked: a valid id the credentials may watch); '' elsewhere. */
   camera: string;
   /** Runs fn if the client goes away (uWS takes one onAborted per response: the pre-step owns it). */

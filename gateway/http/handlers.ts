@@ -55,6 +55,7 @@ export const snapshot: Handler = async (res, req, ctx, o) => {
     ['X-Frame-Seq', String(f.seq)],
     ['X-Frame-Size', `${f.width}x${f.height}`],
     ...ctx.cors,
+    ...ctx.corp,
   ]);
 };
 
@@ -84,21 +85,26 @@ export const cameras: Handler = async (res, _req, ctx, o) => {
     defaultCamera: o.defaultCamera,
     cameras: listed,
   };
-  sendJson(res, '200 OK', body, ctx.cors);
+  sendJson(res, '200 OK', body, [...ctx.cors, ...ctx.corp]);
 };
 
 /** Per camera and per viewer figures (µStreamer's /state), for operators. */
-export const stats: Handler = (res, _req, _ctx, o) =>
-  sendJson(res, '200 OK', {
-    pid: process.pid,
-    uptimeSeconds: Math.round(process.uptime()),
-    bus: o.bus.stats,
-    refused: o.refuser.counts.all(),
-    capacity: o.capacity.describe(),
-    ...o.hub.stats(),
-  });
+export const stats: Handler = (res, _req, ctx, o) =>
+  sendJson(
+    res,
+    '200 OK',
+    {
+      pid: process.pid,
+      uptimeSeconds: Math.round(process.uptime()),
+      bus: o.bus.stats,
+      refused: o.refuser.counts.all(),
+      capacity: o.capacity.describe(),
+      ...o.hub.stats(),
+    },
+    ctx.corp,
+  );
 
 export const metrics: Handler = async (res, _req, ctx, o) => {
   const text = await o.metrics.registry.metrics();
-  if (!ctx.aborted) send(res, '200 OK', o.metrics.contentType, text);
+  if (!ctx.aborted) send(res, '200 OK', o.metrics.contentType, text, ctx.corp);
 };

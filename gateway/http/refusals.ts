@@ -32,6 +32,12 @@ export const REFUSALS = {
   credentials: r('auth', '401 Unauthorized', 'credentials required'),
   host: r('host', '421 Misdirected Request', 'this gateway does not answer to that host name (ALLOWED_HOSTS)'),
   origin: r('origin', '403 Forbidden', 'origin not allowed (same origin or CORS_ORIGINS only)'),
+  /** Counted under origin too: the same rule, for the token cookie on an HTTP route (access/fetch-metadata.ts). */
+  cookieOrigin: r(
+    'origin',
+    '403 Forbidden',
+    "the token cookie is taken from this gateway's own pages only (same origin or CORS_ORIGINS); elsewhere use ?token= or Authorization: Bearer",
+  ),
   operatorAddress: r(
     'operator_address',
     '403 Forbidden',

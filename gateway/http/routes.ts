@@ -1,12 +1,14 @@
 /**
  * The HTTP surface (uWebSockets.js), as a table of contents: every GET route with its guard and its named
  * handler. One pre-step serves them all: the Host (ALLOWED_HOSTS), the request's credentials, client
- * address and CORS headers read at once (uWS invalidates the request after the first await), the guard
+ * address and CORS headers read at once (uWS invalidates the request after the first await; the token cookie
+ * is taken only from the gateway's own pages: access/fetch-metadata.ts), the guard
  * (and for camera routes the camera id), abort tracking, and a thrown error turned into a 500. Every
  * refusal comes from refusals.ts and leaves through refuser.ts. /ws is in ws.ts.
  */
 import { CAMERA_ID_RE } from '../../lib/ids.js';
 import { readClient, readCredentials } from '../access/access.js';
+import { resourcePolicy } from '../access/fetch-metadata.js';
 import type { HttpRequest, HttpResponse, TemplatedApp } from './uws.js';
 import type { Ctx, Handler, HttpOptions } from './context.js';
 import { cameras, favicon, healthz, metrics, page, pageFile, readyz, snapshot, stats } from './handlers.js';
@@ -50,9 +52,23 @@ export function installRoutes(app: TemplatedApp, o: HttpOptions): void {
     if (guard === 'camera') ctx.camera = path.includes(':camera') ? decodeParam(req.getParameter(0)) : o.defaultCamera;
     const refusal = guardRefusal(guard, ctx);
     if (refusal === null) return true;
-    if (refusal === REFUSALS.credentials) refuser.unauthorized(res, ctx.cors);
+    if (refusal === REFUSALS.credentials && ctx.creds.cookie === 'refused') refuseCookie(res, req, ctx);
+    else if (refusal === REFUSALS.credentials) refuser.unauthorized(res, ctx.cors);
     else refuser.http(res, refusal, ctx.cors);
     return false;
+  };
+
+  /** The token cookie was the only credential, from another origin's page: counted as origin; logged at the first and every 100th. */
+  const refuseCookie = (res: HttpResponse, req: HttpRequest, ctx: Ctx): void => {
+    refuser.http(res, REFUSALS.cookieOrigin, ctx.cors);
+    const n = refuser.counts.get(REFUSALS.cookieOrigin.code);
+    if (n === 1 || n % 100 === 0) {
+      const site = req.getHeader('sec-fetch-site');
+      log.info(
+        { url: req.getUrl().slice(0, 100), site, dest: req.getHeader('sec-fetch-dest'), remote: ctx.client.address, refused: n },
+        'token cookie refused: request from another origin',
+      );
+    }
   };
 
   const guardRefusal = (guard: Guard, ctx: Ctx): HttpRefusal | null => {
@@ -72,9 +88,10 @@ export function installRoutes(app: TemplatedApp, o: HttpOptions): void {
       const hooks: Array<() => void> = [];
       const ctx: Ctx = {
         aborted: false,
-        creds: readCredentials(req),
+        creds: readCredentials(req, access.corsOrigins),
         client: readClient(res, req, access.trusted),
         cors: access.cors(req.getHeader('origin')),
+        corp: [],
         camera: '',
         onAbort: (fn) => hooks.push(fn),
       };
@@ -83,6 +100,7 @@ export function installRoutes(app: TemplatedApp, o: HttpOptions): void {
         for (const fn of hooks) fn();
       });
       if (!admitted(res, req, guard, path, ctx)) return;
+      if (guard === 'viewer' || guard === 'camera' || guard === 'operator') ctx.corp = [resourcePolicy(access.open ? null : ctx.creds.cookie)];
       const fail = (err: unknown): void => {
         log.error({ err }, 'request handler failed');
         if (!ctx.aborted) refuser.http(res, REFUSALS.internal, ctx.cors);

@@ -45,7 +45,7 @@ export const stream: Handler = (res, req, ctx, o) => {
     }
     if (viewer.closed) return;
     if (width !== undefined) viewer.rendition = snapRendition(width, hub.cameraWidth(camera), o.renditionWidths);
-    viewer.begin([...STREAM_HEADERS, ...ctx.cors]);
+    viewer.begin([...STREAM_HEADERS, ...ctx.cors, ...ctx.corp]);
     await hub.watch(viewer);
   })().catch((err: unknown) => {
     log.error({ err, camera }, 'stream failed');

@@ -103,7 +103,7 @@ export function installWebSocket(app: TemplatedApp, o: WebSocketOptions): OpenSo
     // reconnect when the socket closes).
     maxBackpressure: 1024 * 1024,
     upgrade: (res, req, context) => {
-      const creds = readCredentials(req);
+      const creds = readCredentials(req, access.corsOrigins);
       const remote = readClient(res, req, access.trusted).address;
       const host = req.getHeader('host');
       const origin = req.getHeader('origin');

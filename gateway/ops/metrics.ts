@@ -155,7 +155,11 @@ export function createMetrics(
     "Frames from the subscription dropped as late: LATE_FRAME_MS later than their camera's quickest (a Redis replica replaying its backlog)",
     () => hub.lateDropped,
   );
-  busCounter('camfan_viewers_stall_closed_total', 'Viewers closed because their socket took nothing for STALL_CLOSE_MS', () => hub.watchdog.stallClosed);
+  busCounter(
+    'camfan_viewers_stall_closed_total',
+    'Viewers closed because their socket took nothing for STALL_CLOSE_MS, counted from its first refused write (once kernel buffers were full)',
+    () => hub.watchdog.stallClosed,
+  );
   new client.Counter({
     name: 'camfan_requests_refused_total',
     help: 'Requests and /ws commands refused, by reason: the refusal code (README "Refusal codes"), e.g. auth, max_viewers, max_viewers_per_ip, saturated (MAX_VIEWERS=auto), host (ALLOWED_HOSTS), origin (/ws), operator_address',

@@ -3,7 +3,8 @@
  * WebSocket hijacking), while the gateway's own page can; and the page opened as
  * /?token=… keeps working on the HttpOnly cookie it got in exchange, with the token gone from the
  * address bar, from page script (document.cookie), from every URL the page requests and from every
- * Referer (the page's script is asked for while the token is still in the address bar).
+ * Referer (the page's script is asked for while the token is still in the address bar); a page on another
+ * port of the same host (same site: the browser sends it the cookie) cannot embed the camera on that cookie.
  */
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -22,6 +23,8 @@ describe('browser: /ws origins and the token cookie', () => {
   let authed: GatewayHandle;
   let attacker: http.Server;
   let attackerUrl = '';
+  let sibling: http.Server;
+  let siblingUrl = '';
   let browser: Browser;
 
   before(async () => {
@@ -45,12 +48,33 @@ describe('browser: /ws origins and the token cookie', () => {
     });
     await new Promise<void>((resolve) => attacker.listen(0, '127.0.0.2', resolve));
     attackerUrl = `http://127.0.0.2:${(attacker.address() as AddressInfo).port}/`;
+    // Another port of the gateway's own host: another origin, but the same site, so the browser sends it the
+    // token cookie. It embeds the camera as <img>; ?token=1 puts the token in the URLs (legitimate embedding).
+    sibling = http.createServer((req, res) => {
+      const q = new URL(req.url ?? '/', 'http://x').searchParams.get('token') ? `?token=${TOKEN}` : '';
+      res.setHeader('Content-Type', 'text/html');
+      res.end(`<!doctype html>
+        <img id="stream" src="http://127.0.0.1:${authed.port}/stream/cam0${q}">
+        <img id="snapshot" src="http://127.0.0.1:${authed.port}/snapshot/cam0${q}">
+        <script>
+          const settle = (img) => new Promise((resolve) => {
+            const done = () => resolve(img.naturalWidth > 0 ? 'loaded ' + img.naturalWidth + 'x' + img.naturalHeight : 'failed');
+            if (img.naturalWidth > 0) return done();
+            img.onload = done;
+            img.onerror = done;
+          });
+          window.result = Promise.all([settle(document.getElementById('stream')), settle(document.getElementById('snapshot'))]);
+        </script>`);
+    });
+    await new Promise<void>((resolve) => sibling.listen(0, '127.0.0.1', resolve));
+    siblingUrl = `http://127.0.0.1:${(sibling.address() as AddressInfo).port}/`;
     browser = await launchPlaywrightChromium();
   });
 
   after(async () => {
     await browser?.close();
     attacker?.close();
+    sibling?.close();
     await Promise.all([open?.stop(), authed?.stop(), capture?.stop()]);
     await redis?.stop();
   });
@@ -101,6 +125,27 @@ describe('browser: /ws origins and the token cookie', () => {
       'the page asked for its script',
     );
     assert.deepEqual(sent, [], `Referer headers sent by the page (Referrer-Policy: no-referrer): ${sent.join(', ')}`);
+    await context.close();
+  });
+
+  test('a page on another port of the same host, with the token cookie set: its <img> of the stream and the snapshot fail; with ?token= they load', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${authed.base}/?token=${TOKEN}`);
+    assert.deepEqual(
+      (await context.cookies()).map((c) => c.name),
+      ['camfan_token'],
+    );
+    const result = (): Promise<string[]> => page.evaluate(() => (window as unknown as { result: Promise<string[]> }).result);
+    await page.goto(siblingUrl);
+    assert.deepEqual(await result(), ['failed', 'failed'], 'same-site page riding the cookie');
+    await waitFor('the refusal in the gateway log', () => /"site":"same-site".*token cookie refused/.test(authed.output()), 5000);
+    await page.goto(`${siblingUrl}?token=1`);
+    assert.deepEqual(await result(), ['loaded 160x120', 'loaded 160x120'], 'the same page with ?token= in its URLs');
+    await page.goto(`${authed.base}/?view=img`);
+    await page.waitForFunction(() => [...document.querySelectorAll('figure img')].some((i) => (i as HTMLImageElement).naturalWidth > 0), undefined, {
+      timeout: 10000,
+    });
     await context.close();
   });
 });

@@ -83,18 +83,26 @@ describe('fan-out', () => {
     await bad.arrayBuffer();
   });
 
-  test('a viewer that stops reading is closed after STALL_CLOSE_MS', async () => {
-    const strict = await startGateway({ REDIS_URL: redis.url, STALL_CLOSE_MS: '1500' });
+  test('STALL_CLOSE_MS=5000: a viewer that stops reading is closed 5 s after the kernel buffers it first filled refuse a write', async () => {
+    const strict = await startGateway({ REDIS_URL: redis.url, STALL_CLOSE_MS: '5000' });
     after(() => strict.stop());
     const t0 = Date.now();
     const stuck = openStuckViewer(strict.port, '/stream/hd');
-    await waitFor('the gateway to close the stuck viewer', () => /closing stalled viewer/.test(strict.output()), 20000, 100);
+    const line = await waitFor('the gateway to close the stuck viewer', () => /.*closing stalled viewer.*/.exec(strict.output())?.[0], 30000, 100);
     const ms = Date.now() - t0;
+    const { blockedMs, bytes, delivered } = JSON.parse(line) as { blockedMs: number; bytes: number; delivered: number };
     // A paused socket does not notice the close: read what the kernel holds, then the end must come.
     stuck.resume();
     await within(stuck.closed, 10000, 'the connection was not closed');
     assert.doesNotMatch(gateway.output(), /closing stalled viewer/, 'slow viewers elsewhere were never taken for stuck ones');
-    console.log(`# stuck viewer closed after ${ms} ms (STALL_CLOSE_MS 1500 + time to fill kernel buffers)`);
+    const fillMs = ms - blockedMs;
+    console.log(
+      `# stuck viewer closed ${ms} ms after it stopped reading: ${fillMs} ms filling kernel buffers (${(bytes / 2 ** 20).toFixed(1)} MB, ${delivered} frames), then blocked ${blockedMs} ms`,
+    );
+    // What config.ts says STALL_CLOSE_MS measures: from the first refused write, checked once a second.
+    assert.ok(blockedMs >= 5000 && blockedMs <= 5000 + 1000 + 1500, `closed after ${blockedMs} ms blocked (STALL_CLOSE_MS 5000, swept every 1000 ms)`);
+    // And what it does not: the kernel took MBs (seconds of video) before the gateway could tell.
+    assert.ok(bytes > 2 ** 20, `the kernel's buffers took ${bytes} bytes before the first refused write`);
   });
 
   test('identical frames are not re-sent, except a keep-alive about once a second', async () => {

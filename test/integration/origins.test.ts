@@ -12,6 +12,8 @@ import { startCapture, startGateway, startRedis, waitFor, waitForFrames, type Ga
 
 const VIEWER_TOKEN = 'viewer-token-1';
 const OPERATOR_TOKEN = 'operator-token-1';
+/** A page of CORS_ORIGINS on another port of the gateway's host (same site). */
+const DASHBOARD = 'http://127.0.0.1:8089';
 
 describe('hosts, origins, operator data, client addresses, token cookie', () => {
   let redis: RedisHandle;
@@ -25,7 +27,7 @@ describe('hosts, origins, operator data, client addresses, token cookie', () => 
     capture = startCapture({ REDIS_URL: redis.url, CAPTURE_SOURCE: 'test', CAPTURE_WIDTH: '160', CAPTURE_HEIGHT: '120', CAPTURE_FPS: '10' });
     await waitForFrames(redis, 'cam0');
     hosts = await startGateway({ REDIS_URL: redis.url, ALLOWED_HOSTS: 'camfan.test,127.0.0.1', CORS_ORIGINS: 'https://allowed.example' });
-    op = await startGateway({ REDIS_URL: redis.url, AUTH_TOKEN: VIEWER_TOKEN, OPERATOR_TOKEN });
+    op = await startGateway({ REDIS_URL: redis.url, AUTH_TOKEN: VIEWER_TOKEN, OPERATOR_TOKEN, CORS_ORIGINS: DASHBOARD });
     proxied = await startGateway({ REDIS_URL: redis.url, TRUSTED_PROXIES: '127.0.0.1', MAX_VIEWERS_PER_IP: '2' });
   });
 
@@ -179,5 +181,48 @@ describe('hosts, origins, operator data, client addresses, token cookie', () => 
       h.ws.close();
     }
     assert.ok(!op.output().includes(VIEWER_TOKEN) && !op.output().includes(OPERATOR_TOKEN), 'tokens never logged');
+  });
+
+  test("the cookie from another origin's page (Sec-Fetch-Site) is refused as origin, counted; ?token=, Bearer, CORS_ORIGINS and non-browsers keep working", async () => {
+    const cookie = `camfan_token=${VIEWER_TOKEN}`;
+    const img = { cookie, 'sec-fetch-site': 'same-site', 'sec-fetch-mode': 'no-cors', 'sec-fetch-dest': 'image' };
+    const corp = (h: { headers: Record<string, unknown> }): unknown => h.headers['cross-origin-resource-policy'];
+    const refusedBefore = (await probe(`${op.base}/metrics`, { headers: { authorization: `Bearer ${OPERATOR_TOKEN}` } })).body;
+    const originCount = (text: string): number => Number(/camfan_requests_refused_total\{reason="origin"\} (\d+)/.exec(text)?.[1] ?? 0);
+    for (const path of ['/snapshot/cam0', '/api/cameras']) {
+      for (const site of ['same-site', 'cross-site']) {
+        const r = await probe(op.base + path, { headers: { ...img, 'sec-fetch-site': site } });
+        assert.equal(r.status, 403, `${path} ${site}`);
+        assert.equal(r.headers['x-camfan-refusal'], 'origin');
+        assert.match(r.body, /token cookie is taken from this gateway's own pages only/);
+      }
+      const own = await probe(op.base + path, { headers: { cookie, 'sec-fetch-site': 'same-origin', 'sec-fetch-dest': 'image' } });
+      assert.deepEqual([own.status, corp(own)], [200, 'same-origin'], `${path}: the gateway's own page; another origin's cannot read it`);
+      const plain = await probe(op.base + path, { headers: { cookie } });
+      assert.deepEqual(
+        [plain.status, corp(plain)],
+        [200, 'same-origin'],
+        `${path}: no Sec-Fetch-Site (not a browser, or plain http on a LAN): CORP guards the browser`,
+      );
+      const query = await probe(`${op.base}${path}?token=${VIEWER_TOKEN}`, { headers: img });
+      assert.deepEqual([query.status, corp(query)], [200, 'cross-origin'], `${path}: ?token= embeds anywhere`);
+      const bearer = await probe(op.base + path, { headers: { ...img, authorization: `Bearer ${VIEWER_TOKEN}` } });
+      assert.deepEqual([bearer.status, corp(bearer)], [200, 'cross-origin'], `${path}: Bearer`);
+      const listed = await probe(op.base + path, { headers: { ...img, referer: `${DASHBOARD}/wall.html` } });
+      assert.deepEqual([listed.status, corp(listed)], [200, 'same-site'], `${path}: an <img> of a CORS_ORIGINS page`);
+    }
+    const stream = await holdStream(`${op.base}/stream/cam0`, { headers: img });
+    stream.close();
+    assert.equal(stream.status, 403, 'the stream too');
+    const link = await holdStream(`${op.base}/stream/cam0`, { headers: { ...img, 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document' } });
+    link.close();
+    assert.equal(link.status, 200, 'a link followed from a same-site page opens the stream for the user');
+    const refused =
+      originCount((await probe(`${op.base}/metrics`, { headers: { authorization: `Bearer ${OPERATOR_TOKEN}` } })).body) - originCount(refusedBefore);
+    console.log(`# cookie from another origin's page: ${refused} requests refused, counted as origin`);
+    assert.equal(refused, 5);
+    assert.match(op.output(), /"site":"same-site".*"msg":"token cookie refused: request from another origin"/);
+    const open = await probe(`${hosts.base}/snapshot/cam0`, { headers: { ...img, host: '127.0.0.1' } });
+    assert.deepEqual([open.status, corp(open)], [200, 'cross-origin'], 'an open gateway: anyone may embed it');
   });
 });

@@ -1,15 +1,17 @@
 /**
  * No secret in any message or log of a failed start: every secret setting rejected, a Redis
  * that cannot be reached or refuses the password, run directly and under pm2 (which restarts the process
- * and appends each attempt to its log files). Each output is searched for the secret itself.
+ * and appends each attempt to its log files). Each output is searched for the secret itself. And a
+ * source's credentials (URL userinfo and query, a pipeline's, a file's path) stay in the capture.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { after, describe, test } from 'node:test';
-import { DIST, freePort, ROOT, run, waitFor } from '../../harness/procs.js';
+import { after, before, describe, test } from 'node:test';
+import { cameraEntry, DIST, freePort, makeClip, ROOT, run, startCapture, waitFor } from '../../harness/procs.js';
+import { withStack, type RedisHandle } from '../helpers/stack.js';
 
 const GATEWAY = path.join(DIST, 'gateway', 'main.js');
 const CAPTURE = path.join(DIST, 'capture', 'main.js');
@@ -107,5 +109,66 @@ describe('secrets in failed starts', () => {
       for (const secret of ['hunter1', 'hunter2']) assert.ok(!logs.includes(secret), `${secret} is in pm2's logs`);
       assert.ok(!pm2(['logs', '--nostream', '--lines', '200']).includes('hunter'), 'nor in pm2 logs output');
     });
+  });
+});
+
+describe('secrets never leave the capture', () => {
+  let redis: RedisHandle;
+  let dir: string;
+
+  const stack = withStack();
+  before(() => {
+    ({ redis } = stack);
+    dir = mkdtempSync(path.join(tmpdir(), 'camfan-redact-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** Runs a capture until it has logged `until`, then returns its whole output and what it announced. */
+  async function runUntil(id: string, src: string, until: RegExp, env: Record<string, string> = {}): Promise<{ output: string; announced: string }> {
+    const cap = startCapture({ REDIS_URL: redis.url, CAMERA_ID: id, CAPTURE_SOURCE: src, RETRY_MAX_MS: '300', OPEN_TIMEOUT_MS: '5000', ...env });
+    const c = redis.client();
+    try {
+      await waitFor(`${id}: ${until}`, () => until.test(cap.output()), 15000);
+      const announced = await waitFor(`${id} announced`, async () => {
+        const entry = await cameraEntry(c, id);
+        return entry && JSON.stringify(entry);
+      });
+      await cap.stop();
+      return { output: cap.output(), announced };
+    } finally {
+      await cap.stop();
+    }
+  }
+
+  test('URLs with userinfo and query-string credentials: neither in any log line nor in the announced source', async () => {
+    const secrets = ['pwUserinfo77', 'qsPwd1234', 'qsPassword99', 'qsPass5678', 'qsToken-abc', 'qsKey-xyz9'];
+    const url = `http://admin:${secrets[0]}@127.0.0.1:9/cgi?pwd=${secrets[1]}&password=${secrets[2]}&pass=${secrets[3]}&token=${secrets[4]}&key=${secrets[5]}`;
+    for (const mode of ['auto', 'off']) {
+      const { output, announced } = await runUntil(`url-${mode}`, url, /source failed; retrying[\s\S]*source failed; retrying/, { CAPTURE_PASSTHROUGH: mode });
+      assert.match(announced, /"source":"stream http:\/\/127\.0\.0\.1:9\/cgi\?…"/);
+      for (const s of secrets) assert.ok(!output.includes(s) && !announced.includes(s), `${mode}: ${s} leaked`);
+    }
+  });
+
+  test('a GStreamer pipeline with rtsp://user:pw@: only element names are announced; the password is in no line', async () => {
+    const src = 'gst:rtspsrc location=rtsp://admin:gstRtspPw77@127.0.0.1:9/stream latency=0 ! decodebin ! videoconvert ! appsink';
+    const { output, announced } = await runUntil('gst', src, /source failed; retrying|source open hung|source process ended/);
+    assert.match(announced, /"source":"GStreamer pipeline rtspsrc ! decodebin ! videoconvert ! appsink"/);
+    assert.ok(!output.includes('gstRtspPw77') && !announced.includes('gstRtspPw77'), output);
+  });
+
+  test('a file: announced and logged by its base name, not its server path', async () => {
+    const secretDir = path.join(dir, 'customer-acme-private');
+    mkdirSync(secretDir);
+    const clip = path.join(secretDir, 'lobby.avi');
+    makeClip(path.join(dir, 'c.avi'), 1, '320x240', 10);
+    copyFileSync(path.join(dir, 'c.avi'), clip);
+    const { output, announced } = await runUntil('file', clip, /source opened/);
+    assert.match(announced, /"source":"file lobby.avi"/);
+    assert.ok(!output.includes('customer-acme-private') && !announced.includes('customer-acme-private'), output);
+    const missing = startCapture({ REDIS_URL: redis.url, CAMERA_ID: 'nofile', CAPTURE_SOURCE: path.join(secretDir, 'gone.avi') });
+    assert.equal(await missing.exited, 2);
+    assert.match(missing.output(), /no such file \\"gone.avi\\"/);
+    assert.ok(!missing.output().includes('customer-acme-private'));
   });
 });

@@ -19,11 +19,11 @@ const base: AccessOptions = {
   maxViewers: 0,
   maxViewersPerIp: 0,
 };
-const bearer = (token: string): Credentials => ({ authorization: `Bearer ${token}`, token: '', tokenInQuery: false });
-const query = (token: string): Credentials => ({ authorization: '', token, tokenInQuery: true });
+const bearer = (token: string): Credentials => ({ authorization: `Bearer ${token}`, token: '', tokenInQuery: false, cookie: null });
+const query = (token: string): Credentials => ({ authorization: '', token, tokenInQuery: true, cookie: null });
 const basicHeader = (userPass: string): string => `Basic ${Buffer.from(userPass).toString('base64')}`;
-const basic = (userPass: string): Credentials => ({ authorization: basicHeader(userPass), token: '', tokenInQuery: false });
-const nothing: Credentials = { authorization: '', token: '', tokenInQuery: false };
+const basic = (userPass: string): Credentials => ({ authorization: basicHeader(userPass), token: '', tokenInQuery: false, cookie: null });
+const nothing: Credentials = { authorization: '', token: '', tokenInQuery: false, cookie: null };
 
 /** Just the two HttpRequest methods readCredentials uses, answering from plain objects. */
 function request(headers: Record<string, string>, params: Record<string, string> = {}): HttpRequest {
@@ -42,7 +42,7 @@ test('AUTH_TOKEN: as a Bearer header or ?token= (or its cookie); anything else i
   assert.ok(!a.open);
   assert.ok(a.allows(bearer('viewer-secret-1'), 'cam0'));
   assert.ok(a.allows(query('viewer-secret-1'), 'cam0'));
-  assert.ok(a.allows({ authorization: 'bearer viewer-secret-1', token: '', tokenInQuery: false }), 'the scheme is case-insensitive');
+  assert.ok(a.allows({ authorization: 'bearer viewer-secret-1', token: '', tokenInQuery: false, cookie: null }), 'the scheme is case-insensitive');
   for (const c of [nothing, bearer('viewer-secret-2'), bearer('viewer-secret-1 '), query('viewer-secret'), basic('viewer-secret-1:x')]) {
     assert.ok(!a.allows(c, 'cam0'), JSON.stringify(c));
     assert.ok(!a.allows(c), 'nor the page and camera list');
@@ -82,13 +82,45 @@ test('CAMERA_TOKENS open one camera each; a gateway-wide token opens them all', 
 });
 
 test('credentials are read from the Authorization header, ?token=, or the camfan_token cookie (?token= first)', () => {
-  assert.deepEqual(readCredentials(request({ authorization: 'Bearer abc' })), { authorization: 'Bearer abc', token: '', tokenInQuery: false });
-  const fromCookie = readCredentials(request({ cookie: 'a=1; camfan_token=tok%3Ben; b=2' }));
-  assert.deepEqual(fromCookie, { authorization: '', token: 'tok;en', tokenInQuery: false });
-  const both = readCredentials(request({ cookie: 'camfan_token=from-cookie' }, { token: 'from-query' }));
-  assert.deepEqual(both, { authorization: '', token: 'from-query', tokenInQuery: true });
-  assert.equal(readCredentials(request({ cookie: 'xcamfan_token=nope; camfan_tokens=nope' })).token, '', 'only the cookie of that exact name');
-  assert.equal(readCredentials(request({ cookie: 'camfan_token=%E0%A4%A' })).token, '', 'a cookie that does not decode counts as none');
+  assert.deepEqual(readCredentials(request({ authorization: 'Bearer abc' }), []), {
+    authorization: 'Bearer abc',
+    token: '',
+    tokenInQuery: false,
+    cookie: null,
+  });
+  const fromCookie = readCredentials(request({ cookie: 'a=1; camfan_token=tok%3Ben; b=2' }), []);
+  assert.deepEqual(fromCookie, { authorization: '', token: 'tok;en', tokenInQuery: false, cookie: 'own' });
+  const both = readCredentials(request({ cookie: 'camfan_token=from-cookie' }, { token: 'from-query' }), []);
+  assert.deepEqual(both, { authorization: '', token: 'from-query', tokenInQuery: true, cookie: null });
+  assert.equal(readCredentials(request({ cookie: 'xcamfan_token=nope; camfan_tokens=nope' }), []).token, '', 'only the cookie of that exact name');
+  assert.equal(readCredentials(request({ cookie: 'camfan_token=%E0%A4%A' }), []).token, '', 'a cookie that does not decode counts as none');
+});
+
+test("the cookie from another origin's page (Sec-Fetch-Site) is not taken, unless from a CORS_ORIGINS page or a top-level navigation", () => {
+  const cookie = 'camfan_token=tok';
+  const from = (headers: Record<string, string>, cors: string[] = []): Credentials => readCredentials(request({ cookie, ...headers }), cors);
+  for (const site of ['same-origin', 'none', '']) assert.equal(from({ 'sec-fetch-site': site }).token, 'tok', `Sec-Fetch-Site: ${site || '(none)'}`);
+  for (const site of ['same-site', 'cross-site']) {
+    const c = from({ 'sec-fetch-site': site, 'sec-fetch-mode': 'no-cors', 'sec-fetch-dest': 'image' });
+    assert.deepEqual([c.token, c.cookie], ['', 'refused'], site);
+  }
+  const navigation = from({ 'sec-fetch-site': 'same-site', 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document' });
+  assert.deepEqual([navigation.token, navigation.cookie], ['tok', 'own'], 'a link followed');
+  const framed = from({ 'sec-fetch-site': 'same-site', 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'iframe' });
+  assert.equal(framed.cookie, 'refused', 'a frame in another page is not a navigation of the user');
+  const img = { 'sec-fetch-site': 'same-site', 'sec-fetch-mode': 'no-cors', 'sec-fetch-dest': 'image' };
+  const listed = ['http://127.0.0.1:8081'];
+  assert.equal(
+    from({ ...img, referer: 'http://127.0.0.1:8081/wall.html' }, listed).cookie,
+    'listed',
+    "an <img> of a CORS_ORIGINS page, by its Referer's origin",
+  );
+  assert.equal(from({ ...img, origin: 'http://127.0.0.1:8081' }, listed).cookie, 'listed', 'a fetch() of it, by its Origin');
+  assert.equal(from({ ...img, referer: 'http://127.0.0.1:9999/' }, listed).cookie, 'refused', 'another port is another origin');
+  assert.equal(from(img, listed).cookie, 'refused', 'no Origin nor Referer: not known to be listed');
+  assert.equal(from({ ...img, referer: 'http://evil.test/' }, ['*']).cookie, 'listed', 'CORS_ORIGINS=* lists every origin');
+  assert.equal(from({ 'sec-fetch-site': 'cross-site' }, []).cookie, 'refused');
+  assert.deepEqual(readCredentials(request({ 'sec-fetch-site': 'cross-site' }, { token: 'q' }), []).token, 'q', '?token= is not ambient: kept');
 });
 
 test('MAX_VIEWERS and MAX_VIEWERS_PER_IP: admitted until the limit, counted when refused, freed on release', () => {

@@ -78,7 +78,7 @@ const base = {
   maxViewers: 0,
   maxViewersPerIp: 0,
 };
-const creds = (authorization = '', token = ''): Credentials => ({ authorization, token, tokenInQuery: false });
+const creds = (authorization = '', token = ''): Credentials => ({ authorization, token, tokenInQuery: false, cookie: null });
 const client = (address: string, untrustedForward = false, viaTrustedProxy = false) => ({ address, peer: address, untrustedForward, viaTrustedProxy });
 
 test('operator data: OPERATOR_TOKEN from anywhere, else local addresses (with the gateway-wide credentials when set)', () => {
@@ -100,15 +100,17 @@ test('operator data: OPERATOR_TOKEN from anywhere, else local addresses (with th
 test('the page trades ?token= for an HttpOnly SameSite cookie (Secure only when a trusted proxy says https)', () => {
   const a = new Access({ ...base, authToken: 'tok;en=1"x' });
   assert.deepEqual(
-    new Access(base).tokenCookie({ authorization: '', token: 'whatever-1', tokenInQuery: true }, client('127.0.0.1'), ''),
+    new Access(base).tokenCookie({ authorization: '', token: 'whatever-1', tokenInQuery: true, cookie: null }, client('127.0.0.1'), ''),
     [],
     'open mode: no cookie',
   );
   assert.deepEqual(a.tokenCookie(creds(), client('127.0.0.1'), ''), []);
-  const [[name, value]] = a.tokenCookie({ authorization: '', token: 'tok;en=1"x', tokenInQuery: true }, client('127.0.0.1'), 'https') as [[string, string]];
+  const [[name, value]] = a.tokenCookie({ authorization: '', token: 'tok;en=1"x', tokenInQuery: true, cookie: null }, client('127.0.0.1'), 'https') as [
+    [string, string],
+  ];
   assert.equal(name, 'Set-Cookie');
   assert.equal(value, 'camfan_token=tok%3Ben%3D1%22x; Path=/; HttpOnly; SameSite=Strict');
-  const query = { authorization: '', token: 'token-123456', tokenInQuery: true };
+  const query = { authorization: '', token: 'token-123456', tokenInQuery: true, cookie: null };
   assert.match(a.tokenCookie(query, client('198.51.100.1', false, true), 'https')[0]![1], /; Secure$/);
   assert.doesNotMatch(a.tokenCookie(query, client('198.51.100.1', false, false), 'https')[0]![1], /Secure/, 'X-Forwarded-Proto from an untrusted peer');
 });

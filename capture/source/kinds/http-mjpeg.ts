@@ -13,11 +13,11 @@
  * FFmpeg speaks and this reader does not) is handed to OpenCV/FFmpeg, as before passthrough existed (in
  * the capture process: HandOffError, and a source process takes the camera over).
  */
-import http from 'node:http';
-import https from 'node:https';
+import type http from 'node:http';
 import type { Logger } from '../../../lib/log.js';
 import { describeUrl } from './describe.js';
 import { jpegFrame } from './frames.js';
+import { openHttp, type RedirectPolicy } from './http-open.js';
 import { inspectJpeg, tooLargeToDecode, type JpegInfo } from './jpeg.js';
 import { boundaryOf, MultipartParser, sniffBoundary } from './multipart.js';
 import type { OpenCvSource } from './opencv.js';
@@ -32,6 +32,8 @@ export interface HttpMjpegOptions {
   size: { width: number | 'source'; height: number | 'source'; fps: number };
   /** In the capture process (no OpenCV there): a server that needs the OpenCV fallback ends the source with HandOffError. */
   openCvFallback: boolean;
+  /** CAPTURE_REDIRECTS (http-open.ts). */
+  redirects: RedirectPolicy;
 }
 
 const REPORT_EVERY_MS = 5000;
@@ -73,47 +75,26 @@ export class HttpMjpegSource implements FrameSource {
     const status = res.statusCode ?? 0;
     const digest = status === 401 && /^\s*digest/i.test(String(res.headers['www-authenticate'] ?? ''));
     if (status !== 200 && !digest)
-      throw new SourceError(
-        `${this.description} answered HTTP ${status}${status === 401 ? ' (check the user and password in CAPTURE_SOURCE)' : redirectNote(res, this.url)}`,
-      );
+      throw new SourceError(`${this.description} answered HTTP ${status}${status === 401 ? ' (check the user and password in CAPTURE_SOURCE)' : ''}`);
     const why = digest
       ? 'the camera asks for Digest auth'
       : `the server sends ${String(res.headers['content-type'] ?? 'no Content-Type')}, not multipart MJPEG`;
     if (!this.o.openCvFallback) throw new HandOffError(why);
     this.delivers = `OpenCV/FFmpeg (${why})`;
     const { OpenCvSource } = await import('./opencv.js');
-    this.fallback = new OpenCvSource({ kind: 'url', url: this.url }, { ...this.o.size, rawMjpeg: false });
+    const probe = { redirects: this.o.redirects, timeoutMs: this.o.stallTimeoutMs, log: this.o.log };
+    this.fallback = new OpenCvSource({ kind: 'url', url: this.url }, { ...this.o.size, rawMjpeg: false, probe });
     await this.fallback.open();
   }
 
-  private connect(): Promise<http.IncomingMessage> {
-    const u = new URL(this.url);
-    const headers: Record<string, string> = { 'user-agent': 'camfan-capture', accept: 'multipart/x-mixed-replace, image/jpeg, */*' };
-    if (u.username || u.password)
-      headers.authorization = `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}`;
-    const options = { host: u.hostname.replace(/^\[|\]$/g, ''), port: u.port || undefined, path: `${u.pathname}${u.search}`, headers, agent: false as const };
-    return new Promise((resolve, reject) => {
-      const req = (u.protocol === 'https:' ? https : http).get(options);
+  /** The response after the redirects CAPTURE_REDIRECTS allows (http-open.ts); this.request is the request it answers. */
+  private async connect(): Promise<http.IncomingMessage> {
+    const onRequest = (req: http.ClientRequest): void => {
       this.request = req;
-      const silence = `no data from the server for ${this.o.stallTimeoutMs} ms`;
-      req.setTimeout(this.o.stallTimeoutMs, () => req.destroy(new Error(silence)));
-      // The idle timeout above restarts with every byte: a server that sends its head a byte a second would
-      // hold the camera "opening" for ever. The whole head gets one stall interval, as a frame does.
-      const headDeadline = setTimeout(() => {
-        const slow = `no complete response head within ${this.o.stallTimeoutMs} ms (STALL_TIMEOUT_MS)`;
-        req.destroy(new Error(req.socket?.bytesRead ? slow : silence));
-      }, this.o.stallTimeoutMs);
-      req.once('close', () => clearTimeout(headDeadline));
-      req.once('response', (res) => {
-        clearTimeout(headDeadline);
-        resolve(res);
-      });
-      // Node's messages name the host at most (ECONNREFUSED 127.0.0.1:80), never the path or query.
-      req.on('error', (err) => {
-        reject(new SourceError(`cannot read ${this.description}: ${err.message}`));
-        this.failIfCurrent(req, new SourceError(`${this.description}: ${err.message}`));
-      });
-    });
+      req.on('error', (err) => this.failIfCurrent(req, new SourceError(`${this.description}: ${err.message}`)));
+    };
+    const o = { redirects: this.o.redirects, timeoutMs: this.o.stallTimeoutMs, log: this.o.log, description: this.description, onRequest };
+    return (await openHttp(this.url, o)).res;
   }
 
   private stream(res: http.IncomingMessage, boundary: string, head: Buffer | null): void {
@@ -208,24 +189,6 @@ export class HttpMjpegSource implements FrameSource {
     this.waiter?.(null);
     this.waiter = null;
   }
-}
-
-/**
- * A redirect is never followed (a camera sent elsewhere could be made to publish another origin's
- * pictures); its target is logged, redacted as the source is, so the operator can point CAPTURE_SOURCE at it.
- */
-function redirectNote(res: http.IncomingMessage, from: string): string {
-  const status = res.statusCode ?? 0;
-  if (status < 300 || status > 399) return '';
-  const location = res.headers.location;
-  if (!location) return ' (a redirect without Location, not followed)';
-  let target: string;
-  try {
-    target = new URL(location, from).href;
-  } catch {
-    return ' (a redirect to an unreadable Location, not followed)';
-  }
-  return ` (a redirect to ${describeUrl(target)}, not followed)`;
 }
 
 /** The body's first bytes, up to the end of a first part header (or 1 KB); null if it ends first. The response is left paused. */

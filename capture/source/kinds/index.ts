@@ -1,5 +1,6 @@
 import type { Logger } from '../../../lib/log.js';
 import { HttpMjpegSource } from './http-mjpeg.js';
+import type { RedirectPolicy } from './http-open.js';
 import { OpenCvSource } from './opencv.js';
 import { type FrameSource, isHttpSource, type PassthroughMode, type SizeSetting, type SourceSpec } from './source.js';
 import { PATTERN_DEFAULT_SIZE, TestPatternSource } from './test-pattern.js';
@@ -14,6 +15,8 @@ export interface SourceOptions {
   passthrough: PassthroughMode;
   maxFrameBytes: number;
   stallTimeoutMs: number;
+  /** CAPTURE_REDIRECTS (http-open.ts). */
+  redirects: RedirectPolicy;
   log: Logger;
 }
 
@@ -32,9 +35,17 @@ export function createSource(o: SourceOptions): { source: FrameSource; live: boo
   }
   if (isHttpSource(spec) && o.passthrough !== 'off') {
     return {
-      source: new HttpMjpegSource(spec.url, { maxFrameBytes: o.maxFrameBytes, stallTimeoutMs: o.stallTimeoutMs, log: o.log, size, openCvFallback: true }),
+      source: new HttpMjpegSource(spec.url, {
+        maxFrameBytes: o.maxFrameBytes,
+        stallTimeoutMs: o.stallTimeoutMs,
+        log: o.log,
+        size,
+        openCvFallback: true,
+        redirects: o.redirects,
+      }),
       live: true,
     };
   }
-  return { source: new OpenCvSource(spec, { ...size, rawMjpeg: o.passthrough !== 'off' }), live: spec.kind !== 'file' };
+  const probe = { redirects: o.redirects, timeoutMs: o.stallTimeoutMs, log: o.log };
+  return { source: new OpenCvSource(spec, { ...size, rawMjpeg: o.passthrough !== 'off', probe }), live: spec.kind !== 'file' };
 }

@@ -5,10 +5,14 @@
 import cv from './cv.js';
 import { jpegFrame } from './frames.js';
 import { describeSpec } from './describe.js';
-import { decodedFrame, SourceError, type FrameSource, type SourceFrame, type SourceSpec } from './source.js';
+import { ffmpegOptions, probeForFfmpeg, type HttpOpenOptions } from './http-open.js';
+import { decodedFrame, isHttpSource, SourceError, type FrameSource, type SourceFrame, type SourceSpec } from './source.js';
 import { classifyDeviceFrame, FOURCC_MJPG, negotiateMjpeg, type V4l2Negotiation } from './v4l2.js';
 
 type OpenCvSpec = Exclude<SourceSpec, { kind: 'test' }>;
+
+/** How an http(s) camera is probed for its redirects before FFmpeg opens it (http-open.ts). */
+export type RedirectProbe = Omit<HttpOpenOptions, 'description' | 'onRequest'>;
 
 export class OpenCvSource implements FrameSource {
   readonly description: string;
@@ -18,16 +22,18 @@ export class OpenCvSource implements FrameSource {
 
   constructor(
     private readonly spec: OpenCvSpec,
-    /** rawMjpeg: try the V4L2 camera's own MJPEG (CAPTURE_PASSTHROUGH is not off). */
-    private readonly size: { width: number | 'source'; height: number | 'source'; fps: number; rawMjpeg: boolean },
+    /** rawMjpeg: try the V4L2 camera's own MJPEG (CAPTURE_PASSTHROUGH is not off); probe: for http(s) cameras. */
+    private readonly size: { width: number | 'source'; height: number | 'source'; fps: number; rawMjpeg: boolean; probe: RedirectProbe },
   ) {
     this.description = describeSpec(spec);
   }
 
   async open(): Promise<void> {
     this.close();
+    // FFmpeg would follow any redirect by itself: the capture decides them first (CAPTURE_REDIRECTS).
+    const url = isHttpSource(this.spec) ? await probeForFfmpeg(this.spec.url, { ...this.size.probe, description: this.description }) : null;
     try {
-      this.capture = this.create();
+      this.capture = this.create(url);
     } catch (err) {
       // OpenCV's own message is empty or "failed to open capture": say which source and what to check.
       throw new SourceError(`cannot open ${this.description}: ${this.hint()} (OpenCV: ${(err as Error).message || 'no detail'})`);
@@ -55,14 +61,15 @@ export class OpenCvSource implements FrameSource {
     return result;
   }
 
-  private create(): InstanceType<typeof cv.VideoCapture> {
+  private create(probedUrl: string | null): InstanceType<typeof cv.VideoCapture> {
     switch (this.spec.kind) {
       case 'device':
         return new cv.VideoCapture(this.spec.index, cv.CAP_V4L2);
       case 'file':
         return new cv.VideoCapture(this.spec.path);
       case 'url':
-        return new cv.VideoCapture(this.spec.url, cv.CAP_FFMPEG);
+        process.env.OPENCV_FFMPEG_CAPTURE_OPTIONS = ffmpegOptions(process.env.OPENCV_FFMPEG_CAPTURE_OPTIONS);
+        return new cv.VideoCapture(probedUrl ?? this.spec.url, cv.CAP_FFMPEG);
       case 'gstreamer':
         return new cv.VideoCapture(this.spec.pipeline, cv.CAP_GSTREAMER);
     }
