@@ -253,8 +253,11 @@ export class RedisBus implements FrameBus, CameraLeases {
 
   isReady(): boolean {
     if (this.closing) return false;
-    const presence = this.presence === null || this.presence.status === 'ready';
-    return this.commands.status === 'ready' && presence && (this.subscriber === null || this.subscriber.status === 'ready');
+    // A subscriber still making its first connection (it is made at the first watch) is not a lost one, and
+    // readiness must not flap when a gateway's first viewer arrives: the commands' connection (and
+    // checkReady's PING) say whether Redis answers. One that lost its connection is 'reconnecting'.
+    const up = (c: { status: string } | null): boolean => c === null || c.status === 'ready' || c.status === 'connecting';
+    return this.commands.status === 'ready' && up(this.presence) && up(this.subscriber);
   }
 
   close(): Promise<void> {

@@ -113,7 +113,7 @@ export const gatewaySettings = {
   },
   autoMaxLoad: {
     env: 'AUTO_MAX_LOAD',
-    doc: 'with MAX_VIEWERS=auto: event-loop load (0.3–1) past which new viewers get 503 and /readyz answers 503 "saturated"',
+    doc: 'with MAX_VIEWERS=auto: delivery load (0.3–1: the share of time spent delivering frames, not answering requests) past which new viewers get 503 and /readyz answers 503 "saturated"',
     default: 0.85,
     parse: number(0.3, 1),
   },
@@ -134,6 +134,18 @@ export const gatewaySettings = {
     doc: 'viewers one client address may have at once on this process; 429 beyond (0: no limit)',
     default: 0,
     parse: integer(0, 100_000),
+  },
+  requestRatePerIp: {
+    env: 'REQUEST_RATE_PER_IP',
+    doc: 'requests a second (HTTP requests and /ws handshakes) one client address may keep up on this process (an IPv6 address counts by its /64; behind a proxy set TRUSTED_PROXIES, or its clients share its address); past its burst: 429 request_rate and the connection closed (0: no limit)',
+    default: 200,
+    parse: integer(0, 1_000_000),
+  },
+  requestBurstPerIp: {
+    env: 'REQUEST_BURST_PER_IP',
+    doc: 'requests one client address may make at once before REQUEST_RATE_PER_IP paces it (a page with a wall of streams makes one per camera)',
+    default: 1000,
+    parse: integer(1, 1_000_000),
   },
   redisSubscribeUrl: {
     env: 'REDIS_SUBSCRIBE_URL',

@@ -5,6 +5,7 @@ import { createLogger } from '../lib/log.js';
 import { installShutdown } from '../lib/shutdown.js';
 import { Access } from './access/access.js';
 import { Capacity } from './ops/capacity.js';
+import { deliveryBusyMs } from './delivery/delivery-time.js';
 import { CameraHub } from './delivery/hub.js';
 import { loadGatewayConfigOrExit } from './config.js';
 import { RefusalCounts } from './http/refusals.js';
@@ -46,9 +47,10 @@ function main(): void {
     maxLoad: config.autoMaxLoad,
     maxBackedUp: config.autoMaxBackedUp,
     deliveries: () => observer.count,
+    deliveryBusyMs,
     backlog: () => hub.backlog(),
   });
-  const refuser = new Refuser(new RefusalCounts(), access);
+  const refuser = new Refuser(new RefusalCounts(), access, log);
   const metrics = createMetrics(hub, bus, refuser.counts, capacity, observer, config.staleViewerMs);
   const app = uWS.App();
   const webSockets = installWebSocket(app, { hub, access, capacity, refuser, log, observer, renditionWidths: config.renditionWidths });

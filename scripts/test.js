@@ -59,6 +59,7 @@ const PAIRED = [
   'integration/faults.test.js',
   'integration/cameras-runtime.test.js',
   'integration/evil-camera.test.js',
+  'integration/admission-floods.test.js',
 ];
 
 function files(dir) {

@@ -12,6 +12,7 @@ import type { BlockList } from 'node:net';
 import { blockListOf, isLocalAddress, resolveClient, type AddressRange, type ClientAddress } from './client-address.js';
 import { cookieUse, readFetchMarks, type CookieUse } from './fetch-metadata.js';
 import { hostAllowed, webSocketOriginAllowed } from './origins.js';
+import { RequestRate } from './request-rate.js';
 import type { HttpRequest, HttpResponse } from '../http/uws.js';
 
 export interface AccessOptions {
@@ -24,6 +25,9 @@ export interface AccessOptions {
   trustedProxies: readonly AddressRange[];
   maxViewers: number;
   maxViewersPerIp: number;
+  /** REQUEST_RATE_PER_IP and REQUEST_BURST_PER_IP (request-rate.ts). */
+  requestRatePerIp: number;
+  requestBurstPerIp: number;
 }
 
 /** What a request presented, read synchronously (a uWS HttpRequest is gone after the first await). */
@@ -101,8 +105,10 @@ export class Access {
   private readonly cameraTokens: Map<string, Buffer>;
   private readonly viewersByIp = new Map<string, number>();
   private viewers = 0;
+  private readonly requests: RequestRate;
 
   constructor(private readonly o: AccessOptions) {
+    this.requests = new RequestRate({ perSecond: o.requestRatePerIp, burst: o.requestBurstPerIp });
     this.token = o.authToken ? digest(o.authToken) : null;
     this.basic = o.authBasic ? digest(o.authBasic) : null;
     this.operator = o.operatorToken ? digest(o.operatorToken) : null;
@@ -212,6 +218,11 @@ export class Access {
     this.viewers++;
     this.viewersByIp.set(ip, n + 1);
     return 'ok';
+  }
+
+  /** One request (or /ws handshake) from this client address against REQUEST_RATE_PER_IP (request-rate.ts). */
+  takeRequest(ip: string): boolean {
+    return this.requests.take(ip);
   }
 
   release(ip: string): void {

@@ -10,6 +10,14 @@ import type { Logger } from '../../lib/log.js';
 const MIN_REFRESH_MS = 250;
 /** For a camera not known yet (just announced, say), Redis is asked again after this much at least. */
 const MIN_FORCED_REFRESH_MS = 50;
+/**
+ * A camera id found in no listing is answered "unknown" without asking Redis again for this long: a flood
+ * of requests for one made-up camera costs one listing a second, not twenty. (Made-up ids that differ each
+ * time still cost at most one listing per MIN_FORCED_REFRESH_MS, and the per-address request rate bounds them.)
+ */
+const UNKNOWN_FOR_MS = 1000;
+/** Ids remembered as unknown at most; past it the memory starts again (an attacker's ids are not worth more). */
+const MAX_UNKNOWN = 10_000;
 
 export interface CameraListOptions {
   bus: FrameBus;
@@ -24,6 +32,8 @@ export class CameraList {
   private listedAt = 0;
   /** The last listing failed (Redis did not answer in time): an unknown camera may be only unlisted. */
   private failed = false;
+  /** Camera ids a listing did not have, and when (ms since the epoch). */
+  private readonly unknown = new Map<string, number>();
 
   constructor(private readonly o: CameraListOptions) {}
 
@@ -35,9 +45,19 @@ export class CameraList {
 
   async has(camera: string): Promise<boolean> {
     if (this.known.has(camera)) return true;
+    const missedAt = this.unknown.get(camera);
+    if (missedAt !== undefined && Date.now() - missedAt < UNKNOWN_FOR_MS) return false;
     // A camera announced a moment after the last listing must not get a 404 for up to 250 ms.
     await this.refresh(MIN_FORCED_REFRESH_MS);
-    return this.known.has(camera);
+    if (this.known.has(camera)) return true;
+    if (!this.failed) this.rememberUnknown(camera);
+    return false;
+  }
+
+  private rememberUnknown(camera: string): void {
+    if (this.unknown.size >= MAX_UNKNOWN) this.unknown.clear();
+    this.unknown.delete(camera); // re-inserted last: the Map's order stays oldest first
+    this.unknown.set(camera, Date.now());
   }
 
   /** Without waiting for Redis: what the last listing said (undefined if not listed then). */
@@ -67,6 +87,7 @@ export class CameraList {
         // a Redis restart the list is empty until the captures announce themselves again (within 1 s).
         for (const [id, info] of this.known) if (!next.has(id) && now - info.updatedAt <= this.o.goneMs) next.set(id, info);
         this.known = next;
+        for (const id of next.keys()) this.unknown.delete(id);
         this.listedAt = now;
         this.failed = false;
       })

@@ -10,6 +10,7 @@
 import type { Rendition } from '../../bus/bus.js';
 import type { FramePacket } from './packet.js';
 import type { Viewer } from './viewer.js';
+import { addDeliveryTime } from './delivery-time.js';
 
 /** One camera as this gateway delivers it: its viewers, its newest frame, the round handing it out. */
 export class Feed {
@@ -87,7 +88,8 @@ export class FanOut {
   private readonly runSlice = (): void => {
     this.scheduled = false;
     this.running = true;
-    const deadline = performance.now() + this.o.sliceMs;
+    const start = performance.now();
+    const deadline = start + this.o.sliceMs;
     try {
       while (this.active.length > 0) {
         const feed = this.active.shift()!;
@@ -100,6 +102,7 @@ export class FanOut {
       }
     } finally {
       this.running = false;
+      addDeliveryTime(performance.now() - start);
     }
     if (this.active.length > 0 && !this.scheduled) {
       this.scheduled = true;

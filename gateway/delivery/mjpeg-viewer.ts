@@ -15,6 +15,7 @@
 import { ADVANCE_PREAMBLE, type FramePacket, type Framing } from './packet.js';
 import type { HttpResponse } from '../http/uws.js';
 import { Viewer, type ViewerOptions } from './viewer.js';
+import { timedDelivery } from './delivery-time.js';
 
 const ENDLESS = Number.MAX_SAFE_INTEGER;
 /** How many shared corks are open (nested only if a write calls back into the fan-out). */
@@ -47,7 +48,7 @@ export class MjpegViewer extends Viewer {
     options: ViewerOptions = {},
   ) {
     super(camera, options);
-    res.onWritable(() => this.drain());
+    res.onWritable(() => timedDelivery(() => this.drain()));
   }
 
   get closed(): boolean {

@@ -18,6 +18,7 @@ import type { CommandBudget } from '../http/ws-budget.js';
 import { REFUSALS } from '../http/refusals.js';
 import { errorMessage } from '../http/ws-protocol.js';
 import { type ShownBy, Viewer, type ViewerOptions } from './viewer.js';
+import type { Place } from '../access/admit.js';
 
 /** Frames a subscription with acknowledgements may have unacknowledged: one drawn, one on the way. */
 export const ACK_WINDOW = 2;
@@ -32,6 +33,10 @@ const ACK_LATE_MS = 1000;
 /** What the gateway keeps per WebSocket (uWS user data). */
 export interface SocketState {
   viewers: Map<string, WsViewer>;
+  /** Each camera's admission (its projected load, given back when it is unsubscribed). */
+  places: Map<string, Place>;
+  /** The socket's own viewer's place (MAX_VIEWERS, MAX_VIEWERS_PER_IP), released when it closes. */
+  place: Place;
   open: boolean;
   remote: string;
   creds: Credentials;
@@ -179,6 +184,8 @@ export class WsViewer extends Viewer {
     const state = this.ws.getUserData();
     this.unsubscribe();
     state.viewers.delete(this.camera);
+    state.places.get(this.camera)?.release();
+    state.places.delete(this.camera);
     if (state.open) this.ws.send(errorMessage(REFUSALS.cameraGone, this.camera), false);
   }
 

@@ -46,6 +46,8 @@ export const REFUSALS = {
   saturated: r('saturated', '503 Service Unavailable', 'this gateway is at capacity; try another', 5),
   maxViewers: r('max_viewers', '503 Service Unavailable', 'this gateway serves its maximum number of viewers', 5),
   maxViewersPerIp: r('max_viewers_per_ip', '429 Too Many Requests', 'too many viewers from your address', 5),
+  /** Closes the connection too (its flood must pay for a new one): refuser.ts. */
+  requestRate: r('request_rate', '429 Too Many Requests', 'too many requests from your address (REQUEST_RATE_PER_IP)', 1),
   badFraming: r('bad_framing', '400 Bad Request', 'framing must be advance or classic'),
   badFps: r('bad_fps', '400 Bad Request', `fps must be a whole number from ${LIMITS.fps.min} to ${LIMITS.fps.max}`),
   badWidth: r('bad_width', '400 Bad Request', `width must be a whole number from ${LIMITS.renditionWidth.min} to ${LIMITS.renditionWidth.max}`),

@@ -5,6 +5,8 @@
  * and a refusal on an open /ws as its JSON error message.
  */
 import type { Access } from '../access/access.js';
+import type { ClientAddress } from '../access/client-address.js';
+import type { Logger } from '../../lib/log.js';
 import { REFUSALS, type HttpRefusal, type Refusal, type RefusalCounts } from './refusals.js';
 import { send, type Headers } from './respond.js';
 import type { HttpResponse, WebSocket } from './uws.js';
@@ -13,10 +15,16 @@ import { errorMessage } from './ws-protocol.js';
 /** The response header that carries a refusal's code. */
 export const REFUSAL_HEADER = 'X-Camfan-Refusal';
 
+/** request_rate refusals are logged at most this often. */
+const RATE_LOG_EVERY_MS = 10_000;
+const RATE_TEXT = `${REFUSALS.requestRate.text}\n`;
+
 export class Refuser {
+  private rateLoggedAt = Number.NEGATIVE_INFINITY;
   constructor(
     readonly counts: RefusalCounts,
     private readonly access: Access,
+    private readonly log: Logger,
   ) {}
 
   /** An HTTP refusal from the catalogue. */
@@ -24,6 +32,25 @@ export class Refuser {
     this.counts.count(refusal);
     const retry: Headers = refusal.retryAfter === undefined ? [] : [['Retry-After', String(refusal.retryAfter)]];
     send(res, refusal.status, 'text/plain; charset=utf-8', `${refusal.text}\n`, [...retry, [REFUSAL_HEADER, refusal.code], ...extra]);
+  }
+
+  /**
+   * 429 request_rate, the connection closed. Logged at the first and then at most every 10 s with the count
+   * (a flood refused thousands of times a second must not become a flood of log lines), saying whether the
+   * request came through a proxy this gateway does not trust: its clients then share the proxy's address.
+   */
+  requestRate(res: HttpResponse, client: ClientAddress): void {
+    // The lean answer: a flood meets this tens of thousands of times a second (the rest of a pipelined burst too).
+    const refusal = REFUSALS.requestRate;
+    this.counts.count(refusal);
+    res.cork(() => {
+      res.writeStatus(refusal.status).writeHeader('Retry-After', String(refusal.retryAfter)).writeHeader(REFUSAL_HEADER, refusal.code).end(RATE_TEXT, true);
+    });
+    const now = performance.now();
+    if (now - this.rateLoggedAt < RATE_LOG_EVERY_MS) return;
+    this.rateLoggedAt = now;
+    const hint = client.untrustedForward ? ' (relayed by a proxy not in TRUSTED_PROXIES: its clients share its address)' : '';
+    this.log.info({ remote: client.address, refused: this.counts.get(REFUSALS.requestRate.code) }, `requests refused: REQUEST_RATE_PER_IP${hint}`);
   }
 
   /**

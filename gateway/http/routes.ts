@@ -84,12 +84,14 @@ export function installRoutes(app: TemplatedApp, o: HttpOptions): void {
   const prepare =
     (guard: Guard, path: string, handler: Handler) =>
     (res: HttpResponse, req: HttpRequest): void => {
+      const client = readClient(res, req, access.trusted);
+      if (!access.takeRequest(client.address)) return refuser.requestRate(res, client);
       if (guard !== 'health' && !access.hostAllowed(req.getHeader('host'))) return refuser.http(res, REFUSALS.host);
       const hooks: Array<() => void> = [];
       const ctx: Ctx = {
         aborted: false,
         creds: readCredentials(req, access.corsOrigins),
-        client: readClient(res, req, access.trusted),
+        client,
         cors: access.cors(req.getHeader('origin')),
         corp: [],
         camera: '',

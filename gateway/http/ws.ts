@@ -9,7 +9,7 @@
  */
 import type { Logger } from '../../lib/log.js';
 import { readClient, readCredentials, type Access } from '../access/access.js';
-import { admit } from '../access/admit.js';
+import { admit, Place } from '../access/admit.js';
 import type { Capacity } from '../ops/capacity.js';
 import type { CameraHub } from '../delivery/hub.js';
 import { REFUSALS } from './refusals.js';
@@ -22,6 +22,7 @@ import { WsViewer, type SocketState } from '../delivery/ws-viewer.js';
 import { MOVE_MESSAGE, parseCommand, type Subscribe } from './ws-protocol.js';
 import { startHeartbeat } from './ws-heartbeat.js';
 import { CommandBudget } from './ws-budget.js';
+import { timedDelivery } from '../delivery/delivery-time.js';
 
 const MAX_CAMERAS_PER_SOCKET = 64;
 export interface WebSocketOptions {
@@ -56,8 +57,8 @@ export function installWebSocket(app: TemplatedApp, o: WebSocketOptions): OpenSo
     if (!(await hub.isKnown(camera))) return refuser.ws(ws, REFUSALS.unknownCamera, camera);
     if (!state.open || state.viewers.has(camera)) return;
     // The socket already holds its viewer's place: a camera added to it is priced against the load only.
-    const refusal = admit(o, { rate: Math.min(fps ?? Infinity, hub.frameRate(camera)) });
-    if (refusal) return refuser.ws(ws, refusal, camera);
+    const place = admit(o, { rate: Math.min(fps ?? Infinity, hub.frameRate(camera)) });
+    if (!(place instanceof Place)) return refuser.ws(ws, place, camera);
     const cameraWidth = hub.cameraWidth(camera);
     const rendition = cmd.width === undefined ? null : snapRendition(cmd.width, cameraWidth, renditionWidths);
     const viewer = new WsViewer(ws, camera, {
@@ -70,6 +71,7 @@ export function installWebSocket(app: TemplatedApp, o: WebSocketOptions): OpenSo
       ceiling: rendition,
     });
     state.viewers.set(camera, viewer);
+    state.places.set(camera, place);
     await hub.watch(viewer);
   };
 
@@ -77,6 +79,8 @@ export function installWebSocket(app: TemplatedApp, o: WebSocketOptions): OpenSo
     const viewer = state.viewers.get(camera);
     if (!viewer) return;
     state.viewers.delete(camera);
+    state.places.get(camera)?.release();
+    state.places.delete(camera);
     viewer.unsubscribe();
     hub.unwatch(viewer);
   };
@@ -103,8 +107,10 @@ export function installWebSocket(app: TemplatedApp, o: WebSocketOptions): OpenSo
     // reconnect when the socket closes).
     maxBackpressure: 1024 * 1024,
     upgrade: (res, req, context) => {
+      const client = readClient(res, req, access.trusted);
+      if (!access.takeRequest(client.address)) return refuser.requestRate(res, client);
       const creds = readCredentials(req, access.corsOrigins);
-      const remote = readClient(res, req, access.trusted).address;
+      const remote = client.address;
       const host = req.getHeader('host');
       const origin = req.getHeader('origin');
       if (!access.hostAllowed(host)) return refuser.http(res, REFUSALS.host);
@@ -118,11 +124,21 @@ export function installWebSocket(app: TemplatedApp, o: WebSocketOptions): OpenSo
       }
       if (!access.allows(creds)) return refuser.unauthorized(res, []);
       // Its cameras come later (each priced then): here only a full gateway refuses, and the socket takes a viewer's place.
-      const refusal = admit(o, { remote });
-      if (refusal) return refuser.http(res, refusal);
+      const place = admit(o, { remote });
+      if (!(place instanceof Place)) return refuser.http(res, place);
       const beats = req.getQuery('beat') === '1';
       const now = performance.now();
-      const state: SocketState = { viewers: new Map(), open: true, remote, creds, beats, sentAt: now, budget: new CommandBudget(now) };
+      const state: SocketState = {
+        viewers: new Map(),
+        places: new Map(),
+        place,
+        open: true,
+        remote,
+        creds,
+        beats,
+        sentAt: now,
+        budget: new CommandBudget(now),
+      };
       res.upgrade(state, req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context);
     },
     open: (ws) => {
@@ -131,7 +147,10 @@ export function installWebSocket(app: TemplatedApp, o: WebSocketOptions): OpenSo
     message: (ws, message, isBinary) => {
       const cmd = isBinary ? REFUSALS.binary : parseCommand(message);
       // An acknowledgement of a frame in flight is free: frames are what limits those.
-      if ('ack' in cmd && !('subscribe' in cmd) && ws.getUserData().viewers.get(cmd.ack)?.ack() === true) return;
+      if ('ack' in cmd && !('subscribe' in cmd)) {
+        const viewer = ws.getUserData().viewers.get(cmd.ack);
+        if (viewer !== undefined && timedDelivery(() => viewer.ack())) return;
+      }
       if (!ws.getUserData().budget.take(performance.now())) return overBudget(ws);
       if ('code' in cmd) return refuser.ws(ws, cmd);
       if ('subscribe' in cmd) {
@@ -143,13 +162,15 @@ export function installWebSocket(app: TemplatedApp, o: WebSocketOptions): OpenSo
       }
     },
     drain: (ws) => {
-      for (const viewer of ws.getUserData().viewers.values()) viewer.drain();
+      timedDelivery(() => {
+        for (const viewer of ws.getUserData().viewers.values()) viewer.drain();
+      });
     },
     close: (ws) => {
       sockets.delete(ws);
       const state = ws.getUserData();
       state.open = false;
-      access.release(state.remote);
+      state.place.release();
       for (const camera of [...state.viewers.keys()]) unsubscribe(state, camera);
     },
   });

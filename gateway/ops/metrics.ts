@@ -172,10 +172,18 @@ export function createMetrics(
   });
   new client.Gauge({
     name: 'camfan_gateway_load',
-    help: 'Share of time the event loop is busy (smoothed, 0-1): reading Redis, fan-out, socket drains, requests',
+    help: 'Share of time spent delivering frames (smoothed, 0-1): fan-out rounds, socket drains, acknowledged sends; what AUTO_MAX_LOAD compares',
     registers: [registry],
     collect() {
       this.set(capacity.load);
+    },
+  });
+  new client.Gauge({
+    name: 'camfan_gateway_event_loop_utilization',
+    help: 'Share of time the event loop is busy (smoothed, 0-1): delivery and everything else (requests, refusals, timers)',
+    registers: [registry],
+    collect() {
+      this.set(capacity.loop);
     },
   });
   new client.Gauge({

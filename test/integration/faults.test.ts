@@ -44,7 +44,7 @@ describe('faults', () => {
   before(async () => {
     redis = await startRedis();
     capture = startCapture(captureEnv(redis.url));
-    gateway = await startGateway({ REDIS_URL: redis.url, UNSUBSCRIBE_LINGER_MS: '100' });
+    gateway = await startGateway({ REDIS_URL: redis.url, UNSUBSCRIBE_LINGER_MS: '100', REQUEST_RATE_PER_IP: '0' /* 10,000 viewers from one address */ });
     await waitForFrames(redis, 'cam0');
   });
 

@@ -18,6 +18,8 @@ const base: AccessOptions = {
   trustedProxies: [],
   maxViewers: 0,
   maxViewersPerIp: 0,
+  requestRatePerIp: 0,
+  requestBurstPerIp: 1,
 };
 const bearer = (token: string): Credentials => ({ authorization: `Bearer ${token}`, token: '', tokenInQuery: false, cookie: null });
 const query = (token: string): Credentials => ({ authorization: '', token, tokenInQuery: true, cookie: null });

@@ -77,6 +77,8 @@ const base = {
   trustedProxies: [],
   maxViewers: 0,
   maxViewersPerIp: 0,
+  requestRatePerIp: 0,
+  requestBurstPerIp: 1,
 };
 const creds = (authorization = '', token = ''): Credentials => ({ authorization, token, tokenInQuery: false, cookie: null });
 const client = (address: string, untrustedForward = false, viaTrustedProxy = false) => ({ address, peer: address, untrustedForward, viaTrustedProxy });
