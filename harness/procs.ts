@@ -176,6 +176,14 @@ export async function startGateway(env: Record<string, string>): Promise<Gateway
   return { ...proc, host, port, base };
 }
 
+/**
+ * A capture serving the cameras of a CAMERAS_FILE as they come (their own size, every frame, no idle
+ * frames): the set-up of the tests of many HTTP cameras in one process. `extra` adds or overrides settings.
+ */
+export function camerasFileEnv(redisUrl: string, file: string, extra: Record<string, string> = {}): Record<string, string> {
+  return { REDIS_URL: redisUrl, CAMERAS_FILE: file, CAPTURE_WIDTH: 'source', CAPTURE_HEIGHT: 'source', IDLE_FPS: '0', DROP_SAME_FRAMES: 'off', ...extra };
+}
+
 /** A camera's entry in the camera list as its capture wrote it (parsed, unchecked), or null if it has none. */
 export async function cameraEntry(c: Redis, camera: string): Promise<Partial<CameraInfo> | null> {
   const json = await c.get(channels.camera(camera));

@@ -8,7 +8,7 @@
  * prefixes (the bench's fleet, a test's own) are apart: each removes only its own namespaces.
  */
 import { spawnSync } from 'node:child_process';
-import { requireTool, run, type Proc } from '../procs.js';
+import { requireTool, run, waitFor, type Proc } from '../procs.js';
 
 export const PREFIX = 'cf-';
 const SUBNET = '10.77.0';
@@ -118,4 +118,11 @@ export function createNetwork(prefix = PREFIX): Network {
     },
     remove: () => removeAll(prefix),
   };
+}
+
+/** A redis-server on a host's own loopback (nothing kept on disk), once it answers PING; its URL there. */
+export async function startHostRedis(host: Host, procs: Proc[], port = 6379): Promise<string> {
+  procs.push(host.spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']));
+  await waitFor(`redis on ${host.name}:${port}`, async () => host.exec('redis-cli', ['-p', String(port), 'ping'], true).trim() === 'PONG');
+  return `redis://127.0.0.1:${port}`;
 }

@@ -5,10 +5,10 @@
  * live again, and streams that froze (a hung gateway) are reopened by the watchdog; running ones are not.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { sleep, startGateway } from '../../harness/procs.js';
-import { BROWSERS, type TestPage, withBrowser } from './browsers.js';
-import { cameras, startWall, type Wall } from './wall-fixture.js';
+import { BROWSERS, withBrowser } from './browsers.js';
+import { cameras, withWall } from './wall-fixture.js';
 
 const SPECS = cameras(8);
 
@@ -23,21 +23,15 @@ function reopenedCounts(): number[] {
 }
 
 describe('<img> view', () => {
-  let wall: Wall;
-  before(async () => {
-    wall = await startWall(SPECS);
-  });
-  after(async () => {
-    await wall?.stop();
-  });
+  const walls = withWall(SPECS);
 
   for (const name of BROWSERS) {
     describe(name, () => {
-      let page: TestPage;
       const held = withBrowser(name, { width: 1280, height: 800 });
-      before(() => ({ page } = held));
 
       test('8 cameras: 4 <img> streams and 4 WebSocket tiles, all live within 6 s; the camera list answers meanwhile', async () => {
+        const { page } = held;
+        const { wall } = walls;
         const t0 = Date.now();
         await page.goto(`${wall.gateway.base}/?view=img`);
         await page.waitFor('8 live tiles', () => document.querySelectorAll('figure[data-state="live"]').length === 8, null, 6000);
@@ -61,6 +55,8 @@ describe('<img> view', () => {
       });
 
       test('after a gateway restart every tile is live again, and running streams are left alone', async () => {
+        const { page } = held;
+        const { wall } = walls;
         const port = wall.gateway.port;
         await wall.gateway.stop();
         await sleep(2000);
@@ -86,6 +82,8 @@ describe('<img> view', () => {
       });
 
       test('the watchdog reopens streams that froze while their cameras stayed live (a gateway hung for 7 s)', async () => {
+        const { page } = held;
+        const { wall } = walls;
         const before = await page.evaluate(reopenedCounts, null);
         wall.gateway.child.kill('SIGSTOP');
         try {

@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { createNetwork, ourNamespaces, type Host, type Network } from '../../harness/fleet/netns.js';
+import { createNetwork, ourNamespaces, startHostRedis, type Host, type Network } from '../../harness/fleet/netns.js';
 import { DIST, requireTool, sleep, waitFor, type Proc } from '../../harness/procs.js';
 import { launchPlaywrightChromium } from './browsers.js';
 
@@ -111,9 +111,7 @@ const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length
 
 /** Redis, a capture and a gateway, all on the gateway's host: only the page's traffic crosses its link. */
 async function startGatewayHost(gw: Host, procs: Proc[]): Promise<void> {
-  procs.push(gw.spawn('redis-server', ['--port', '6379', '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']));
-  await waitFor('redis', async () => gw.exec('redis-cli', ['-p', '6379', 'ping'], true).trim() === 'PONG');
-  const env = { REDIS_URL: 'redis://127.0.0.1:6379', LOG_LEVEL: 'warn' };
+  const env = { REDIS_URL: await startHostRedis(gw, procs), LOG_LEVEL: 'warn' };
   const capture = gw.spawn(process.execPath, [path.join(DIST, 'capture', 'main.js')], {
     ...env,
     CAPTURE_SOURCE: 'test',

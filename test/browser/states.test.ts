@@ -6,10 +6,10 @@
  * tile claims to be offline; everything is live again after restarts.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { sleep, startGateway } from '../../harness/procs.js';
 import { BROWSERS, type TestPage, withBrowser } from './browsers.js';
-import { cameras, startWall, type Wall } from './wall-fixture.js';
+import { cameras, withWall, type Wall } from './wall-fixture.js';
 
 const SPECS = cameras(4);
 // A live timeout longer than the default (3 s) leaves a wide window in which a frozen camera is stale (after
@@ -41,13 +41,9 @@ function tileView(camera: string): TileView {
 const stateIs = ([camera, state]: [string, string]): boolean => document.querySelector(`figure[data-camera="${camera}"]`)?.getAttribute('data-state') === state;
 
 describe('tile states', () => {
+  const walls = withWall(SPECS, { LIVE_TIMEOUT_MS: String(LIVE_TIMEOUT_MS) });
   let wall: Wall;
-  before(async () => {
-    wall = await startWall(SPECS, { LIVE_TIMEOUT_MS: String(LIVE_TIMEOUT_MS) });
-  });
-  after(async () => {
-    await wall?.stop();
-  });
+  before(() => ({ wall } = walls));
 
   for (const name of BROWSERS) {
     describe(name, () => {

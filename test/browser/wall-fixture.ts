@@ -2,6 +2,7 @@
  * The real parts a page test needs: redis-server, one capture process per camera (the test pattern, small
  * sizes: this machine has 2 cores) and a gateway. Stopped in reverse order.
  */
+import { after, before } from 'node:test';
 import { type BrowserName, closeAll, launchAll, type TestBrowser } from './browsers.js';
 import { startCapture, startGateway, startRedis, waitForFrames, type GatewayHandle, type Proc, type RedisHandle } from '../../harness/procs.js';
 
@@ -67,6 +68,18 @@ export async function startWall(specs: readonly CameraSpec[], gatewayEnv: Record
  * The wall and every browser, started at the same time: a browser's launch mostly waits on the browser
  * starting up, which the captures' start need not wait for. Whatever started is stopped if the other fails.
  */
+/** Starts a wall before the tests of the describe it is called in and stops it after them; `wall` is set once before() has run. */
+export function withWall(specs: readonly CameraSpec[], gatewayEnv: Record<string, string> = {}): { wall: Wall } {
+  const held = {} as { wall: Wall };
+  before(async () => {
+    held.wall = await startWall(specs, gatewayEnv);
+  });
+  after(async () => {
+    await held.wall?.stop();
+  });
+  return held;
+}
+
 export async function startWallAndBrowsers(
   specs: readonly CameraSpec[],
   gatewayEnv: Record<string, string> = {},

@@ -4,12 +4,46 @@
  * No processes, no sockets.
  */
 import pino from 'pino';
-import type { Rendition, Unsubscribe, FrameHandler } from '../../bus/bus.js';
+import type { CameraInfo, Rendition, Unsubscribe, FrameHandler } from '../../bus/bus.js';
+import type { AccessOptions } from '../../gateway/access/access.js';
 import type { Frame } from '../../bus/frame.js';
 import { MemoryBus } from '../../bus/memory-bus.js';
 import type { Logger } from '../../lib/log.js';
 import type { FramePacket } from '../../gateway/delivery/packet.js';
 import { Viewer, type ViewerOptions } from '../../gateway/delivery/viewer.js';
+
+/** A camera entry as a 64x48, 1 fps capture announces it now. */
+export function testCameraInfo(camera: string): CameraInfo {
+  const now = Date.now();
+  return {
+    camera,
+    source: 'test',
+    width: 64,
+    height: 48,
+    fps: 1,
+    targetFps: 1,
+    lastFrameAt: now,
+    lastFrameBytes: 5,
+    idle: false,
+    encodeMsP50: null,
+    updatedAt: now,
+  };
+}
+
+/** Access options of a gateway with no credentials, limits or request rate set (tests add what they check). */
+export const OPEN_ACCESS: AccessOptions = {
+  authToken: '',
+  authBasic: '',
+  cameraTokens: new Map(),
+  operatorToken: '',
+  corsOrigins: [],
+  allowedHosts: [],
+  trustedProxies: [],
+  maxViewers: 0,
+  maxViewersPerIp: 0,
+  requestRatePerIp: 0,
+  requestBurstPerIp: 1,
+};
 
 /** A small valid frame: SOI, the payload (one byte by default), EOI. */
 export function testFrame(camera: string, seq: number, o: { timestamp?: number; payload?: Buffer; width?: number } = {}): Frame {

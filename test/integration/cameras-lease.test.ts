@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { openStream, type Part, type StreamClient } from '../../harness/mjpeg-client.js';
-import { startCapture, waitFor, waitForFrames, type Proc } from '../../harness/procs.js';
+import { camerasFileEnv, startCapture, waitFor, waitForFrames, type Proc } from '../../harness/procs.js';
 import { makeJpegs, startCamera, type FakeCamera } from '../../harness/mjpeg-camera.js';
 import { Spread } from '../../capture/cameras/spread.js';
 import { withStack } from '../helpers/stack.js';
@@ -53,15 +53,7 @@ describe('cameras shared by lease between capture processes', () => {
     dir = mkdtempSync(path.join(tmpdir(), 'camfan-cameras-lease-'));
     const file = path.join(dir, 'cameras.json');
     writeFileSync(file, JSON.stringify(IDS.map((id) => ({ id, source: `http://127.0.0.1:${camera.port}/${id}` }))));
-    env = {
-      REDIS_URL: stack.redis.url,
-      CAMERAS_FILE: file,
-      CAPTURE_WIDTH: 'source',
-      CAPTURE_HEIGHT: 'source',
-      IDLE_FPS: '0',
-      DROP_SAME_FRAMES: 'off',
-      CAMERA_LEASE_MS: '2000',
-    };
+    env = camerasFileEnv(stack.redis.url, file, { CAMERA_LEASE_MS: '2000' });
     // Both at once: they race for the leases.
     const started = Date.now();
     captures.push(startCapture(env), startCapture(env));

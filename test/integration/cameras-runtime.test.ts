@@ -13,7 +13,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { CameraInfo } from '../../bus/bus.js';
 import { fetchJson, openStream, type Part, type StreamClient } from '../../harness/mjpeg-client.js';
-import { cameraEntry, childPids, startCapture, waitFor, waitForFrames, type Proc } from '../../harness/procs.js';
+import { cameraEntry, camerasFileEnv, childPids, startCapture, waitFor, waitForFrames, type Proc } from '../../harness/procs.js';
 import { makeJpegs, startCamera, type FakeCamera } from '../../harness/mjpeg-camera.js';
 import { withStack } from '../helpers/stack.js';
 
@@ -55,16 +55,7 @@ describe('cameras added, changed and removed at run time', () => {
       { id: 'a', source: url('a') },
       { id: 'b', source: url('b') },
     ]);
-    capture = startCapture({
-      REDIS_URL: stack.redis.url,
-      CAMERAS_FILE: file,
-      CAPTURE_WIDTH: 'source',
-      CAPTURE_HEIGHT: 'source',
-      IDLE_FPS: '0',
-      DROP_SAME_FRAMES: 'off',
-      STALL_TIMEOUT_MS: '1000',
-      RETRY_MAX_MS: '500',
-    });
+    capture = startCapture(camerasFileEnv(stack.redis.url, file, { STALL_TIMEOUT_MS: '1000', RETRY_MAX_MS: '500' }));
     stack.captures.push(capture);
     await Promise.all([waitForFrames(stack.redis, 'a'), waitForFrames(stack.redis, 'b')]);
     await waitFor('the gateway to list a and b', async () => (await listed('a')) && (await listed('b')));

@@ -14,7 +14,7 @@ import { after, before, describe, test } from 'node:test';
 import { ATTACKS, startEvilCamera, type Attack, type EvilCamera } from '../../harness/evil-camera.js';
 import { openStream } from '../../harness/mjpeg-client.js';
 import { makeJpegs, startCamera, type FakeCamera } from '../../harness/mjpeg-camera.js';
-import { sleep, startCapture, waitFor, waitForFrames, type Proc } from '../../harness/procs.js';
+import { camerasFileEnv, sleep, startCapture, waitFor, waitForFrames, type Proc } from '../../harness/procs.js';
 import { rssBytes } from '../../harness/stats.js';
 import { withStack } from '../helpers/stack.js';
 
@@ -59,17 +59,7 @@ describe('a malicious HTTP MJPEG camera', () => {
   test('every attack is reported and publishes nothing; the capture stays small and the good camera keeps its rate', async () => {
     const file = path.join(dir, 'cameras.json');
     writeFileSync(file, JSON.stringify([{ id: 'good', source: `http://127.0.0.1:${good.port}/good.mjpg` }]));
-    capture = startCapture({
-      REDIS_URL: stack.redis.url,
-      CAMERAS_FILE: file,
-      CAPTURE_WIDTH: 'source',
-      CAPTURE_HEIGHT: 'source',
-      IDLE_FPS: '0',
-      DROP_SAME_FRAMES: 'off',
-      STALL_TIMEOUT_MS: '1000',
-      RETRY_MAX_MS: '500',
-      MAX_FRAME_BYTES: String(MAX_FRAME_BYTES),
-    });
+    capture = startCapture(camerasFileEnv(stack.redis.url, file, { STALL_TIMEOUT_MS: '1000', RETRY_MAX_MS: '500', MAX_FRAME_BYTES: String(MAX_FRAME_BYTES) }));
     stack.captures.push(capture);
     await waitForFrames(stack.redis, 'good');
     const viewer = openStream(`${stack.gateway.base}/stream/good`, { keepParts: false });

@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
-import { createNetwork, ourNamespaces, type Host } from '../../harness/fleet/netns.js';
+import { createNetwork, ourNamespaces, startHostRedis, type Host } from '../../harness/fleet/netns.js';
 import { DIST, requireTool, sleep, waitFor, type Proc } from '../../harness/procs.js';
 
 const root = process.getuid?.() === 0;
@@ -70,9 +70,7 @@ test('a gateway whose link is full says so on /readyz and, with MAX_VIEWERS=auto
     // wins) instead of the kernel, which would otherwise queue megabytes per socket before pushing back.
     gw.exec('sysctl', ['-q', '-w', 'net.ipv4.tcp_notsent_lowat=131072']);
     // Redis and the capture live on the gateway's host: only the viewers' bytes cross its shaped link.
-    procs.push(gw.spawn('redis-server', ['--port', '6379', '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']));
-    await waitFor('redis', async () => gw.exec('redis-cli', ['-p', '6379', 'ping'], true).trim() === 'PONG');
-    const env = { REDIS_URL: 'redis://127.0.0.1:6379', LOG_LEVEL: 'warn' };
+    const env = { REDIS_URL: await startHostRedis(gw, procs), LOG_LEVEL: 'warn' };
     // ~35 kB frames at 15 fps, about 4 Mbit/s: one viewer alone asks twice what the link carries.
     const capture = gw.spawn(process.execPath, [path.join(DIST, 'capture', 'main.js')], {
       ...env,

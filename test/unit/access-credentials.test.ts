@@ -5,22 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Access, readCredentials, type AccessOptions, type Credentials } from '../../gateway/access/access.js';
+import { Access, readCredentials, type Credentials } from '../../gateway/access/access.js';
+import { OPEN_ACCESS } from '../helpers/in-memory.js';
 import type { HttpRequest } from '../../gateway/http/uws.js';
 
-const base: AccessOptions = {
-  authToken: '',
-  authBasic: '',
-  cameraTokens: new Map(),
-  operatorToken: '',
-  corsOrigins: [],
-  allowedHosts: [],
-  trustedProxies: [],
-  maxViewers: 0,
-  maxViewersPerIp: 0,
-  requestRatePerIp: 0,
-  requestBurstPerIp: 1,
-};
+const base = OPEN_ACCESS;
 const bearer = (token: string): Credentials => ({ authorization: `Bearer ${token}`, token: '', tokenInQuery: false, cookie: null });
 const query = (token: string): Credentials => ({ authorization: '', token, tokenInQuery: true, cookie: null });
 const basicHeader = (userPass: string): string => `Basic ${Buffer.from(userPass).toString('base64')}`;

@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import { Access, type Credentials } from '../../gateway/access/access.js';
 import { addressRangeList, blockListOf, isLocalAddress, resolveClient } from '../../gateway/access/client-address.js';
 import { loadGatewayConfig } from '../../gateway/config.js';
+import { OPEN_ACCESS } from '../helpers/in-memory.js';
 import { hostAllowed, hostList, sameOrigin, webSocketOriginAllowed } from '../../gateway/access/origins.js';
 import { loadCaptureConfig } from '../../capture/config.js';
 import { ConfigError } from '../../lib/settings.js';
@@ -67,19 +68,7 @@ test('ALLOWED_HOSTS and the same-origin rule of /ws', () => {
   assert.ok(!webSocketOriginAllowed('https://b.example', 'x', ['https://a.example']));
 });
 
-const base = {
-  authToken: '',
-  authBasic: '',
-  cameraTokens: new Map<string, string>(),
-  operatorToken: '',
-  corsOrigins: [],
-  allowedHosts: [],
-  trustedProxies: [],
-  maxViewers: 0,
-  maxViewersPerIp: 0,
-  requestRatePerIp: 0,
-  requestBurstPerIp: 1,
-};
+const base = OPEN_ACCESS;
 const creds = (authorization = '', token = ''): Credentials => ({ authorization, token, tokenInQuery: false, cookie: null });
 const client = (address: string, untrustedForward = false, viaTrustedProxy = false) => ({ address, peer: address, untrustedForward, viaTrustedProxy });
 

@@ -7,7 +7,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import pino from 'pino';
-import type { CameraInfo } from '../../bus/bus.js';
 import { MemoryBus } from '../../bus/memory-bus.js';
 import { Access } from '../../gateway/access/access.js';
 import { admit, Place } from '../../gateway/access/admit.js';
@@ -15,6 +14,7 @@ import { bucketKey, RequestRate } from '../../gateway/access/request-rate.js';
 import { CameraList } from '../../gateway/delivery/camera-list.js';
 import { REFUSALS } from '../../gateway/http/refusals.js';
 import { Capacity } from '../../gateway/ops/capacity.js';
+import { OPEN_ACCESS, testCameraInfo } from '../helpers/in-memory.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const spin = (ms: number): void => {
@@ -115,19 +115,7 @@ test('capacity: delivery time prices a viewer; a viewer that leaves gives its pr
   }
 });
 
-const accessOptions = {
-  authToken: '',
-  authBasic: '',
-  cameraTokens: new Map<string, string>(),
-  operatorToken: '',
-  corsOrigins: [],
-  allowedHosts: [],
-  trustedProxies: [],
-  maxViewers: 2,
-  maxViewersPerIp: 1,
-  requestRatePerIp: 0,
-  requestBurstPerIp: 1,
-};
+const accessOptions = { ...OPEN_ACCESS, maxViewers: 2, maxViewersPerIp: 1 };
 
 test('admit: a refused applicant holds no place; a released place frees its address and its load', () => {
   const access = new Access(accessOptions);
@@ -149,23 +137,6 @@ test('admit: a refused applicant holds no place; a released place frees its addr
   }
 });
 
-const info = (camera: string): CameraInfo => {
-  const now = Date.now();
-  return {
-    camera,
-    source: 'test',
-    width: 64,
-    height: 48,
-    fps: 1,
-    targetFps: 1,
-    lastFrameAt: now,
-    lastFrameBytes: 5,
-    idle: false,
-    encodeMsP50: null,
-    updatedAt: now,
-  };
-};
-
 test('camera list: a made-up camera asked for a thousand times costs one listing, a real one is found at once', async () => {
   const bus = new MemoryBus();
   let listings = 0;
@@ -175,18 +146,18 @@ test('camera list: a made-up camera asked for a thousand times costs one listing
     return cameras();
   };
   const list = new CameraList({ bus, log: pino({ level: 'silent' }), goneMs: 10_000 });
-  await bus.announce(info('cam0'), 20_000);
+  await bus.announce(testCameraInfo('cam0'), 20_000);
   assert.equal(await list.has('cam0'), true);
   await sleep(60); // past the 50 ms in which a just-made listing answers without asking again
   const before = listings;
   for (let i = 0; i < 1000; i++) assert.equal(await list.has('nosuchcam'), false);
   assert.equal(listings - before, 1, 'one listing for a thousand asks within a second');
-  await bus.announce(info('late'), 20_000);
+  await bus.announce(testCameraInfo('late'), 20_000);
   await sleep(300);
   await list.all(); // the ordinary refresh (every 250 ms) finds it despite the earlier miss
   assert.equal(await list.has('late'), true);
   await list.has('nosuchcam2');
-  await bus.announce(info('nosuchcam2'), 20_000);
+  await bus.announce(testCameraInfo('nosuchcam2'), 20_000);
   await sleep(1100);
   assert.equal(await list.has('nosuchcam2'), true, 'an id remembered as unknown is asked about again after a second');
 });

@@ -6,34 +6,16 @@
 import assert from 'node:assert/strict';
 import { mock, test } from 'node:test';
 import pino from 'pino';
-import type { CameraInfo } from '../../bus/bus.js';
 import { CameraHub } from '../../gateway/delivery/hub.js';
-import { FakeViewer, flush, TestBus, testFrame } from '../helpers/in-memory.js';
+import { FakeViewer, flush, TestBus, testCameraInfo, testFrame } from '../helpers/in-memory.js';
 
 const GONE_MS = 3000;
-
-function info(camera: string): CameraInfo {
-  const now = Date.now();
-  return {
-    camera,
-    source: 'test',
-    width: 64,
-    height: 48,
-    fps: 1,
-    targetFps: 1,
-    lastFrameAt: now,
-    lastFrameBytes: 5,
-    idle: false,
-    encodeMsP50: null,
-    updatedAt: now,
-  };
-}
 
 /** Advances the mocked clock a second at a time; the 'alive' capture announces itself and publishes each second. */
 async function runSeconds(bus: TestBus, seconds: number, each: () => void): Promise<void> {
   for (let s = 0; s < seconds; s++) {
     mock.timers.tick(1000);
-    await bus.announce(info('alive'), GONE_MS + 5000);
+    await bus.announce(testCameraInfo('alive'), GONE_MS + 5000);
     await bus.publish(testFrame('alive', s), 5000);
     await flush(10); // the hub's camera listing runs on promises
     each();
@@ -56,8 +38,8 @@ test('a camera not announced for CAMERA_GONE_MS has its streams ended, not befor
     renditionWidths: [],
   });
   try {
-    await bus.announce(info('gone'), GONE_MS + 5000);
-    await bus.announce(info('alive'), GONE_MS + 5000);
+    await bus.announce(testCameraInfo('gone'), GONE_MS + 5000);
+    await bus.announce(testCameraInfo('alive'), GONE_MS + 5000);
     const doomed = new FakeViewer('gone');
     const alive = new FakeViewer('alive');
     await hub.watch(doomed);
