@@ -72,7 +72,8 @@ describe('operator rules and dashboard', () => {
       metricsPort = await freePort();
       return {
         captures: [{ CAMERA_ID: 'cam0', CAPTURE_SOURCE: 'test', CAPTURE_WIDTH: '320', CAPTURE_HEIGHT: '240', CAPTURE_FPS: '15' }],
-        gateways: [{ METRICS_PORT: String(metricsPort) }],
+        // No request rate: the 1,400 made-up requests below must each reach its handler, not a 429.
+        gateways: [{ METRICS_PORT: String(metricsPort), REQUEST_RATE_PER_IP: '0' }],
       };
     });
 
