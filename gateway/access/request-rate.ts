@@ -3,9 +3,9 @@
  * bucket per address, taken by every HTTP request and /ws handshake in the routes' one pre-step. Refusing is
  * cheap but not free: one keep-alive connection sending 9,400 requests a second kept a gateway's event loop
  * busy answering them. Past its bucket an address gets 429 request_rate and its connection is closed, so a
- * flood must pay for a new TCP connection per burst (what a client had already pipelined on it is refused too). The client address is the one TRUSTED_PROXIES allows
- * (client-address.ts); IPv6 addresses share a bucket per /64, the block one host is usually given, so an
- * attacker cannot rotate through its own block to escape the limit.
+ * flood must pay for a new TCP connection per burst (what it had pipelined on that one is refused too). The
+ * client address is the one TRUSTED_PROXIES allows (client-address.ts); IPv6 addresses share a bucket per
+ * /64, the block one host is usually given, so an attacker cannot rotate through its own block.
  */
 
 /** Past this many addresses tracked, full buckets are forgotten at once (they hold nothing to remember). */

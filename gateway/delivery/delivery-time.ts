@@ -1,11 +1,10 @@
 /**
- * Time this process spends delivering frames: fan-out slices (every viewer offered a frame, writes into
- * the kernel included), socket drains and /ws acknowledgements (a waiting frame written once a socket takes more,
- * or once its client has drawn the one before). Admission
- * prices a viewer from this (ops/capacity.ts), not from the event loop's whole busy time, which also holds
- * the work of answering requests: a flood of cheap refused requests must not make the gateway look full to
- * the viewers it can serve (the per-address request rate bounds that work instead: access/request-rate.ts).
- * One clock per process, as the event loop it measures is one per process.
+ * Time this process spends delivering frames: fan-out slices (every viewer offered a frame, writes into the
+ * kernel included), socket drains and /ws acknowledgements (a waiting frame written once a socket takes more,
+ * or once its client has drawn the one before). Admission prices a viewer from this (ops/capacity.ts), not
+ * from the event loop's whole busy time, which also holds the work of answering requests: a flood of cheap
+ * refused requests must not make the gateway look full to the viewers it can serve (the per-address request
+ * rate bounds that work instead: access/request-rate.ts). One clock per process, as there is one event loop.
  */
 let busyMs = 0;
 

@@ -48,7 +48,8 @@ export class MjpegViewer extends Viewer {
     options: ViewerOptions = {},
   ) {
     super(camera, options);
-    res.onWritable(() => timedDelivery(() => this.drain()));
+    const drain = (): boolean => this.drain();
+    res.onWritable(() => timedDelivery(drain));
   }
 
   get closed(): boolean {

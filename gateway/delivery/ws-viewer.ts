@@ -33,8 +33,6 @@ const ACK_LATE_MS = 1000;
 /** What the gateway keeps per WebSocket (uWS user data). */
 export interface SocketState {
   viewers: Map<string, WsViewer>;
-  /** Each camera's admission (its projected load, given back when it is unsubscribed). */
-  places: Map<string, Place>;
   /** The socket's own viewer's place (MAX_VIEWERS, MAX_VIEWERS_PER_IP), released when it closes. */
   place: Place;
   open: boolean;
@@ -54,6 +52,8 @@ export interface WsViewerOptions extends ViewerOptions {
   adaptation?: Adaptation | null;
   /** The widest picture this subscription may get (its requested width; null: the camera's own). */
   ceiling?: number | null;
+  /** Its admission (the load projected for it), given back when it is unsubscribed, whatever the reason. */
+  place?: Place | null;
 }
 
 export class WsViewer extends Viewer {
@@ -61,6 +61,7 @@ export class WsViewer extends Viewer {
   readonly adaptation: Adaptation | null;
   readonly ceiling: number | null;
   protected readonly sentShows: ShownBy | null;
+  private readonly place: Place | null;
   /**
    * Bytes, send times (performance.now()) and capture times (0: a placeholder) of the frames not
    * acknowledged yet, oldest first.
@@ -84,6 +85,7 @@ export class WsViewer extends Viewer {
     this.sentShows = this.acks ? null : 'ws';
     this.adaptation = this.acks ? (options.adaptation ?? null) : null;
     this.ceiling = options.ceiling ?? null;
+    this.place = options.place ?? null;
     this.state = ws.getUserData();
   }
 
@@ -178,14 +180,13 @@ export class WsViewer extends Viewer {
   unsubscribe(): void {
     this.unsubscribed = true;
     this.forgetPending();
+    this.place?.release();
   }
 
   cameraGone(): void {
     const state = this.ws.getUserData();
     this.unsubscribe();
     state.viewers.delete(this.camera);
-    state.places.get(this.camera)?.release();
-    state.places.delete(this.camera);
     if (state.open) this.ws.send(errorMessage(REFUSALS.cameraGone, this.camera), false);
   }
 

@@ -22,7 +22,7 @@ import { WsViewer, type SocketState } from '../delivery/ws-viewer.js';
 import { MOVE_MESSAGE, parseCommand, type Subscribe } from './ws-protocol.js';
 import { startHeartbeat } from './ws-heartbeat.js';
 import { CommandBudget } from './ws-budget.js';
-import { timedDelivery } from '../delivery/delivery-time.js';
+import { addDeliveryTime } from '../delivery/delivery-time.js';
 
 const MAX_CAMERAS_PER_SOCKET = 64;
 export interface WebSocketOptions {
@@ -69,9 +69,9 @@ export function installWebSocket(app: TemplatedApp, o: WebSocketOptions): OpenSo
       acks: cmd.ack,
       adaptation: cmd.adapt ? new Adaptation() : null,
       ceiling: rendition,
+      place,
     });
     state.viewers.set(camera, viewer);
-    state.places.set(camera, place);
     await hub.watch(viewer);
   };
 
@@ -79,8 +79,6 @@ export function installWebSocket(app: TemplatedApp, o: WebSocketOptions): OpenSo
     const viewer = state.viewers.get(camera);
     if (!viewer) return;
     state.viewers.delete(camera);
-    state.places.get(camera)?.release();
-    state.places.delete(camera);
     viewer.unsubscribe();
     hub.unwatch(viewer);
   };
@@ -130,7 +128,6 @@ export function installWebSocket(app: TemplatedApp, o: WebSocketOptions): OpenSo
       const now = performance.now();
       const state: SocketState = {
         viewers: new Map(),
-        places: new Map(),
         place,
         open: true,
         remote,
@@ -149,7 +146,13 @@ export function installWebSocket(app: TemplatedApp, o: WebSocketOptions): OpenSo
       // An acknowledgement of a frame in flight is free: frames are what limits those.
       if ('ack' in cmd && !('subscribe' in cmd)) {
         const viewer = ws.getUserData().viewers.get(cmd.ack);
-        if (viewer !== undefined && timedDelivery(() => viewer.ack())) return;
+        if (viewer !== undefined) {
+          // The frame an acknowledgement lets through is delivery (priced by capacity), not request work.
+          const start = performance.now();
+          const accepted = viewer.ack();
+          addDeliveryTime(performance.now() - start);
+          if (accepted) return;
+        }
       }
       if (!ws.getUserData().budget.take(performance.now())) return overBudget(ws);
       if ('code' in cmd) return refuser.ws(ws, cmd);
@@ -162,9 +165,9 @@ export function installWebSocket(app: TemplatedApp, o: WebSocketOptions): OpenSo
       }
     },
     drain: (ws) => {
-      timedDelivery(() => {
-        for (const viewer of ws.getUserData().viewers.values()) viewer.drain();
-      });
+      const start = performance.now();
+      for (const viewer of ws.getUserData().viewers.values()) viewer.drain();
+      addDeliveryTime(performance.now() - start);
     },
     close: (ws) => {
       sockets.delete(ws);
