@@ -28,8 +28,10 @@ export function installShutdown({ log, deadlineMs, close }: ShutdownOptions): (r
         process.exit(code);
       },
       (err: unknown) => {
+        // The reason for stopping keeps its exit code (2: a setting or Redis at start-up); 1 only if it had none.
         log.error({ err }, 'shutdown failed');
-        process.exit(1);
+        log.flush();
+        process.exit(code || 1);
       },
     );
   };

@@ -136,7 +136,7 @@ describe('Redis over TLS with a password', () => {
 
   test('an untrusted certificate: the process says why and exits naming REDIS_URL, without the password', async () => {
     const capture = startCapture({ REDIS_URL: url, REDIS_STARTUP_TIMEOUT_MS: '1500', CAMERA_ID: 'cam0', CAPTURE_SOURCE: 'test' });
-    assert.equal(await capture.exited, 2);
+    assert.equal(await capture.exited, 2, `exit code; the capture's log:\n${capture.output().slice(-3000)}`);
     assert.match(capture.output(), /REDIS_URL \(--redis-url\) = rediss:\/\/:\*\*\*@127\.0\.0\.1:\d+\/?: Redis unreachable for 1500 ms/);
     assert.match(capture.output(), /certificate/);
     assert.ok(!capture.output().includes(PASSWORD));
