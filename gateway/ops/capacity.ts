@@ -83,8 +83,8 @@ export class Capacity {
     this.lastElu = performance.eventLoopUtilization();
     const now = performance.now();
     const busyMs = this.o.deliveryBusyMs();
-    const share = Math.min(1, (busyMs - this.lastBusyMs) / Math.max(1, now - this.lastSampleAt));
     const busyDelta = busyMs - this.lastBusyMs;
+    const share = Math.min(1, busyDelta / Math.max(1, now - this.lastSampleAt));
     this.lastBusyMs = busyMs;
     this.lastSampleAt = now;
     this.samples++;

@@ -9,7 +9,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DIST, sleep, waitFor, type Proc } from '../procs.js';
-import { createNetwork, type Host, type Network } from './netns.js';
+import { createNetwork, redisAnswers, type Host, type Network } from './netns.js';
 
 export interface FleetOptions {
   gatewayHosts: number;
@@ -46,10 +46,6 @@ export interface Fleet {
 // A replica loads its full sync straight into memory: no dump.rdb left in the working directory.
 const REDIS_ARGS = ['--save', '', '--appendonly', 'no', '--protected-mode', 'no', '--repl-diskless-load', 'swapdb'];
 const GATEWAY_PORT = 8080;
-
-async function redisUp(host: Host, port: number): Promise<void> {
-  await waitFor(`redis on ${host.name}:${port}`, async () => host.exec('redis-cli', ['-p', String(port), 'ping'], true).trim() === 'PONG');
-}
 
 function nginxConf(dir: string, listen: string, upstreams: string[]): string {
   const conf = `daemon off;
@@ -132,7 +128,7 @@ async function startGatewayHost(host: Host, o: FleetOptions, primary: Host, proc
       'replica 256mb 64mb 60',
     ]);
     procs.push(replica);
-    await redisUp(host, 6380);
+    await redisAnswers(host, 6380);
     await waitFor(`replica on ${host.name} in sync`, async () =>
       /master_link_status:up/.test(host.exec('redis-cli', ['-p', '6380', 'info', 'replication'], true)),
     );
@@ -160,7 +156,7 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
     const balancer = net.add('nginx');
     const client = net.add('client');
     procs.push(primary.spawn('redis-server', ['--port', '6379', '--bind', '0.0.0.0', ...REDIS_ARGS]));
-    await redisUp(primary, 6379);
+    await redisAnswers(primary, 6379);
     const capture = primary.spawn(process.execPath, [path.join(DIST, 'capture', 'main.js')], {
       REDIS_URL: 'redis://127.0.0.1:6379',
       CAPTURE_SOURCE: 'test',

@@ -123,6 +123,11 @@ export function createNetwork(prefix = PREFIX): Network {
 /** A redis-server on a host's own loopback (nothing kept on disk), once it answers PING; its URL there. */
 export async function startHostRedis(host: Host, procs: Proc[], port = 6379): Promise<string> {
   procs.push(host.spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']));
-  await waitFor(`redis on ${host.name}:${port}`, async () => host.exec('redis-cli', ['-p', String(port), 'ping'], true).trim() === 'PONG');
+  await redisAnswers(host, port);
   return `redis://127.0.0.1:${port}`;
+}
+
+/** Waits until the redis-server on this host's port answers PING. */
+export async function redisAnswers(host: Host, port: number): Promise<void> {
+  await waitFor(`redis on ${host.name}:${port}`, async () => host.exec('redis-cli', ['-p', String(port), 'ping'], true).trim() === 'PONG');
 }
